@@ -1,0 +1,155 @@
+"""The `cairn` command line."""
+
+import argparse
+import asyncio
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cairn.settings import get_settings
+
+
+def _cmd_dev(args: argparse.Namespace) -> int:
+    from cairn.demo import run_demo
+    from cairn.dev import run_dev, wait_http
+    from cairn.service_runner import run_until_stopped
+
+    settings = get_settings()
+
+    async def main(stopping: asyncio.Event) -> None:
+        dev = asyncio.create_task(run_dev(settings, stopping, external_kafka=args.external_kafka))
+        if args.demo:
+            while not (settings.var_dir / "run" / "gateway.pid").exists() and not dev.done():
+                await asyncio.sleep(0.2)
+            await wait_http(f"{settings.public_url}/healthz", timeout=120)
+            await run_demo(settings)
+            print("Ctrl-C stops everything.", flush=True)
+        await dev
+
+    run_until_stopped(main)
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from cairn.demo import run_demo
+
+    asyncio.run(run_demo(get_settings()))
+    return 0
+
+
+def _cmd_org_create(args: argparse.Namespace) -> int:
+    from cairn.demo import create_org
+
+    slug = args.slug or "-".join(args.name.lower().split())
+    org_id, api_key = asyncio.run(create_org(get_settings(), args.name, slug, args.url))
+    print(f"organisation {org_id}")
+    print(f"api key {api_key}")
+    return 0
+
+
+def _cmd_smtp_sink(args: argparse.Namespace) -> int:
+    from cairn.service_runner import run_until_stopped
+    from cairn.smtp import start_sink
+
+    settings = get_settings()
+
+    async def main(stopping: asyncio.Event) -> None:
+        controller = start_sink(settings.resolved_mail_dir, settings.smtp_host, settings.smtp_port)
+        print(
+            f"SMTP sink on {settings.smtp_host}:{settings.smtp_port} -> {settings.resolved_mail_dir}",
+            flush=True,
+        )
+        await stopping.wait()
+        controller.stop()
+
+    run_until_stopped(main)
+    return 0
+
+
+def _cmd_sign(args: argparse.Namespace) -> int:
+    from cairn.credentials import proofs
+    from cairn.credentials.builder import iso
+    from cairn.credentials.multikey import did_key_verification_method, secret_key_from_multibase
+
+    key_pair = json.loads(Path(args.key).read_text())
+    secret = key_pair.get("secretKeyMultibase") or key_pair.get("privateKeyMultibase")
+    if not secret:
+        print("KEY.json needs secretKeyMultibase (or privateKeyMultibase)", file=sys.stderr)
+        return 2
+    key = secret_key_from_multibase(secret)
+    options = proofs.ProofOptions(
+        cryptosuite=args.suite,
+        verification_method=args.verification_method or did_key_verification_method(key.public_key()),
+        created=args.created or iso(datetime.now(UTC)),
+    )
+    document = json.loads(Path(args.input).read_text())
+    print(json.dumps(proofs.sign(document, key, options), indent=2))
+    return 0
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from cairn.credentials.verification import verify_credential
+
+    all_valid = True
+    for name in args.files:
+        try:
+            credential = json.loads(Path(name).read_text())
+        except (OSError, json.JSONDecodeError) as e:
+            print(f"{name}: not valid: cannot read a JSON credential: {e}")
+            all_valid = False
+            continue
+        report = verify_credential(credential)
+        if report.valid:
+            print(f"{name}: valid")
+        else:
+            all_valid = False
+            print(f"{name}: not valid: {'; '.join(report.reasons)}")
+    return 0 if all_valid else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cairn", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    dev = sub.add_parser("dev", help="run Kafka, the SMTP sink and every service until Ctrl-C")
+    dev.add_argument("--demo", action="store_true", help="also seed the demo once everything is up")
+    dev.add_argument("--external-kafka", action="store_true", help="use the broker at CAIRN_KAFKA_BOOTSTRAP")
+    dev.set_defaults(func=_cmd_dev)
+
+    demo = sub.add_parser("demo", help="seed a demo food bank, badge and shifts into a running Cairn")
+    demo.set_defaults(func=_cmd_demo)
+
+    org = sub.add_parser("org", help="organisations").add_subparsers(dest="org_command", required=True)
+    create = org.add_parser("create", help="create an organisation; prints its id and a new API key")
+    create.add_argument("name")
+    create.add_argument("--slug")
+    create.add_argument("--url")
+    create.set_defaults(func=_cmd_org_create)
+
+    sink = sub.add_parser("smtp-sink", help="run the development SMTP server that stores mail as .eml")
+    sink.set_defaults(func=_cmd_smtp_sink)
+
+    sign = sub.add_parser("sign", help="add a Data Integrity proof to a credential")
+    sign.add_argument("--suite", choices=["eddsa-rdfc-2022", "eddsa-jcs-2022"], default="eddsa-rdfc-2022")
+    sign.add_argument("--key", required=True, help="KEY.json with secretKeyMultibase")
+    sign.add_argument("--created", help="proof created time, ISO 8601 (default: now)")
+    sign.add_argument("--verification-method", help="default: the key's did:key")
+    sign.add_argument("input", metavar="IN.json")
+    sign.set_defaults(func=_cmd_sign)
+
+    verify = sub.add_parser("verify", help="verify credentials; exit status 1 if any is not valid")
+    verify.add_argument("files", nargs="+", metavar="FILE")
+    verify.add_argument("--allow-host", action="append", default=[], help="host that may be fetched from")
+    verify.add_argument("--require-status", action="store_true", help="fail when status cannot be checked")
+    verify.set_defaults(func=_cmd_verify)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""Builds the unsigned Open Badges 3.0 OpenBadgeCredential for an award (pure)."""
+
+from datetime import datetime
+from typing import Any
+
+from cairn.credentials.contexts import OB_V3P0, VC_V2
+from cairn.identity import identity_hash
+from schemas.awards import AwardGranted
+from schemas.badge_class import BadgeClass
+
+
+def iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def achievement_id(public_url: str, org_slug: str, badge_class_id: str) -> str:
+    return f"{public_url}/orgs/{org_slug}/badges/{badge_class_id}"
+
+
+def build_credential(
+    *,
+    credential_id: str,
+    award: AwardGranted,
+    badge: BadgeClass,
+    issuer_id: str,
+    issuer_name: str,
+    issuer_url: str | None,
+    org_slug: str,
+    recipient_email: str,
+    recipient_salt: str,
+    public_url: str,
+    issued_at: datetime,
+) -> dict[str, Any]:
+    issuer: dict[str, Any] = {"id": issuer_id, "type": ["Profile"], "name": issuer_name}
+    if issuer_url:
+        issuer["url"] = issuer_url
+    achievement: dict[str, Any] = {
+        "id": achievement_id(public_url, org_slug, badge.id),
+        "type": ["Achievement"],
+        "name": badge.name,
+        "description": badge.description,
+        "criteria": {"narrative": badge.criteria_narrative},
+    }
+    if badge.image:
+        achievement["image"] = {"id": str(badge.image), "type": "Image"}
+    figures = award.evidence
+    return {
+        "@context": [VC_V2, OB_V3P0],
+        "id": credential_id,
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "issuer": issuer,
+        "validFrom": iso(issued_at),
+        "name": badge.name,
+        "credentialSubject": {
+            "type": ["AchievementSubject"],
+            "identifier": [
+                {
+                    "type": "IdentityObject",
+                    "hashed": True,
+                    "identityHash": identity_hash(recipient_email, recipient_salt),
+                    "identityType": "emailAddress",
+                    "salt": recipient_salt,
+                }
+            ],
+            "achievement": achievement,
+        },
+        "evidence": [
+            {
+                "type": ["Evidence"],
+                "name": f"{figures.achieved:g} {figures.measure}",
+                "description": (
+                    f"{figures.achieved:g} {figures.measure} logged against a requirement of "
+                    f"{figures.required:g} (criteria version {award.badge_class_version}), "
+                    f"met on {iso(award.earned_at)}."
+                ),
+            }
+        ],
+    }

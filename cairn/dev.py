@@ -1,0 +1,128 @@
+"""`cairn dev`: the local broker, the SMTP sink and every service as one supervised process group.
+
+Each service runs as its own process (so a crash or a kill is real), logs to var/logs/NAME.log,
+writes var/run/NAME.pid, and is restarted if it dies. Ctrl-C or SIGTERM stops everything.
+"""
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from cairn import bus, kafka_broker
+from cairn.settings import Settings
+
+SERVICES: dict[str, list[str]] = {
+    "smtp-sink": ["-m", "cairn.cli", "smtp-sink"],
+    "gateway": ["-m", "services.gateway"],
+    "aggregator": ["-m", "services.aggregator"],
+    "signer": ["-m", "services.signer"],
+    "notifier": ["-m", "services.notifier"],
+}
+
+
+@dataclass
+class Supervised:
+    name: str
+    args: list[str]
+    log_path: Path
+    pid_path: Path
+    process: subprocess.Popen[bytes] | None = None
+    restarts: list[float] = field(default_factory=list)
+
+    def start(self) -> None:
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, *self.args], stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        self.pid_path.write_text(str(self.process.pid))
+
+    def stop(self, timeout: float = 20) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+async def wait_http(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient() as client:
+        while time.monotonic() < deadline:
+            try:
+                if (await client.get(url)).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.3)
+    raise TimeoutError(f"{url} did not answer within {timeout}s")
+
+
+def _bootstrap_port(settings: Settings) -> int:
+    return int(settings.kafka_bootstrap.rsplit(":", 1)[1])
+
+
+async def run_dev(settings: Settings, stopping: asyncio.Event, external_kafka: bool = False) -> None:
+    var = settings.var_dir
+    (var / "logs").mkdir(parents=True, exist_ok=True)
+    (var / "run").mkdir(parents=True, exist_ok=True)
+    broker = None
+    if not external_kafka:
+        port = _bootstrap_port(settings)
+        broker = kafka_broker.prepare(var, var / f"kafka-{port}", port, settings.topic_partitions)
+        started = time.monotonic()
+        kafka_broker.start(broker, var)
+        (var / "run" / "kafka.pid").write_text(str(broker.process.pid if broker.process else ""))
+    try:
+        await kafka_broker.wait_ready(settings.kafka_bootstrap)
+        if broker:
+            print(
+                f"kafka     {settings.kafka_bootstrap} ready in {time.monotonic() - started:.1f}s", flush=True
+            )
+        await bus.ensure_topics(settings.kafka_bootstrap, settings.topic_partitions)
+        services = [
+            Supervised(name, args, var / "logs" / f"{name}.log", var / "run" / f"{name}.pid")
+            for name, args in SERVICES.items()
+        ]
+        for service in services:
+            service.start()
+        await wait_http(f"http://{settings.gateway_host}:{settings.gateway_port}/healthz")
+        print(f"gateway   {settings.public_url}  (OpenAPI: {settings.public_url}/docs)", flush=True)
+        print(
+            f"smtp sink {settings.smtp_host}:{settings.smtp_port} -> {settings.resolved_mail_dir}", flush=True
+        )
+        print(f"logs      {var / 'logs'}", flush=True)
+        print("ready", flush=True)
+        await _supervise(services, stopping)
+    finally:
+        for service in reversed(services if "services" in locals() else []):
+            service.stop()
+        if broker:
+            kafka_broker.stop(broker)
+
+
+async def _supervise(services: list[Supervised], stopping: asyncio.Event) -> None:
+    """Restarts a service that died, at most five times a minute."""
+    while not stopping.is_set():
+        for service in services:
+            if service.process is not None and service.process.poll() is not None:
+                now = time.monotonic()
+                service.restarts = [t for t in service.restarts if now - t < 60]
+                if len(service.restarts) >= 5:
+                    raise RuntimeError(f"{service.name} keeps dying; see {service.log_path}")
+                print(f"{service.name} exited ({service.process.returncode}); restarting", flush=True)
+                service.restarts.append(now)
+                service.start()
+        try:
+            await asyncio.wait_for(stopping.wait(), timeout=0.5)
+        except TimeoutError:
+            pass

@@ -1,0 +1,72 @@
+"""Turns an AwardGranted into a signed, stored credential, at most once per award."""
+
+import logging
+from datetime import UTC, datetime
+
+from cairn.bus import PoisonRecord
+from cairn.credentials import proofs
+from cairn.credentials.builder import build_credential, iso
+from cairn.credentials.multikey import did_key, did_key_verification_method
+from cairn.store import Store
+from schemas.awards import AwardGranted, CredentialIssued, credential_id_for
+
+log = logging.getLogger(__name__)
+
+
+class MissingRecord(PoisonRecord):
+    """The store lacks something the award refers to; retrying will not help."""
+
+
+async def issue_credential(store: Store, award: AwardGranted, public_url: str) -> CredentialIssued:
+    """Builds, signs (eddsa-rdfc-2022) and stores the credential; a redelivered award gets the
+    credential stored the first time (award_id is unique in the store)."""
+    existing = await store.credential_by_award(award.award_id)
+    if existing is None:
+        org = await store.org(award.org_id)
+        badge = await store.badge_class(award.org_id, award.badge_class_id, award.badge_class_version)
+        contact = await store.recipient(award.org_id, award.recipient_key)
+        if org is None or badge is None or contact is None:
+            raise MissingRecord(f"award {award.award_id}: organisation, badge class or recipient missing")
+        key = await store.issuer_key(org.id)
+        issued_at = datetime.now(UTC).replace(microsecond=0)
+        credential_id = credential_id_for(award.award_id)
+        unsigned = build_credential(
+            credential_id=credential_id,
+            award=award,
+            badge=badge,
+            issuer_id=did_key(key.public_key()),
+            issuer_name=org.name,
+            issuer_url=org.url,
+            org_slug=org.slug,
+            recipient_email=contact.email,
+            recipient_salt=contact.salt,
+            public_url=public_url,
+            issued_at=issued_at,
+        )
+        options = proofs.ProofOptions(
+            cryptosuite="eddsa-rdfc-2022",
+            verification_method=did_key_verification_method(key.public_key()),
+            created=iso(issued_at),
+        )
+        _, created = await store.insert_credential(
+            credential_id=credential_id,
+            award_id=award.award_id,
+            org_id=org.id,
+            badge_class_id=badge.id,
+            recipient_key=award.recipient_key,
+            document=proofs.sign(unsigned, key, options),
+            issued_at=issued_at,
+        )
+        log.info(
+            "credential %s %s for award %s", credential_id, "issued" if created else "exists", award.award_id
+        )
+        existing = await store.credential_by_award(award.award_id)
+        assert existing is not None
+    return CredentialIssued(
+        credential_id=existing.id,
+        award_id=award.award_id,
+        org_id=existing.org_id,
+        badge_class_id=existing.badge_class_id,
+        recipient_key=existing.recipient_key,
+        issued_at=existing.issued_at,
+    )

@@ -1,0 +1,44 @@
+"""Configuration from CAIRN_* environment variables; the one place defaults live."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CAIRN_")
+
+    var_dir: Path = REPO_ROOT / "var"
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    topic_partitions: int = 6
+    database_url: str = ""
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    mail_from: str = "Cairn <badges@cairn.invalid>"
+    mail_dir: Path | None = None
+    public_url: str = "http://127.0.0.1:8000"
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = 8000
+    aggregator_web_port: int = 6066
+    master_key_file: Path | None = None
+    claim_token_days: int = 30
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{self.var_dir / 'cairn.db'}"
+
+    @property
+    def resolved_master_key_file(self) -> Path:
+        return self.master_key_file or self.var_dir / "master.key"
+
+    @property
+    def resolved_mail_dir(self) -> Path:
+        return self.mail_dir or self.var_dir / "mail"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,342 @@
+"""The store adapter: every query Cairn's services make, in one place."""
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import event, func, select
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from cairn.credentials.multikey import public_key_multibase, secret_key_from_multibase
+from cairn.credentials.multikey import secret_key_multibase as _secret_multibase
+from cairn.secrets import seal, unseal
+from cairn.store import tables as t
+from schemas.badge_class import BadgeClass, BadgeClassIn
+
+API_KEY_PREFIX = "cairn_"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Org:
+    id: str
+    slug: str
+    name: str
+    url: str | None
+    email: str | None
+
+
+@dataclass(frozen=True)
+class RecipientContact:
+    email: str
+    name: str | None
+    salt: str
+
+
+def _org(row: t.Organisation) -> Org:
+    return Org(id=row.id, slug=row.slug, name=row.name, url=row.url, email=row.email)
+
+
+def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _: ConnectionPoolEntry) -> None:
+    """WAL and a busy timeout let the gateway, signer and notifier share one SQLite file."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+class Store:
+    def __init__(self, engine: AsyncEngine, master_key: bytes) -> None:
+        self.engine = engine
+        self._master_key = master_key
+        self._session = async_sessionmaker(engine, expire_on_commit=False)
+
+    async def create_schema(self) -> None:
+        async with self.engine.begin() as conn:
+            await conn.run_sync(t.Base.metadata.create_all)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    # organisations and API keys
+
+    async def create_org(self, name: str, slug: str, url: str | None = None) -> tuple[Org, str]:
+        """Creates the organisation with its first API key and issuer key; returns the key once."""
+        org_id = str(uuid.uuid4())
+        api_key = API_KEY_PREFIX + secrets.token_urlsafe(32)
+        issuer = Ed25519PrivateKey.generate()
+        now = _now()
+        async with self._session.begin() as s:
+            row = t.Organisation(
+                id=org_id,
+                slug=slug,
+                name=name,
+                url=url,
+                email=None,
+                secret_sealed=seal(self._master_key, secrets.token_bytes(32), f"org-secret:{org_id}"),
+                created_at=now,
+            )
+            s.add(row)
+            await s.flush()
+            s.add(
+                t.ApiKey(
+                    id=str(uuid.uuid4()),
+                    org_id=org_id,
+                    name="default",
+                    key_hash=_sha256(api_key),
+                    created_at=now,
+                    revoked_at=None,
+                )
+            )
+            s.add(self._issuer_key_row(org_id, issuer, now))
+        return _org(row), api_key
+
+    def _issuer_key_row(self, org_id: str, key: Ed25519PrivateKey, now: datetime) -> t.IssuerKey:
+        return t.IssuerKey(
+            org_id=org_id,
+            public_multibase=public_key_multibase(key.public_key()),
+            secret_sealed=seal(self._master_key, _secret_multibase(key).encode(), f"issuer:{org_id}"),
+            created_at=now,
+            active=True,
+        )
+
+    async def org_for_api_key(self, api_key: str) -> Org | None:
+        async with self._session() as s:
+            row = await s.scalar(
+                select(t.Organisation)
+                .join(t.ApiKey, t.ApiKey.org_id == t.Organisation.id)
+                .where(t.ApiKey.key_hash == _sha256(api_key), t.ApiKey.revoked_at.is_(None))
+            )
+        return _org(row) if row else None
+
+    async def org(self, org_id: str) -> Org | None:
+        async with self._session() as s:
+            row = await s.get(t.Organisation, org_id)
+        return _org(row) if row else None
+
+    async def org_by_slug(self, slug: str) -> Org | None:
+        async with self._session() as s:
+            row = await s.scalar(select(t.Organisation).where(t.Organisation.slug == slug))
+        return _org(row) if row else None
+
+    async def org_secret(self, org_id: str) -> bytes:
+        async with self._session() as s:
+            row = await s.get_one(t.Organisation, org_id)
+        return unseal(self._master_key, row.secret_sealed, f"org-secret:{org_id}")
+
+    async def issuer_key(self, org_id: str) -> Ed25519PrivateKey:
+        """The organisation's active signing key, decrypted only in memory."""
+        async with self._session() as s:
+            row = await s.scalar(
+                select(t.IssuerKey)
+                .where(t.IssuerKey.org_id == org_id, t.IssuerKey.active.is_(True))
+                .order_by(t.IssuerKey.id.desc())
+            )
+        if row is None:
+            raise LookupError(f"organisation {org_id} has no active issuer key")
+        secret = unseal(self._master_key, row.secret_sealed, f"issuer:{org_id}").decode()
+        return secret_key_from_multibase(secret)
+
+    # recipients
+
+    async def upsert_recipients(self, org_id: str, people: dict[str, tuple[str, str | None]]) -> None:
+        """recipient_key -> (email, name); keeps the first salt, refreshes the name if given."""
+        async with self._session.begin() as s:
+            for key, (email, name) in people.items():
+                row = await s.get(t.Recipient, (org_id, key))
+                if row is None:
+                    s.add(
+                        t.Recipient(
+                            org_id=org_id,
+                            recipient_key=key,
+                            email=email,
+                            name=name,
+                            salt=secrets.token_hex(16),
+                        )
+                    )
+                elif name and row.name != name:
+                    row.name = name
+
+    async def recipient(self, org_id: str, recipient_key: str) -> RecipientContact | None:
+        async with self._session() as s:
+            row = await s.get(t.Recipient, (org_id, recipient_key))
+        return RecipientContact(row.email, row.name, row.salt) if row else None
+
+    # badge classes
+
+    async def save_badge_class(self, org_id: str, body: BadgeClassIn) -> BadgeClass:
+        """Stores a new version of the class (1 for a new class)."""
+        async with self._session.begin() as s:
+            latest = await s.scalar(
+                select(func.max(t.BadgeClassRow.version)).where(
+                    t.BadgeClassRow.org_id == org_id, t.BadgeClassRow.id == body.id
+                )
+            )
+            badge = BadgeClass(org_id=org_id, version=(latest or 0) + 1, **body.model_dump())
+            s.add(
+                t.BadgeClassRow(
+                    org_id=org_id,
+                    id=badge.id,
+                    version=badge.version,
+                    definition=badge.model_dump(mode="json"),
+                    created_at=_now(),
+                )
+            )
+        return badge
+
+    async def badge_class(self, org_id: str, badge_id: str, version: int | None = None) -> BadgeClass | None:
+        query = select(t.BadgeClassRow).where(
+            t.BadgeClassRow.org_id == org_id, t.BadgeClassRow.id == badge_id
+        )
+        if version is not None:
+            query = query.where(t.BadgeClassRow.version == version)
+        async with self._session() as s:
+            row = await s.scalar(query.order_by(t.BadgeClassRow.version.desc()).limit(1))
+        return BadgeClass.model_validate(row.definition) if row else None
+
+    async def badge_classes(self, org_id: str) -> list[BadgeClass]:
+        """The latest version of each of the organisation's classes."""
+        async with self._session() as s:
+            rows = (
+                await s.scalars(
+                    select(t.BadgeClassRow)
+                    .where(t.BadgeClassRow.org_id == org_id)
+                    .order_by(t.BadgeClassRow.id, t.BadgeClassRow.version.desc())
+                )
+            ).all()
+        latest: dict[str, BadgeClass] = {}
+        for row in rows:
+            latest.setdefault(row.id, BadgeClass.model_validate(row.definition))
+        return list(latest.values())
+
+    # credentials
+
+    async def insert_credential(
+        self,
+        *,
+        credential_id: str,
+        award_id: str,
+        org_id: str,
+        badge_class_id: str,
+        recipient_key: str,
+        document: dict[str, Any],
+        issued_at: datetime,
+    ) -> tuple[dict[str, Any], bool]:
+        """Stores the signed credential unless its award already has one.
+
+        Returns the stored document and whether this call created it: award_id is unique,
+        so a redelivered award can never become a second credential.
+        """
+        try:
+            async with self._session.begin() as s:
+                s.add(
+                    t.Credential(
+                        id=credential_id,
+                        award_id=award_id,
+                        org_id=org_id,
+                        badge_class_id=badge_class_id,
+                        recipient_key=recipient_key,
+                        document=document,
+                        issued_at=issued_at,
+                        status="active",
+                    )
+                )
+            return document, True
+        except IntegrityError:
+            existing = await self.credential_by_award(award_id)
+            if existing is None:
+                raise
+            return existing.document, False
+
+    async def credential_by_award(self, award_id: str) -> t.Credential | None:
+        async with self._session() as s:
+            return await s.scalar(select(t.Credential).where(t.Credential.award_id == award_id))
+
+    async def credential(self, credential_id: str) -> t.Credential | None:
+        async with self._session() as s:
+            return await s.get(t.Credential, credential_id)
+
+    async def credentials(self, org_id: str) -> list[t.Credential]:
+        async with self._session() as s:
+            rows = await s.scalars(
+                select(t.Credential).where(t.Credential.org_id == org_id).order_by(t.Credential.issued_at)
+            )
+            return list(rows.all())
+
+    # claim tokens and notifications
+
+    def claim_token_for(self, credential_id: str, generation: int = 0) -> str:
+        """Deterministic but unguessable (HMAC under the master key), so an email re-sent after
+        a crash carries the same link; only its hash is stored."""
+        mac = hmac.new(self._master_key, f"claim:{credential_id}:{generation}".encode(), "sha256")
+        return mac.hexdigest()[:43]
+
+    async def ensure_claim_token(self, credential_id: str, token: str, ttl: timedelta) -> None:
+        async with self._session.begin() as s:
+            if await s.get(t.ClaimToken, _sha256(token)) is None:
+                s.add(
+                    t.ClaimToken(
+                        token_hash=_sha256(token),
+                        credential_id=credential_id,
+                        expires_at=_now() + ttl,
+                        claimed_at=None,
+                    )
+                )
+
+    async def claim(self, token: str) -> t.Credential | None:
+        """Resolves an unexpired claim token to its credential and records the first claim."""
+        async with self._session.begin() as s:
+            row = await s.get(t.ClaimToken, _sha256(token))
+            if row is None or row.expires_at < _now():
+                return None
+            if row.claimed_at is None:
+                row.claimed_at = _now()
+            return await s.get(t.Credential, row.credential_id)
+
+    async def notification(self, credential_id: str) -> t.Notification | None:
+        async with self._session() as s:
+            return await s.get(t.Notification, credential_id)
+
+    async def record_notification(
+        self, credential_id: str, message_id: str, status: str, error: str | None = None
+    ) -> None:
+        async with self._session.begin() as s:
+            row = await s.get(t.Notification, credential_id)
+            if row is None:
+                row = t.Notification(
+                    credential_id=credential_id,
+                    message_id=message_id,
+                    status=status,
+                    attempts=0,
+                    last_error=None,
+                    sent_at=None,
+                )
+                s.add(row)
+            row.status = status
+            row.attempts += 1
+            row.last_error = error
+            if status == "sent":
+                row.sent_at = _now()
+
+
+def open_store(database_url: str, master_key: bytes) -> Store:
+    engine = create_async_engine(database_url)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return Store(engine, master_key)

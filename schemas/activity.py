@@ -1,0 +1,115 @@
+"""Activity: what organisations post (API bodies) and what travels on cairn.activity.v1.
+
+The API body carries the volunteer's email; the Kafka record carries only the recipient_key
+(an HMAC of the normalised email under the organisation's secret), never personal data.
+"""
+
+from datetime import datetime, timedelta
+from typing import Annotated, Literal, Self
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, model_validator
+
+MAX_SHIFT_HOURS = 24.0
+
+
+class Volunteer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: EmailStr
+    name: str | None = Field(default=None, max_length=200)
+    external_id: str | None = Field(default=None, max_length=200)
+
+
+class ShiftDetails(BaseModel):
+    """Fields shared by the API body and the Kafka record of a volunteer shift."""
+
+    started_at: AwareDatetime
+    ended_at: AwareDatetime | None = None
+    hours: float | None = Field(default=None, gt=0, le=MAX_SHIFT_HOURS)
+    program: str | None = Field(default=None, max_length=100)
+    role: str | None = Field(default=None, max_length=100)
+    site: str | None = Field(default=None, max_length=100)
+    shift_id: str | None = Field(default=None, max_length=200)
+
+    @model_validator(mode="after")
+    def _hours_or_end(self) -> Self:
+        if self.ended_at is None and self.hours is None:
+            raise ValueError("give ended_at or hours")
+        if self.ended_at is not None:
+            span = (self.ended_at - self.started_at).total_seconds() / 3600
+            if span <= 0:
+                raise ValueError("ended_at must be after started_at")
+            if span > MAX_SHIFT_HOURS:
+                raise ValueError(f"a shift may last at most {MAX_SHIFT_HOURS:g} hours")
+            if self.hours is not None and abs(self.hours - span) > 0.01:
+                raise ValueError("hours disagrees with started_at..ended_at")
+        return self
+
+    @property
+    def duration_hours(self) -> float:
+        if self.hours is not None:
+            return self.hours
+        assert self.ended_at is not None
+        return round((self.ended_at - self.started_at).total_seconds() / 3600, 4)
+
+
+class VolunteerShiftIn(ShiftDetails):
+    """POST /v1/events body for one volunteer shift."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "rota-2026-11-28-0042",
+                    "type": "volunteer_shift",
+                    "volunteer": {"email": "sam@example.org", "name": "Sam"},
+                    "started_at": "2026-11-28T09:00:00Z",
+                    "ended_at": "2026-11-28T13:00:00Z",
+                    "program": "pantry",
+                }
+            ]
+        },
+    )
+
+    id: str = Field(min_length=1, max_length=200, description="Your idempotency key.")
+    type: Literal["volunteer_shift"] = "volunteer_shift"
+    volunteer: Volunteer
+
+
+ActivityIn = Annotated[VolunteerShiftIn, Field(discriminator="type")]
+
+
+class EventBatchIn(BaseModel):
+    """POST /v1/events body for many events at once (validated all-or-nothing)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    events: list[ActivityIn] = Field(min_length=1, max_length=1000)
+
+
+class VolunteerShiftLogged(ShiftDetails):
+    """The data of a cairn.activity.v1 record: a shift, with no personal data."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["volunteer_shift"] = "volunteer_shift"
+    recipient_key: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class EventsAccepted(BaseModel):
+    """202 response: the ids Kafka acknowledged."""
+
+    accepted: list[str]
+
+
+def shift_from_api(body: VolunteerShiftIn, recipient_key: str) -> VolunteerShiftLogged:
+    details = body.model_dump(include=set(ShiftDetails.model_fields))
+    return VolunteerShiftLogged(recipient_key=recipient_key, **details)
+
+
+def event_time(shift: ShiftDetails) -> datetime:
+    """Event time of a shift: when it ended (a shift counts once it is done)."""
+    if shift.ended_at is not None:
+        return shift.ended_at
+    return shift.started_at + timedelta(hours=shift.duration_hours)

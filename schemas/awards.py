@@ -1,0 +1,52 @@
+"""AwardGranted, the record on cairn.awards.v1, and CredentialIssued on cairn.credentials.v1."""
+
+import uuid
+from datetime import datetime
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+# Fixed namespace so award and credential ids are the same on every worker and every replay.
+AWARD_NAMESPACE = uuid.UUID("5b0f3c8e-6c1d-4c55-9d9e-2f1d6a0c7a11")
+
+
+def award_id_for(org_id: str, badge_class_id: str, recipient_key: str, occurrence: int) -> str:
+    return str(uuid.uuid5(AWARD_NAMESPACE, f"{org_id}:{badge_class_id}:{recipient_key}:{occurrence}"))
+
+
+def credential_id_for(award_id: str) -> str:
+    return f"urn:uuid:{uuid.uuid5(AWARD_NAMESPACE, 'credential:' + award_id)}"
+
+
+class Evidence(BaseModel):
+    """The figures that met the criteria, stated in the credential."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    measure: str = Field(description="What was measured, e.g. hours.")
+    achieved: float
+    required: float
+
+
+class AwardGranted(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    award_id: str
+    org_id: str
+    badge_class_id: str
+    badge_class_version: int
+    recipient_key: str = Field(pattern=r"^[0-9a-f]{64}$")
+    occurrence: int = Field(ge=1)
+    earned_at: AwareDatetime = Field(description="Event time of the activity that met the criteria.")
+    evidence: Evidence
+    event_ids: list[str] = Field(description="The activities that counted.")
+
+
+class CredentialIssued(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    credential_id: str
+    award_id: str
+    org_id: str
+    badge_class_id: str
+    recipient_key: str
+    issued_at: datetime

@@ -1,0 +1,45 @@
+"""Writes the JSON Schema of every contract to schemas/json/ (run: python -m schemas.export)."""
+
+import json
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from schemas.activity import EventBatchIn, EventsAccepted, VolunteerShiftIn, VolunteerShiftLogged
+from schemas.awards import AwardGranted, CredentialIssued
+from schemas.badge_class import BadgeClass, BadgeClassIn
+from schemas.envelope import CloudEvent
+
+SCHEMA_DIR = Path(__file__).parent / "json"
+
+CONTRACTS: dict[str, type[BaseModel]] = {
+    "VolunteerShiftIn": VolunteerShiftIn,
+    "EventBatchIn": EventBatchIn,
+    "EventsAccepted": EventsAccepted,
+    "BadgeClassIn": BadgeClassIn,
+    "activity.VolunteerShiftLogged": CloudEvent[VolunteerShiftLogged],
+    "badge-classes.BadgeClass": CloudEvent[BadgeClass],
+    "awards.AwardGranted": CloudEvent[AwardGranted],
+    "credentials.CredentialIssued": CloudEvent[CredentialIssued],
+}
+
+
+def render() -> dict[str, str]:
+    """File name -> JSON Schema text, for every contract."""
+    return {
+        f"{name}.schema.json": json.dumps(model.model_json_schema(), indent=2, sort_keys=True) + "\n"
+        for name, model in CONTRACTS.items()
+    }
+
+
+def main() -> None:
+    SCHEMA_DIR.mkdir(exist_ok=True)
+    for stale in SCHEMA_DIR.glob("*.schema.json"):
+        stale.unlink()
+    for file_name, text in render().items():
+        (SCHEMA_DIR / file_name).write_text(text)
+    print(f"wrote {len(CONTRACTS)} schemas to {SCHEMA_DIR}")
+
+
+if __name__ == "__main__":
+    main()

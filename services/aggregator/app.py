@@ -1,0 +1,171 @@
+"""The aggregator: a Faust worker that folds activity into progress and emits AwardGranted.
+
+Wiring only; the criteria logic is cairn.criteria. Order of work per event, for at-least-once
+without loss: compute the new progress, send the awards and wait for Kafka's ack, and only then
+write the progress table. A crash before the write replays the event, re-sends the same
+deterministic award_id (the signer dedupes), and never loses an award.
+"""
+
+import asyncio
+import logging
+from collections import defaultdict
+
+import faust
+from aiokafka import AIOKafkaConsumer
+from pydantic import ValidationError
+
+from cairn import bus
+from cairn.criteria import Progress, needs_check, record_shift, settle
+from cairn.settings import get_settings
+from schemas.activity import VolunteerShiftLogged
+from schemas.awards import AwardGranted
+from schemas.badge_class import BadgeClass
+from schemas.envelope import AWARD_GRANTED_TYPE, CloudEvent
+
+log = logging.getLogger("cairn.aggregator")
+settings = get_settings()
+
+app = faust.App(
+    "cairn-aggregator",
+    broker=f"kafka://{settings.kafka_bootstrap}",
+    store="rocksdb://",
+    datadir=str(settings.var_dir / f"aggregator-{settings.aggregator_web_port}"),
+    topic_partitions=settings.topic_partitions,
+    topic_replication_factor=1,
+    producer_acks=-1,
+    processing_guarantee="at_least_once",
+    web_enabled=False,
+    web_bind="127.0.0.1",
+    web_port=settings.aggregator_web_port,
+    consumer_auto_offset_reset="earliest",
+    key_serializer="raw",
+    value_serializer="raw",
+)
+
+activity_topic = app.topic(bus.ACTIVITY, key_type=bytes, value_type=bytes)
+reevaluate_topic = app.topic(
+    bus.REEVALUATE, key_type=bytes, value_type=bytes, partitions=settings.topic_partitions
+)
+awards_topic = app.topic(bus.AWARDS, key_type=bytes, value_type=bytes)
+dlq_topic = app.topic(bus.dlq(bus.ACTIVITY), key_type=bytes, value_type=bytes)
+
+# org_id:recipient_key -> Progress JSON, co-partitioned with the activity topic.
+progress_table = app.Table(
+    "progress", default=None, key_type=bytes, value_type=bytes, partitions=settings.topic_partitions
+)
+
+# org_id -> badge_class_id -> latest BadgeClass; filled from the compacted topic by every worker.
+catalog: dict[str, dict[str, BadgeClass]] = defaultdict(dict)
+progress_lock = asyncio.Lock()
+
+
+def _load(raw: bytes | None) -> Progress:
+    return Progress.model_validate_json(raw) if raw else Progress()
+
+
+async def _grant(award: AwardGranted) -> None:
+    envelope = CloudEvent[AwardGranted](
+        id=award.award_id,
+        source="/aggregator",
+        type=AWARD_GRANTED_TYPE,
+        subject=award.recipient_key,
+        time=award.earned_at,
+        orgid=award.org_id,
+        data=award,
+    )
+    ack = await awards_topic.send(key=award.award_id.encode(), value=bus.encode(envelope))
+    await ack  # the award is on the log before the progress that records it is written
+
+
+async def _settle_and_store(key: bytes, progress: Progress, org_id: str, recipient_key: str) -> None:
+    updated, awards = settle(progress, list(catalog[org_id].values()), recipient_key)
+    for award in awards:
+        await _grant(award)
+        log.info("award %s: %s for %s", award.award_id, award.badge_class_id, recipient_key[:8])
+    progress_table[key] = updated.model_dump_json().encode()
+
+
+@app.agent(activity_topic, concurrency=1)
+async def aggregate(stream: faust.StreamT[bytes]) -> None:
+    async for event in stream.events():
+        try:
+            record = bus.decode(event.value, VolunteerShiftLogged)
+        except (ValidationError, bus.PoisonRecord) as error:
+            await _dead_letter(event, error)
+            continue
+        key = f"{record.orgid}:{record.data.recipient_key}".encode()
+        async with progress_lock:
+            updated = record_shift(_load(progress_table.get(key)), record.id, record.data)
+            if updated is None:
+                log.info("duplicate event %s ignored", record.id)
+                continue
+            await _settle_and_store(key, updated, record.orgid, record.data.recipient_key)
+
+
+@app.agent(reevaluate_topic, concurrency=1)
+async def reevaluate(stream: faust.StreamT[bytes]) -> None:
+    """Re-checks one recipient's progress against classes that changed since it was last checked."""
+    async for event in stream.events():
+        key = event.key
+        org_id, _, recipient_key = key.decode().partition(":")
+        async with progress_lock:
+            raw = progress_table.get(key)
+            if raw is not None:
+                await _settle_and_store(key, _load(raw), org_id, recipient_key)
+
+
+async def _dead_letter(event: faust.EventT, error: Exception) -> None:
+    m = event.message
+    value = bus.dead_letter(m.topic, m.partition, m.offset, m.value, error)
+    await (await dlq_topic.send(key=m.key, value=value))
+    log.warning("activity record at offset %s sent to DLQ: %s", m.offset, error)
+
+
+async def _request_reevaluation(badge: BadgeClass) -> None:
+    """Asks the owning partition to re-check every local recipient this class has not seen."""
+    prefix = f"{badge.org_id}:".encode()
+    for key, raw in list(progress_table.items()):
+        if key.startswith(prefix) and needs_check(_load(raw), badge):
+            await reevaluate_topic.send(key=key, value=b"")
+
+
+@app.task
+async def follow_badge_classes() -> None:
+    """Every worker reads the whole compacted badge-classes topic, not just a share of it
+    (no consumer group: aiokafka then assigns every partition, from the beginning)."""
+    consumer = AIOKafkaConsumer(
+        bus.BADGE_CLASSES,
+        bootstrap_servers=settings.kafka_bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    try:
+        await app.tables.recovery.completed.wait()
+        async for message in consumer:
+            changed = _apply_badge_class(message.key, message.value)
+            if changed is not None:
+                await _request_reevaluation(changed)
+    finally:
+        await consumer.stop()
+
+
+def _apply_badge_class(key: bytes | None, value: bytes | None) -> BadgeClass | None:
+    if key is None:
+        return None
+    org_id, _, badge_id = key.decode().partition(":")
+    if value is None:  # tombstone: the class is retired
+        catalog[org_id].pop(badge_id, None)
+        return None
+    try:
+        badge = bus.decode(value, BadgeClass).data
+    except (ValidationError, bus.PoisonRecord) as error:
+        log.error("unreadable badge class %s: %s", key, error)
+        return None
+    known = catalog[badge.org_id].get(badge.id)
+    if known is not None and known.version >= badge.version:
+        return None
+    catalog[badge.org_id][badge.id] = badge
+    log.info("badge class %s v%s loaded for org %s", badge.id, badge.version, badge.org_id)
+    return badge

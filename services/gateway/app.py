@@ -1,0 +1,201 @@
+"""The gateway: the organisation API, claim pages and public credential documents (FastAPI).
+
+Wiring only: requests are validated by the schemas/ models, identities come from the store,
+and records go to Kafka. A 202 means Kafka acknowledged every record (acks=all).
+"""
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+from aiokafka import AIOKafkaProducer
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.templating import Jinja2Templates
+from pydantic import TypeAdapter, ValidationError
+
+from cairn import bus
+from cairn.identity import recipient_key
+from cairn.secrets import load_or_create_master_key
+from cairn.settings import Settings, get_settings
+from cairn.store import Store, open_store
+from cairn.store.store import Org
+from schemas.activity import ActivityIn, EventBatchIn, EventsAccepted, shift_from_api
+from schemas.admin import BadgeClassStored, CredentialSummary
+from schemas.badge_class import BadgeClass, BadgeClassIn
+from schemas.envelope import ACTIVITY_SHIFT_TYPE, BADGE_CLASS_TYPE, CloudEvent
+
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+bearer = HTTPBearer(auto_error=False)
+_single_event = TypeAdapter(ActivityIn)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = open_store(
+            settings.resolved_database_url, load_or_create_master_key(settings.resolved_master_key_file)
+        )
+        await store.create_schema()
+        producer = bus.producer(settings.kafka_bootstrap)
+        await producer.start()
+        app.state.store, app.state.producer = store, producer
+        try:
+            yield
+        finally:
+            await producer.stop()
+            await store.close()
+
+    app = FastAPI(
+        title="Cairn gateway",
+        version="0.1.0",
+        description="Post community activity; Cairn turns it into Open Badges 3.0 credentials.",
+        lifespan=lifespan,
+    )
+
+    def store_of(request: Request) -> Store:
+        return request.app.state.store
+
+    def producer_of(request: Request) -> AIOKafkaProducer:
+        return request.app.state.producer
+
+    async def current_org(
+        request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+    ) -> Org:
+        if credentials is None:
+            raise HTTPException(401, "send Authorization: Bearer <API key>")
+        org = await store_of(request).org_for_api_key(credentials.credentials)
+        if org is None:
+            raise HTTPException(401, "unknown or revoked API key")
+        return org
+
+    OrgDep = Annotated[Org, Depends(current_org)]
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post(
+        "/v1/events",
+        status_code=202,
+        response_model=EventsAccepted,
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "oneOf": [
+                                {"$ref": "#/components/schemas/VolunteerShiftIn"},
+                                {"$ref": "#/components/schemas/EventBatchIn"},
+                            ]
+                        }
+                    }
+                },
+            }
+        },
+    )
+    async def post_events(request: Request, org: OrgDep) -> EventsAccepted:
+        """One event, or {"events": [...]} validated all-or-nothing; 202 once Kafka has them all."""
+        body = await _json_body(request)
+        try:
+            if isinstance(body, dict) and "events" in body:
+                events = EventBatchIn.model_validate(body).events
+            else:
+                events = [_single_event.validate_python(body)]
+        except ValidationError as e:
+            raise RequestValidationError(e.errors(include_url=False), body=body) from e
+        store, producer = store_of(request), producer_of(request)
+        secret = await store.org_secret(org.id)
+        keyed = [(recipient_key(secret, e.volunteer.email), e) for e in events]
+        await store.upsert_recipients(org.id, {k: (e.volunteer.email, e.volunteer.name) for k, e in keyed})
+        sends = []
+        for key, event in keyed:
+            envelope = CloudEvent(
+                id=event.id,
+                source=f"/orgs/{org.slug}",
+                type=ACTIVITY_SHIFT_TYPE,
+                subject=key,
+                orgid=org.id,
+                data=shift_from_api(event, key),
+            )
+            sends.append(
+                await producer.send(bus.ACTIVITY, key=f"{org.id}:{key}".encode(), value=bus.encode(envelope))
+            )
+        await asyncio.gather(*sends)
+        return EventsAccepted(accepted=[e.id for e in events])
+
+    @app.post("/v1/badge-classes", status_code=201, response_model=BadgeClassStored)
+    async def post_badge_class(body: BadgeClassIn, request: Request, org: OrgDep) -> BadgeClassStored:
+        badge = await store_of(request).save_badge_class(org.id, body)
+        envelope = CloudEvent[BadgeClass](
+            id=f"{org.id}:{badge.id}:{badge.version}",
+            source=f"/orgs/{org.slug}",
+            type=BADGE_CLASS_TYPE,
+            subject=badge.id,
+            orgid=org.id,
+            data=badge,
+        )
+        await producer_of(request).send_and_wait(
+            bus.BADGE_CLASSES, key=f"{org.id}:{badge.id}".encode(), value=bus.encode(envelope)
+        )
+        return BadgeClassStored(id=badge.id, version=badge.version)
+
+    @app.get("/v1/badge-classes", response_model=list[BadgeClass])
+    async def list_badge_classes(request: Request, org: OrgDep) -> list[BadgeClass]:
+        return await store_of(request).badge_classes(org.id)
+
+    @app.get("/v1/credentials", response_model=list[CredentialSummary])
+    async def list_credentials(request: Request, org: OrgDep) -> list[CredentialSummary]:
+        return [
+            CredentialSummary(
+                id=c.id, badge_class_id=c.badge_class_id, issued_at=c.issued_at, status=c.status
+            )
+            for c in await store_of(request).credentials(org.id)
+        ]
+
+    @app.get("/claim/{token}", response_class=HTMLResponse)
+    async def claim_page(token: str, request: Request) -> HTMLResponse:
+        credential = await store_of(request).claim(token)
+        if credential is None:
+            return templates.TemplateResponse(request, "claim_missing.html", status_code=404)
+        return templates.TemplateResponse(
+            request,
+            "claim.html",
+            {
+                "credential": credential.document,
+                "download_url": f"/credentials/{_uuid_of(credential.id)}.json",
+            },
+        )
+
+    @app.get("/credentials/{credential_uuid}.json")
+    async def credential_json(credential_uuid: str, request: Request) -> JSONResponse:
+        credential = await store_of(request).credential(f"urn:uuid:{credential_uuid}")
+        if credential is None:
+            raise HTTPException(404, "no such credential")
+        return JSONResponse(
+            credential.document,
+            headers={"Content-Disposition": f'attachment; filename="badge-{credential_uuid}.json"'},
+        )
+
+    return app
+
+
+def _uuid_of(credential_id: str) -> str:
+    return credential_id.removeprefix("urn:uuid:")
+
+
+async def _json_body(request: Request) -> Any:
+    try:
+        return json.loads(await request.body())
+    except json.JSONDecodeError as e:
+        raise RequestValidationError(
+            [{"type": "json_invalid", "loc": ("body",), "msg": f"invalid JSON: {e}", "input": None}]
+        ) from e

@@ -1,0 +1,107 @@
+"""Fixtures that start real parts: a Kafka broker, the SMTP sink, and the whole system.
+
+The broker is started once per test session on its own port (CAIRN_TEST_KAFKA_PORT, default
+19092) in a fresh folder, so tests never touch a developer's running `cairn dev`.
+"""
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from cairn import kafka_broker
+from cairn.settings import REPO_ROOT
+
+OUTPUT = REPO_ROOT / "test-output"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = int(os.environ.get("CAIRN_TEST_KAFKA_PORT", "19092"))
+    home = tmp_path_factory.mktemp("kafka")
+    started = time.monotonic()
+    broker = kafka_broker.prepare(REPO_ROOT / "var", home, port, partitions=3)
+    kafka_broker.start(broker, REPO_ROOT / "var")
+    try:
+        asyncio.run(kafka_broker.wait_ready(broker.bootstrap))
+        print(f"\nkafka broker ready in {time.monotonic() - started:.1f}s", file=sys.stderr)
+        yield broker.bootstrap
+    finally:
+        kafka_broker.stop(broker)
+
+
+@dataclass
+class System:
+    """A running Cairn: every service a separate process under `cairn dev`."""
+
+    env: dict[str, str]
+    var_dir: Path
+    public_url: str
+    process: subprocess.Popen[bytes]
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.var_dir / "mail"
+
+    def cairn(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "cairn.cli", *args], env=self.env, capture_output=True, text=True,
+            check=check, timeout=120,
+        )
+
+    def pid_of(self, service: str) -> int:
+        return int((self.var_dir / "run" / f"{service}.pid").read_text())
+
+
+@pytest.fixture(scope="module")
+def system(kafka: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    var_dir = tmp_path_factory.mktemp("cairn-var")
+    gateway_port = free_port()
+    env = {
+        **os.environ,
+        "CAIRN_VAR_DIR": str(var_dir),
+        "CAIRN_KAFKA_BOOTSTRAP": kafka,
+        "CAIRN_TOPIC_PARTITIONS": "3",
+        "CAIRN_GATEWAY_PORT": str(gateway_port),
+        "CAIRN_PUBLIC_URL": f"http://127.0.0.1:{gateway_port}",
+        "CAIRN_SMTP_PORT": str(free_port()),
+        "CAIRN_AGGREGATOR_WEB_PORT": str(free_port()),
+    }
+    log = (var_dir / "dev.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cairn.cli", "dev", "--external-kafka"], env=env, stdout=log,
+        stderr=subprocess.STDOUT, cwd=REPO_ROOT,
+    )
+    deadline = time.monotonic() + 120
+    while b"ready" not in (var_dir / "dev.log").read_bytes():
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("cairn dev did not start:\n" + (var_dir / "dev.log").read_text())
+        time.sleep(0.2)
+    try:
+        yield System(env=env, var_dir=var_dir, public_url=env["CAIRN_PUBLIC_URL"], process=process)
+    finally:
+        process.terminate()
+        process.wait(60)
+        _keep_logs(var_dir)
+
+
+def _keep_logs(var_dir: Path) -> None:
+    """Copies the service logs under test-output/ so a failed CI run can be read afterwards."""
+    target = OUTPUT / "logs" / var_dir.name
+    target.mkdir(parents=True, exist_ok=True)
+    for log in [var_dir / "dev.log", *(var_dir / "logs").glob("*.log")]:
+        if log.exists():
+            (target / log.name).write_bytes(log.read_bytes())

@@ -1,0 +1,98 @@
+"""One badge from logged shifts to a claimed, verified credential, on the real broker and SMTP."""
+
+import json
+import re
+import time
+
+import httpx
+import pytest
+
+from cairn.smtp import read_mailbox
+
+pytestmark = pytest.mark.e2e
+
+TEN_HOURS = {
+    "id": "pantry-10",
+    "name": "Pantry volunteer: 10 hours",
+    "description": "Gave ten hours at the pantry.",
+    "criteria_narrative": "Log at least 10 hours of volunteer shifts.",
+    "criteria": {"kind": "total_hours", "at_least": 10},
+}
+
+
+def shift(event_id: str, day: int, hours: float, email: str = "sam@example.org") -> dict:
+    return {
+        "id": event_id,
+        "type": "volunteer_shift",
+        "volunteer": {"email": email, "name": "Sam Okafor"},
+        "started_at": f"2026-11-{day:02d}T09:00:00Z",
+        "hours": hours,
+        "program": "pantry",
+    }
+
+
+def wait_for_mail(mail_dir, count: int, timeout: float = 60) -> list:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        mails = read_mailbox(mail_dir)
+        if len(mails) >= count:
+            return mails
+        time.sleep(0.1)
+    raise AssertionError(f"expected {count} emails, got {len(read_mailbox(mail_dir))}")
+
+
+def test_shifts_to_verified_credential(system, tmp_path):
+    created = system.cairn("org", "create", "Riverside Food Bank", "--slug", "riverside").stdout
+    api_key = re.search(r"api key (\S+)", created).group(1)
+    client = httpx.Client(base_url=system.public_url, headers={"Authorization": f"Bearer {api_key}"}, timeout=30)
+
+    assert client.post("/v1/badge-classes", json=TEN_HOURS).status_code == 201
+
+    # 4 + 3 + 2 = 9 distinct hours; shift-a is posted twice and must count once.
+    for event_id, day, hours in [("shift-a", 1, 4), ("shift-a", 1, 4), ("shift-b", 2, 3), ("shift-c", 3, 2)]:
+        response = client.post("/v1/events", json=shift(event_id, day, hours))
+        assert response.status_code == 202, response.text
+        assert response.json() == {"accepted": [event_id]}
+    time.sleep(3)
+    assert read_mailbox(system.mail_dir) == [], "9 distinct hours must not earn a 10-hour badge"
+
+    last_posted = time.monotonic()
+    assert client.post("/v1/events", json={"events": [shift("shift-d", 4, 1)]}).status_code == 202
+    [mail] = wait_for_mail(system.mail_dir, 1)
+    latency = time.monotonic() - last_posted
+    print(f"\nlast shift posted -> claim email received: {latency:.2f}s")
+
+    assert mail["To"] == "Sam Okafor <sam@example.org>"
+    assert "Pantry volunteer: 10 hours" in mail["Subject"]
+    text = mail.get_body(("plain",)).get_content()
+    claim_url = re.search(r"(http://\S+/claim/\S+)", text).group(1)
+
+    # The earner follows the link, sees the badge, downloads the credential.
+    page = httpx.get(claim_url)
+    assert page.status_code == 200
+    assert "Pantry volunteer: 10 hours" in page.text and "Riverside Food Bank" in page.text
+    download = re.search(r'id="download" href="([^"]+)"', page.text).group(1)
+    credential = httpx.get(system.public_url + download).json()
+    assert credential["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
+    assert credential["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
+    assert "10 hours logged" in credential["evidence"][0]["description"]
+    assert "sam@example.org" not in json.dumps(credential), "the subject is a salted hash, not the email"
+
+    saved = tmp_path / "badge.json"
+    saved.write_text(json.dumps(credential))
+    verified = system.cairn("verify", str(saved), check=False)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert verified.stdout.strip() == f"{saved}: valid"
+
+    tampered = tmp_path / "tampered.json"
+    credential["credentialSubject"]["achievement"]["name"] = "Pantry volunteer: 100 hours"
+    tampered.write_text(json.dumps(credential))
+    rejected = system.cairn("verify", str(tampered), check=False)
+    assert rejected.returncode == 1
+    assert "signature does not match" in rejected.stdout
+
+    # Posting the last shift again changes nothing: still one credential, one email.
+    assert client.post("/v1/events", json=shift("shift-d", 4, 1)).status_code == 202
+    time.sleep(3)
+    assert len(read_mailbox(system.mail_dir)) == 1
+    assert len(client.get("/v1/credentials").json()) == 1
