@@ -48,6 +48,15 @@ def _cmd_org_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_topics(args: argparse.Namespace) -> int:
+    from cairn import bus
+
+    settings = get_settings()
+    asyncio.run(bus.ensure_topics(settings.kafka_bootstrap, settings.topic_partitions))
+    print(f"topics ready on {settings.kafka_bootstrap}: {', '.join(t.name for t in bus.TOPICS)}")
+    return 0
+
+
 def _cmd_smtp_sink(args: argparse.Namespace) -> int:
     from cairn.service_runner import run_until_stopped
     from cairn.smtp import start_sink
@@ -126,6 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--slug")
     create.add_argument("--url")
     create.set_defaults(func=_cmd_org_create)
+
+    topics = sub.add_parser("topics", help="create Cairn's Kafka topics where missing")
+    topics.set_defaults(func=_cmd_topics)
 
     sink = sub.add_parser("smtp-sink", help="run the development SMTP server that stores mail as .eml")
     sink.set_defaults(func=_cmd_smtp_sink)

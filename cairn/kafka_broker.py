@@ -88,11 +88,13 @@ def _java_command(libs: Path, *args: str) -> list[str]:
     ]
 
 
-def prepare(var_dir: Path, home: Path, port: int, partitions: int = 6) -> Broker:
+def prepare(
+    var_dir: Path, home: Path, port: int, partitions: int = 6, controller_port: int | None = None
+) -> Broker:
     """Writes the config and formats KRaft storage on first use of `home`."""
     libs = fetch(var_dir)
     home.mkdir(parents=True, exist_ok=True)
-    broker = Broker(home=home, port=port, controller_port=port + 1)
+    broker = Broker(home=home, port=port, controller_port=controller_port or port + 1)
     config = home / "server.properties"
     template = string.Template((INFRA / "server.properties.template").read_text())
     config.write_text(

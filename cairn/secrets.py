@@ -1,6 +1,7 @@
 """The master key and the AES-GCM envelope that keeps issuer keys and org secrets encrypted at rest."""
 
 import os
+import tempfile
 from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -9,17 +10,25 @@ NONCE_BYTES = 12
 
 
 def load_or_create_master_key(path: Path) -> bytes:
-    """A 256-bit key in a file only the owner can read; created on first use."""
-    if path.exists():
-        key = bytes.fromhex(path.read_text().strip())
-        if len(key) != 32:
-            raise ValueError(f"{path} must hold 32 bytes as hex")
-        return key
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = AESGCM.generate_key(bit_length=256)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(key.hex())
+    """A 256-bit key in a file only the owner can read, created on first use.
+
+    Several services may start at once: the key is written to a private temporary file and
+    linked into place, so every process ends up reading the one key that won.
+    """
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".master-key-")
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(AESGCM.generate_key(bit_length=256).hex())
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(temporary)
+    key = bytes.fromhex(path.read_text().strip())
+    if len(key) != 32:
+        raise ValueError(f"{path} must hold a 32-byte key as hex")
     return key
 
 

@@ -1,14 +1,16 @@
 """Fixtures that start real parts: a Kafka broker, the SMTP sink, and the whole system.
 
-The broker is started once per test session on its own port (CAIRN_TEST_KAFKA_PORT, default
-19092) in a fresh folder, so tests never touch a developer's running `cairn dev`.
+The broker is started once per test session on free ports in a fresh folder, so tests never
+touch a developer's running `cairn dev`.
 """
 
 import asyncio
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,10 +32,11 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = int(os.environ.get("CAIRN_TEST_KAFKA_PORT", "19092"))
     home = tmp_path_factory.mktemp("kafka")
     started = time.monotonic()
-    broker = kafka_broker.prepare(REPO_ROOT / "var", home, port, partitions=3)
+    broker = kafka_broker.prepare(
+        REPO_ROOT / "var", home, free_port(), partitions=3, controller_port=free_port()
+    )
     kafka_broker.start(broker, REPO_ROOT / "var")
     try:
         asyncio.run(kafka_broker.wait_ready(broker.bootstrap))
@@ -58,8 +61,12 @@ class System:
 
     def cairn(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "cairn.cli", *args], env=self.env, capture_output=True, text=True,
-            check=check, timeout=120,
+            [sys.executable, "-m", "cairn.cli", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=check,
+            timeout=120,
         )
 
     def pid_of(self, service: str) -> int:
@@ -82,8 +89,11 @@ def system(kafka: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sys
     }
     log = (var_dir / "dev.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "cairn.cli", "dev", "--external-kafka"], env=env, stdout=log,
-        stderr=subprocess.STDOUT, cwd=REPO_ROOT,
+        [sys.executable, "-m", "cairn.cli", "dev", "--external-kafka"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=REPO_ROOT,
     )
     deadline = time.monotonic() + 120
     while b"ready" not in (var_dir / "dev.log").read_bytes():
@@ -105,3 +115,43 @@ def _keep_logs(var_dir: Path) -> None:
     for log in [var_dir / "dev.log", *(var_dir / "logs").glob("*.log")]:
         if log.exists():
             (target / log.name).write_bytes(log.read_bytes())
+
+
+def _postgres_bin() -> Path | None:
+    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    return versions[-1].parent if versions else None
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster (Debian's package) on a free port, owned by user postgres."""
+    bin_dir = _postgres_bin()
+    if bin_dir is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is not installed; .ci/run should have installed it")
+        pytest.skip("PostgreSQL server not installed (apt-get install postgresql)")
+    # Not under pytest's tmp folder: that is private to root, and the server runs as postgres.
+    data = Path(tempfile.mkdtemp(prefix="cairn-pg-")) / "data"
+    port = free_port()
+    as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    if as_postgres:
+        subprocess.run(["chown", "-R", "postgres", str(data.parent)], check=True)
+    run = lambda *cmd: subprocess.run([*as_postgres, *cmd], check=True, capture_output=True)  # noqa: E731
+    run(str(bin_dir / "initdb"), "-D", str(data), "-U", "cairn", "--auth=trust")
+    run(
+        str(bin_dir / "pg_ctl"),
+        "-D",
+        str(data),
+        "-l",
+        str(data.parent / "pg.log"),
+        "-w",
+        "-o",
+        f"-p {port} -k {data.parent} -c listen_addresses=127.0.0.1",
+        "start",
+    )
+    try:
+        run(str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "cairn", "cairn")
+        yield f"postgresql+asyncpg://cairn@127.0.0.1:{port}/cairn"
+    finally:
+        run(str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop")
+        shutil.rmtree(data.parent, ignore_errors=True)

@@ -44,7 +44,9 @@ def wait_for_mail(mail_dir, count: int, timeout: float = 60) -> list:
 def test_shifts_to_verified_credential(system, tmp_path):
     created = system.cairn("org", "create", "Riverside Food Bank", "--slug", "riverside").stdout
     api_key = re.search(r"api key (\S+)", created).group(1)
-    client = httpx.Client(base_url=system.public_url, headers={"Authorization": f"Bearer {api_key}"}, timeout=30)
+    client = httpx.Client(
+        base_url=system.public_url, headers={"Authorization": f"Bearer {api_key}"}, timeout=30
+    )
 
     assert client.post("/v1/badge-classes", json=TEN_HOURS).status_code == 201
 

@@ -1,0 +1,101 @@
+"""The W3C eddsa vectors and the 1EdTech Open Badges vector, reproduced byte for byte."""
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from cairn.credentials import proofs
+from cairn.credentials.multikey import (
+    public_key_from_multibase,
+    public_key_multibase,
+    secret_key_from_multibase,
+)
+
+STANDARDS = Path(__file__).parent.parent / "data" / "standards"
+EDDSA = STANDARDS / "eddsa-vectors"
+OB3 = STANDARDS / "ob3-vector"
+
+
+def load(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+def w3c_key():
+    return secret_key_from_multibase(load(EDDSA / "keyPair.json")["privateKeyMultibase"])
+
+
+SUITES = [
+    ("eddsa-rdfc-2022", "DataInt", proofs.canonize_rdfc),
+    ("eddsa-jcs-2022", "JCS", proofs.canonize_jcs),
+]
+
+
+def test_key_pair_round_trips():
+    pair = load(EDDSA / "keyPair.json")
+    assert public_key_multibase(w3c_key().public_key()) == pair["publicKeyMultibase"]
+
+
+@pytest.mark.parametrize(("suite", "suffix", "canonize"), SUITES)
+def test_canonical_forms_and_hashes(suite, suffix, canonize):
+    folder = EDDSA / suite
+    unsigned = load(EDDSA / "unsigned.json")
+    config = load(folder / f"proofConfig{suffix}.json")
+    assert canonize(unsigned) == (folder / f"canonDoc{suffix}.txt").read_text()
+    assert canonize(config) == (folder / f"proofCanon{suffix}.txt").read_text()
+    assert (
+        hashlib.sha256(canonize(unsigned).encode()).hexdigest()
+        == (folder / f"docHash{suffix}.txt").read_text().strip()
+    )
+    assert (
+        hashlib.sha256(canonize(config).encode()).hexdigest()
+        == (folder / f"proofHash{suffix}.txt").read_text().strip()
+    )
+    assert (
+        proofs.hash_data(suite, unsigned, config).hex()
+        == (folder / f"combinedHash{suffix}.txt").read_text().strip()
+    )
+
+
+@pytest.mark.parametrize(("suite", "suffix", "canonize"), SUITES)
+def test_signed_vector_reproduced(suite, suffix, canonize):
+    folder = EDDSA / suite
+    expected = load(folder / f"signed{suffix}.json")
+    options = proofs.ProofOptions(
+        suite, expected["proof"]["verificationMethod"], expected["proof"]["created"]
+    )
+    signed = proofs.sign(load(EDDSA / "unsigned.json"), w3c_key(), options)
+    assert signed == expected
+    sig_hex = (folder / f"sigHex{suffix}.txt").read_text().strip()
+    assert proofs.multibase_decode(signed["proof"]["proofValue"]).hex() == sig_hex
+    proofs.verify(expected, w3c_key().public_key())
+
+
+def test_open_badges_vector_reproduced():
+    pair = load(OB3 / "keyPair.json")
+    key = secret_key_from_multibase(pair["secretKeyMultibase"])
+    expected = load(OB3 / "signed.json")
+    proof = expected["proof"]
+    options = proofs.ProofOptions("eddsa-rdfc-2022", proof["verificationMethod"], proof["created"])
+    unsigned = load(OB3 / "unsigned.json")
+    assert proofs.canonize_rdfc(unsigned) == (OB3 / "document-canon.txt").read_text()
+    assert proofs.sign(unsigned, key, options)["proof"]["proofValue"] == proof["proofValue"]
+    proofs.verify(expected, public_key_from_multibase(pair["publicKeyMultibase"]))
+
+
+@pytest.mark.parametrize("suite", ["eddsa-rdfc-2022", "eddsa-jcs-2022"])
+def test_tampered_document_fails(suite):
+    folder = EDDSA / suite
+    signed = load(next(folder.glob("signed*.json")))
+    signed["credentialSubject"]["alumniOf"] = "Another School"
+    with pytest.raises(proofs.ProofError, match="signature does not match"):
+        proofs.verify(signed, w3c_key().public_key())
+
+
+@pytest.mark.parametrize("field", ["created", "verificationMethod", "proofPurpose"])
+def test_tampered_proof_option_fails(field):
+    signed = load(EDDSA / "eddsa-rdfc-2022" / "signedDataInt.json")
+    signed["proof"][field] = signed["proof"][field] + "x"
+    with pytest.raises(proofs.ProofError):
+        proofs.verify(signed, w3c_key().public_key())
