@@ -4,6 +4,7 @@ import logging
 from datetime import UTC, datetime
 
 from cairn.bus import PoisonRecord
+from cairn.crash_points import crash_point
 from cairn.credentials import proofs
 from cairn.credentials.builder import build_credential, iso
 from cairn.credentials.multikey import did_key, did_key_verification_method
@@ -60,8 +61,11 @@ async def issue_credential(store: Store, award: AwardGranted, public_url: str) -
         log.info(
             "credential %s %s for award %s", credential_id, "issued" if created else "exists", award.award_id
         )
+        crash_point("signer.credential_stored")
         existing = await store.credential_by_award(award.award_id)
         assert existing is not None
+    else:
+        log.info("award %s redelivered: credential %s already issued", award.award_id, existing.id)
     return CredentialIssued(
         credential_id=existing.id,
         award_id=award.award_id,

@@ -9,6 +9,7 @@ import logging
 from datetime import timedelta
 
 from cairn.bus import PoisonRecord
+from cairn.crash_points import crash_point
 from cairn.email_message import ClaimEmail, message_id_for, render_claim_email
 from cairn.settings import Settings
 from cairn.smtp import send
@@ -48,7 +49,9 @@ async def notify_earner(store: Store, issued: CredentialIssued, settings: Settin
         sender=settings.mail_from,
     )
     await store.record_notification(issued.credential_id, message_id, "sending")
+    crash_point("notifier.before_send")
     await send(message, settings.smtp_host, settings.smtp_port)
     await store.record_notification(issued.credential_id, message_id, "sent")
+    crash_point("notifier.sent_recorded")
     log.info("claim email sent for %s", issued.credential_id)
     return True

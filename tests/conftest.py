@@ -13,6 +13,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,8 +31,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh broker per test module, so no module sees another's records or consumer offsets."""
     home = tmp_path_factory.mktemp("kafka")
     started = time.monotonic()
     broker = kafka_broker.prepare(
@@ -73,9 +75,8 @@ class System:
         return int((self.var_dir / "run" / f"{service}.pid").read_text())
 
 
-@pytest.fixture(scope="module")
-def system(kafka: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
-    var_dir = tmp_path_factory.mktemp("cairn-var")
+@contextmanager
+def running_system(kafka: str, var_dir: Path, extra_env: dict[str, str] | None = None) -> Iterator[System]:
     gateway_port = free_port()
     env = {
         **os.environ,
@@ -86,6 +87,7 @@ def system(kafka: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sys
         "CAIRN_PUBLIC_URL": f"http://127.0.0.1:{gateway_port}",
         "CAIRN_SMTP_PORT": str(free_port()),
         "CAIRN_AGGREGATOR_WEB_PORT": str(free_port()),
+        **(extra_env or {}),
     }
     log = (var_dir / "dev.log").open("wb")
     process = subprocess.Popen(
@@ -95,17 +97,23 @@ def system(kafka: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sys
         stderr=subprocess.STDOUT,
         cwd=REPO_ROOT,
     )
-    deadline = time.monotonic() + 120
-    while b"ready" not in (var_dir / "dev.log").read_bytes():
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError("cairn dev did not start:\n" + (var_dir / "dev.log").read_text())
-        time.sleep(0.2)
     try:
+        deadline = time.monotonic() + 120
+        while b"ready" not in (var_dir / "dev.log").read_bytes():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("cairn dev did not start:\n" + (var_dir / "dev.log").read_text())
+            time.sleep(0.2)
         yield System(env=env, var_dir=var_dir, public_url=env["CAIRN_PUBLIC_URL"], process=process)
     finally:
         process.terminate()
         process.wait(60)
         _keep_logs(var_dir)
+
+
+@pytest.fixture(scope="module")
+def system(kafka: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    with running_system(kafka, tmp_path_factory.mktemp("cairn-var")) as running:
+        yield running
 
 
 def _keep_logs(var_dir: Path) -> None:

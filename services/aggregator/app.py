@@ -15,6 +15,7 @@ from aiokafka import AIOKafkaConsumer
 from pydantic import ValidationError
 
 from cairn import bus
+from cairn.crash_points import crash_point
 from cairn.criteria import Progress, needs_check, record_shift, settle
 from cairn.settings import get_settings
 from schemas.activity import VolunteerShiftLogged
@@ -38,6 +39,8 @@ app = faust.App(
     web_bind="127.0.0.1",
     web_port=settings.aggregator_web_port,
     consumer_auto_offset_reset="earliest",
+    broker_session_timeout=10,
+    broker_heartbeat_interval=3,
     key_serializer="raw",
     value_serializer="raw",
 )
@@ -82,6 +85,7 @@ async def _settle_and_store(key: bytes, progress: Progress, org_id: str, recipie
     for award in awards:
         await _grant(award)
         log.info("award %s: %s for %s", award.award_id, award.badge_class_id, recipient_key[:8])
+        crash_point("aggregator.award_sent")
     progress_table[key] = updated.model_dump_json().encode()
 
 

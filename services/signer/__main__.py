@@ -3,6 +3,7 @@
 import asyncio
 
 from cairn import bus
+from cairn.crash_points import crash_point
 from cairn.issuing import issue_credential
 from cairn.secrets import load_or_create_master_key
 from cairn.service_runner import run_until_stopped
@@ -34,6 +35,7 @@ async def serve(stopping: asyncio.Event) -> None:
         await producer.send_and_wait(
             bus.CREDENTIALS, key=issued.credential_id.encode(), value=bus.encode(envelope)
         )
+        crash_point("signer.credential_emitted")
 
     try:
         await bus.consume_forever(
