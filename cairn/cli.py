@@ -39,7 +39,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_org_create(args: argparse.Namespace) -> int:
-    from cairn.demo import create_org
+    from cairn.provisioning import create_org
 
     slug = args.slug or "-".join(args.name.lower().split())
     org_id, api_key = asyncio.run(create_org(get_settings(), args.name, slug, args.url))
@@ -48,12 +48,12 @@ def _cmd_org_create(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_topics(args: argparse.Namespace) -> int:
-    from cairn import bus
+def _cmd_setup(args: argparse.Namespace) -> int:
+    from cairn.provisioning import setup
 
     settings = get_settings()
-    asyncio.run(bus.ensure_topics(settings.kafka_bootstrap, settings.topic_partitions))
-    print(f"topics ready on {settings.kafka_bootstrap}: {', '.join(t.name for t in bus.TOPICS)}")
+    asyncio.run(setup(settings))
+    print(f"database schema and Kafka topics ready ({settings.kafka_bootstrap})")
     return 0
 
 
@@ -136,8 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--url")
     create.set_defaults(func=_cmd_org_create)
 
-    topics = sub.add_parser("topics", help="create Cairn's Kafka topics where missing")
-    topics.set_defaults(func=_cmd_topics)
+    setup = sub.add_parser("setup", help="create the database schema and Kafka topics where missing")
+    setup.set_defaults(func=_cmd_setup)
 
     sink = sub.add_parser("smtp-sink", help="run the development SMTP server that stores mail as .eml")
     sink.set_defaults(func=_cmd_smtp_sink)

@@ -7,10 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from cairn.secrets import load_or_create_master_key
+from cairn.provisioning import create_org
 from cairn.settings import Settings
 from cairn.smtp import read_mailbox
-from cairn.store import open_store
 
 VOLUNTEERS = [
     ("ana@example.org", "Ana", 4, 3.0),  # 12 hours: earns the badge
@@ -24,18 +23,6 @@ PANTRY_BADGE = {
     "criteria_narrative": "Log at least 10 hours of pantry shifts.",
     "criteria": {"kind": "total_hours", "at_least": 10, "filter": {"program": "pantry"}},
 }
-
-
-async def create_org(settings: Settings, name: str, slug: str, url: str | None = None) -> tuple[str, str]:
-    store = open_store(
-        settings.resolved_database_url, load_or_create_master_key(settings.resolved_master_key_file)
-    )
-    try:
-        await store.create_schema()
-        org, api_key = await store.create_org(name, slug, url)
-        return org.id, api_key
-    finally:
-        await store.close()
 
 
 def demo_shifts(now: datetime) -> list[dict[str, object]]:

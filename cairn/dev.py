@@ -15,7 +15,8 @@ from pathlib import Path
 
 import httpx
 
-from cairn import bus, kafka_broker
+from cairn import kafka_broker
+from cairn.provisioning import setup
 from cairn.settings import Settings
 
 SERVICES: dict[str, list[str]] = {
@@ -88,7 +89,7 @@ async def run_dev(settings: Settings, stopping: asyncio.Event, external_kafka: b
             print(
                 f"kafka     {settings.kafka_bootstrap} ready in {time.monotonic() - started:.1f}s", flush=True
             )
-        await bus.ensure_topics(settings.kafka_bootstrap, settings.topic_partitions)
+        await setup(settings)
         services = [
             Supervised(name, args, var / "logs" / f"{name}.log", var / "run" / f"{name}.pid")
             for name, args in SERVICES.items()

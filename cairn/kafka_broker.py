@@ -68,10 +68,10 @@ class Broker:
         return self.home / "broker.log"
 
 
-def _port_open(port: int) -> bool:
+def _port_open(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket() as s:
         s.settimeout(0.5)
-        return s.connect_ex(("127.0.0.1", port)) == 0
+        return s.connect_ex((host, port)) == 0
 
 
 def _java_command(libs: Path, *args: str) -> list[str]:
@@ -121,6 +121,9 @@ async def wait_ready(bootstrap: str, timeout: float = 90) -> None:
     """Returns once the broker answers metadata requests."""
     deadline = time.monotonic() + timeout
     last_error: Exception | None = None
+    host, _, port = bootstrap.rpartition(":")
+    while time.monotonic() < deadline and not _port_open(int(port), host):
+        await asyncio.sleep(0.2)
     while time.monotonic() < deadline:
         admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
         try:

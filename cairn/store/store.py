@@ -17,7 +17,8 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from cairn.credentials.multikey import public_key_multibase, secret_key_from_multibase
 from cairn.credentials.multikey import secret_key_multibase as _secret_multibase
-from cairn.secrets import seal, unseal
+from cairn.secrets import load_or_create_master_key, seal, unseal
+from cairn.settings import Settings
 from cairn.store import tables as t
 from schemas.badge_class import BadgeClass, BadgeClassIn
 
@@ -333,6 +334,13 @@ class Store:
             row.last_error = error
             if status == "sent":
                 row.sent_at = _now()
+
+
+def store_for(settings: Settings) -> Store:
+    """The store the settings point at, with the master key from CAIRN_MASTER_KEY_FILE."""
+    return open_store(
+        settings.resolved_database_url, load_or_create_master_key(settings.resolved_master_key_file)
+    )
 
 
 def open_store(database_url: str, master_key: bytes) -> Store:

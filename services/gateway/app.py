@@ -21,9 +21,8 @@ from pydantic import TypeAdapter, ValidationError
 
 from cairn import bus
 from cairn.identity import recipient_key
-from cairn.secrets import load_or_create_master_key
 from cairn.settings import Settings, get_settings
-from cairn.store import Store, open_store
+from cairn.store import Store, store_for
 from cairn.store.store import Org
 from schemas.activity import ActivityIn, EventBatchIn, EventsAccepted, shift_from_api
 from schemas.admin import BadgeClassStored, CredentialSummary
@@ -40,10 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = open_store(
-            settings.resolved_database_url, load_or_create_master_key(settings.resolved_master_key_file)
-        )
-        await store.create_schema()
+        store = store_for(settings)
         producer = bus.producer(settings.kafka_bootstrap)
         await producer.start()
         app.state.store, app.state.producer = store, producer

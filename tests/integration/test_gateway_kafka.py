@@ -9,7 +9,7 @@ from aiokafka import AIOKafkaConsumer
 from fastapi.testclient import TestClient
 
 from cairn import bus
-from cairn.demo import create_org
+from cairn.provisioning import create_org, setup
 from cairn.settings import Settings
 from services.gateway.app import create_app
 
@@ -42,7 +42,7 @@ async def read_topic(bootstrap: str, topic: str) -> list:
 @pytest.fixture(scope="module")
 def gateway(kafka, tmp_path_factory):
     settings = Settings(var_dir=tmp_path_factory.mktemp("gw"), kafka_bootstrap=kafka, topic_partitions=3)
-    asyncio.run(bus.ensure_topics(kafka, 3))
+    asyncio.run(setup(settings))
     org_a = asyncio.run(create_org(settings, "A", "org-a"))
     org_b = asyncio.run(create_org(settings, "B", "org-b"))
     with TestClient(create_app(settings)) as client:
