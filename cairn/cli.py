@@ -152,8 +152,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     verify = sub.add_parser("verify", help="verify credentials; exit status 1 if any is not valid")
     verify.add_argument("files", nargs="+", metavar="FILE")
-    verify.add_argument("--allow-host", action="append", default=[], help="host that may be fetched from")
-    verify.add_argument("--require-status", action="store_true", help="fail when status cannot be checked")
     verify.set_defaults(func=_cmd_verify)
     return parser
 

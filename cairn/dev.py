@@ -5,8 +5,6 @@ writes var/run/NAME.pid, and is restarted if it dies. Ctrl-C or SIGTERM stops ev
 """
 
 import asyncio
-import os
-import signal
 import subprocess
 import sys
 import time
@@ -16,6 +14,7 @@ from pathlib import Path
 import httpx
 
 from cairn import kafka_broker
+from cairn.process_group import start_group, stop_group
 from cairn.provisioning import setup
 from cairn.settings import Settings
 
@@ -38,21 +37,11 @@ class Supervised:
     restarts: list[float] = field(default_factory=list)
 
     def start(self) -> None:
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            [sys.executable, *self.args], stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
+        self.process = start_group([sys.executable, *self.args], self.log_path)
         self.pid_path.write_text(str(self.process.pid))
 
     def stop(self, timeout: float = 20) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+        stop_group(self.process, timeout)
 
 
 async def wait_http(url: str, timeout: float = 60) -> None:

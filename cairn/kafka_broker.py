@@ -5,9 +5,7 @@ each broker instance gets its own folder with its config, data and log. No Docke
 """
 
 import asyncio
-import os
 import shutil
-import signal
 import socket
 import string
 import subprocess
@@ -19,6 +17,7 @@ from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient
 
+from cairn.process_group import start_group, stop_group
 from cairn.settings import REPO_ROOT
 
 INFRA = REPO_ROOT / "infra" / "kafka"
@@ -142,22 +141,10 @@ def start(broker: Broker, var_dir: Path) -> Broker:
     """Starts the broker in its own process group; its output goes to broker.log."""
     if _port_open(broker.port):
         raise RuntimeError(f"port {broker.port} is taken: is a broker already running?")
-    log = broker.log_file.open("ab")
-    broker.process = subprocess.Popen(
-        _java_command(libs_dir(var_dir), "kafka.Kafka", str(broker.home / "server.properties")),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    command = _java_command(libs_dir(var_dir), "kafka.Kafka", str(broker.home / "server.properties"))
+    broker.process = start_group(command, broker.log_file)
     return broker
 
 
 def stop(broker: Broker, timeout: float = 30) -> None:
-    if broker.process is None or broker.process.poll() is not None:
-        return
-    os.killpg(broker.process.pid, signal.SIGTERM)
-    try:
-        broker.process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(broker.process.pid, signal.SIGKILL)
-        broker.process.wait()
+    stop_group(broker.process, timeout)

@@ -25,6 +25,18 @@ from cairn.settings import REPO_ROOT
 OUTPUT = REPO_ROOT / "test-output"
 
 
+def ten_hours_badge(**overrides: object) -> dict[str, object]:
+    """The POST /v1/badge-classes body the end-to-end tests share: 10 hours of any shifts."""
+    return {
+        "id": "ten-hours",
+        "name": "Pantry volunteer: 10 hours",
+        "description": "Gave ten hours at the pantry.",
+        "criteria_narrative": "Log at least 10 hours of volunteer shifts.",
+        "criteria": {"kind": "total_hours", "at_least": 10},
+        **overrides,
+    }
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -118,7 +130,7 @@ def system(kafka: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sys
 
 def _keep_logs(var_dir: Path) -> None:
     """Copies the service logs under test-output/ so a failed CI run can be read afterwards."""
-    target = OUTPUT / "logs" / var_dir.name
+    target = OUTPUT / "logs" / f"{var_dir.parent.name}-{var_dir.name}"
     target.mkdir(parents=True, exist_ok=True)
     for log in [var_dir / "dev.log", *(var_dir / "logs").glob("*.log")]:
         if log.exists():

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from cairn.smtp import read_mailbox
-from tests.conftest import running_system
+from tests.conftest import running_system, ten_hours_badge
 
 pytestmark = pytest.mark.e2e
 
@@ -28,13 +28,6 @@ CRASH_POINTS = [
     "notifier.sent_recorded",  # email sent and recorded, offset not committed
 ]
 VOLUNTEERS = 12
-BADGE = {
-    "id": "ten",
-    "name": "Ten hours",
-    "description": "Ten hours given.",
-    "criteria_narrative": "Log 10 hours.",
-    "criteria": {"kind": "total_hours", "at_least": 10},
-}
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +56,7 @@ def test_kills_lose_nothing_and_duplicate_nothing(crashing_system):
     client = httpx.Client(
         base_url=system.public_url, headers={"Authorization": f"Bearer {api_key}"}, timeout=30
     )
-    assert client.post("/v1/badge-classes", json=BADGE).status_code == 201
+    assert client.post("/v1/badge-classes", json=ten_hours_badge()).status_code == 201
 
     half = VOLUNTEERS // 2
     first = [s for v in range(half) for s in shifts(v, [6, 4])]

@@ -8,16 +8,9 @@ import httpx
 import pytest
 
 from cairn.smtp import read_mailbox
+from tests.conftest import ten_hours_badge
 
 pytestmark = pytest.mark.e2e
-
-TEN_HOURS = {
-    "id": "pantry-10",
-    "name": "Pantry volunteer: 10 hours",
-    "description": "Gave ten hours at the pantry.",
-    "criteria_narrative": "Log at least 10 hours of volunteer shifts.",
-    "criteria": {"kind": "total_hours", "at_least": 10},
-}
 
 
 def shift(event_id: str, day: int, hours: float, email: str = "sam@example.org") -> dict:
@@ -48,7 +41,7 @@ def test_shifts_to_verified_credential(system, tmp_path):
         base_url=system.public_url, headers={"Authorization": f"Bearer {api_key}"}, timeout=30
     )
 
-    assert client.post("/v1/badge-classes", json=TEN_HOURS).status_code == 201
+    assert client.post("/v1/badge-classes", json=ten_hours_badge()).status_code == 201
 
     # 4 + 3 + 2 = 9 distinct hours; shift-a is posted twice and must count once.
     for event_id, day, hours in [("shift-a", 1, 4), ("shift-a", 1, 4), ("shift-b", 2, 3), ("shift-c", 3, 2)]:

@@ -12,6 +12,7 @@ from cairn import bus
 from cairn.provisioning import create_org, setup
 from cairn.settings import Settings
 from services.gateway.app import create_app
+from tests.conftest import ten_hours_badge
 
 pytestmark = pytest.mark.integration
 
@@ -99,13 +100,7 @@ def test_accepted_event_is_on_kafka_without_personal_data(gateway):
 
 def test_badge_class_goes_to_the_compacted_topic(gateway):
     client, bootstrap, _, org_b = gateway
-    body = {
-        "id": "ten",
-        "name": "Ten",
-        "description": "d",
-        "criteria_narrative": "n",
-        "criteria": {"kind": "total_hours", "at_least": 10},
-    }
+    body = ten_hours_badge(id="ten")
     assert client.post("/v1/badge-classes", json=body, headers=auth(org_b)).json() == {
         "id": "ten",
         "version": 1,
