@@ -116,7 +116,9 @@ def settle(
     awarded = dict(progress.awarded)
     for award in awards:
         awarded[award.badge_class_id] = max(awarded.get(award.badge_class_id, 0), award.occurrence)
-    checked = {**progress.checked, **{badge.id: badge.version for badge in badge_classes}}
+    # Exactly the versions just evaluated: a class missing from `badge_classes` (not loaded yet)
+    # must read as unchecked, so that the re-evaluation after it loads does not skip this recipient.
+    checked = {badge.id: badge.version for badge in badge_classes}
     return progress.model_copy(update={"awarded": awarded, "checked": checked}), awards
 
 

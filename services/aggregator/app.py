@@ -22,11 +22,12 @@ from schemas.activity import VolunteerShiftLogged
 from schemas.awards import AwardGranted
 from schemas.badge_class import BadgeClass
 from schemas.envelope import AWARD_GRANTED_TYPE, CloudEvent
+from services.aggregator.transport import App
 
 log = logging.getLogger("cairn.aggregator")
 settings = get_settings()
 
-app = faust.App(
+app = App(
     "cairn-aggregator",
     broker=f"kafka://{settings.kafka_bootstrap}",
     store="rocksdb://",
@@ -82,6 +83,13 @@ async def _grant(award: AwardGranted) -> None:
 
 async def _settle_and_store(key: bytes, progress: Progress, org_id: str, recipient_key: str) -> None:
     updated, awards = settle(progress, list(catalog[org_id].values()), recipient_key)
+    log.debug(
+        "settle %s: %d activities, checked %s, awards %d",
+        recipient_key[:8],
+        len(updated.activities),
+        updated.checked,
+        len(awards),
+    )
     for award in awards:
         await _grant(award)
         log.info("award %s: %s for %s", award.award_id, award.badge_class_id, recipient_key[:8])
@@ -147,10 +155,13 @@ async def follow_badge_classes() -> None:
     await consumer.start()
     try:
         await app.tables.recovery.completed.wait()
-        async for message in consumer:
-            changed = _apply_badge_class(message.key, message.value)
-            if changed is not None:
-                await _request_reevaluation(changed)
+        while True:
+            batches = await consumer.getmany(timeout_ms=500)
+            for records in batches.values():
+                for message in records:
+                    changed = _apply_badge_class(message.key, message.value)
+                    if changed is not None:
+                        await _request_reevaluation(changed)
     finally:
         await consumer.stop()
 

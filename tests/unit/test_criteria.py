@@ -83,3 +83,14 @@ def test_award_id_is_deterministic():
     [first] = awards_due(fold([("e1", shift(0, 10))]), [badge()], KEY)
     [again] = awards_due(fold([("x", shift(3, 12))]), [badge()], KEY)
     assert first.award_id == again.award_id
+
+
+def test_activity_settled_without_a_class_leaves_it_unchecked():
+    """A worker that has not loaded a class yet must not carry an old 'checked' mark forward:
+    that would make the later re-evaluation skip a recipient who now qualifies."""
+    progress, _ = settle(fold([("e1", shift(0, 6))]), [badge()], KEY)
+    assert not needs_check(progress, badge())
+    progress = record_shift(progress, "e2", shift(1, 4))
+    progress, awards = settle(progress, [], KEY)  # the catalog is still loading
+    assert awards == [] and needs_check(progress, badge())
+    assert len(settle(progress, [badge()], KEY)[1]) == 1
