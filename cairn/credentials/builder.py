@@ -71,7 +71,7 @@ def build_credential(
                 "description": (
                     f"{figures.achieved:g} {figures.measure} logged against a requirement of "
                     f"{figures.required:g} (criteria version {award.badge_class_version}), "
-                    f"met on {iso(award.earned_at)}."
+                    f"met on {award.earned_at:%-d %B %Y}."
                 ),
             }
         ],
