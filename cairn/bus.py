@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 ACTIVITY = "cairn.activity.v1"
 BADGE_CLASSES = "cairn.badge-classes.v1"
 AWARDS = "cairn.awards.v1"
+AWARD_QUESTIONS = "cairn.award-questions.v1"
 CREDENTIALS = "cairn.credentials.v1"
 NOTIFICATIONS = "cairn.notifications.v1"
 REEVALUATE = "cairn.aggregator.reevaluate.v1"  # the aggregator's own: "re-check this recipient"
@@ -42,6 +43,7 @@ TOPICS = [
     TopicSpec(ACTIVITY),
     TopicSpec(BADGE_CLASSES, compacted=True),
     TopicSpec(AWARDS),
+    TopicSpec(AWARD_QUESTIONS),
     TopicSpec(CREDENTIALS),
     TopicSpec(NOTIFICATIONS),
     TopicSpec(REEVALUATE),

@@ -1,126 +1,295 @@
 """The criteria engine: folds activity into a recipient's progress and says which awards are due.
 
 Pure functions, no I/O: the aggregator, `cairn criteria check` and the tests all run this code.
-A recipient's Progress holds every counted activity by event id, so a duplicate counts once and
-the figures are recomputed in event time whatever order the events arrived in.
+A recipient's Progress keeps every counted activity by event id, so a duplicate counts once, a
+void takes its activity back out, and every figure is recomputed in event time whatever order
+the events arrived in. Every criterion is monotone in the set of activities (more activity can
+only help), which is what makes incremental evaluation agree with evaluating the whole history.
 """
 
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel, Field
 
-from schemas.activity import VolunteerShiftLogged, event_time
-from schemas.awards import AwardGranted, Evidence, award_id_for
-from schemas.badge_class import ActivityFilter, BadgeClass, TotalHours
+from schemas.activity import (
+    ActivityData,
+    ActivityVoided,
+    VolunteerShiftLogged,
+    WorkshopAttendanceRecorded,
+    event_time,
+)
+from schemas.awards import AwardGranted, AwardQuestioned, Evidence, award_id_for
+from schemas.badge_class import (
+    ActivityCount,
+    ActivityFilter,
+    AllOf,
+    AnyOf,
+    AtLeastOf,
+    BadgeClass,
+    Criterion,
+    DistinctCount,
+    HoldsBadge,
+    Streak,
+    TotalHours,
+)
 
 
 class ActivityRecord(BaseModel):
     """What the engine keeps of one activity: enough to evaluate criteria, no personal data."""
 
     at: datetime
-    hours: float
+    kind: str
+    hours: float = 0
     program: str | None = None
     role: str | None = None
     site: str | None = None
+    series: str | None = None
+    session: str | None = None
+    completed: bool = True
 
 
 class Progress(BaseModel):
     """One recipient's state within one organisation: the value of the aggregator's table."""
 
     activities: dict[str, ActivityRecord] = Field(default_factory=dict)
-    awarded: dict[str, int] = Field(default_factory=dict, description="badge class -> occurrences")
+    voided: list[str] = Field(default_factory=list, description="event ids taken back")
+    awarded: dict[str, list[datetime]] = Field(
+        default_factory=dict, description="badge class -> when each occurrence was earned"
+    )
+    questioned: list[str] = Field(default_factory=list, description="awarded classes no longer met")
     checked: dict[str, int] = Field(
-        default_factory=dict, description="badge class -> the version this progress was last evaluated under"
+        default_factory=dict, description="badge class -> the version these activities were evaluated under"
     )
 
 
-class Evaluation(BaseModel):
-    met: bool
-    evidence: Evidence
-    event_ids: list[str]
-    earned_at: datetime | None
+def _record_of(data: VolunteerShiftLogged | WorkshopAttendanceRecorded) -> ActivityRecord:
+    if isinstance(data, VolunteerShiftLogged):
+        return ActivityRecord(
+            at=event_time(data),
+            kind=data.kind,
+            hours=data.duration_hours,
+            program=data.program,
+            role=data.role,
+            site=data.site,
+        )
+    return ActivityRecord(
+        at=data.attended_at,
+        kind=data.kind,
+        hours=(data.minutes or 0) / 60,
+        series=data.series,
+        session=data.session,
+        completed=data.completed,
+    )
 
 
-def record_shift(progress: Progress, event_id: str, shift: VolunteerShiftLogged) -> Progress | None:
-    """The progress with this shift counted, or None when the event id was already counted."""
-    if event_id in progress.activities:
+def record_activity(progress: Progress, event_id: str, data: ActivityData) -> Progress | None:
+    """The progress with this event applied, or None when it changes nothing (a duplicate)."""
+    if isinstance(data, ActivityVoided):
+        if data.voids in progress.voided:
+            return None
+        remaining = {k: v for k, v in progress.activities.items() if k != data.voids}
+        return progress.model_copy(update={"activities": remaining, "voided": [*progress.voided, data.voids]})
+    if event_id in progress.activities or event_id in progress.voided:
         return None
-    record = ActivityRecord(
-        at=event_time(shift),
-        hours=shift.duration_hours,
-        program=shift.program,
-        role=shift.role,
-        site=shift.site,
-    )
-    return progress.model_copy(update={"activities": {**progress.activities, event_id: record}})
+    activities = {**progress.activities, event_id: _record_of(data)}
+    return progress.model_copy(update={"activities": activities})
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One measured figure against its requirement: "7.5 of 10 hours"."""
+
+    measure: str
+    achieved: float
+    required: float
+
+
+@dataclass(frozen=True)
+class Result:
+    met: bool
+    earned_at: datetime | None
+    figures: list[Figure] = field(default_factory=list)
+    event_ids: list[str] = field(default_factory=list)
+
+
+Leaf = TotalHours | ActivityCount | DistinctCount | Streak
 
 
 def _matches(record: ActivityRecord, wanted: ActivityFilter) -> bool:
-    return all(
-        getattr(wanted, field) is None or getattr(wanted, field) == getattr(record, field)
-        for field in ActivityFilter.model_fields
+    return record.completed and all(
+        getattr(wanted, name) is None or getattr(wanted, name) == getattr(record, name)
+        for name in ActivityFilter.model_fields
     )
 
 
-def evaluate(criterion: TotalHours, progress: Progress) -> Evaluation:
-    """Adds matching hours in event time; earned_at is when the running total reached the goal."""
+def _value(record: ActivityRecord, name: str) -> str | None:
+    return record.at.date().isoformat() if name == "day" else getattr(record, name)
+
+
+def _longest_weekly_run(records: list[ActivityRecord]) -> int:
+    weeks = sorted({(r.at - timedelta(days=r.at.weekday())).date() for r in records})
+    best = run = 0
+    for i, monday in enumerate(weeks):
+        run = run + 1 if i and (monday - weeks[i - 1]).days == 7 else 1
+        best = max(best, run)
+    return best
+
+
+def _measure(criterion: Leaf, records: list[ActivityRecord]) -> tuple[str, float, float]:
+    """(what is measured, how much of it these records give, how much is required)."""
+    if isinstance(criterion, TotalHours):
+        return "hours", round(sum(r.hours for r in records), 4), criterion.at_least
+    if isinstance(criterion, ActivityCount):
+        return "activities", len(records), criterion.at_least
+    if isinstance(criterion, DistinctCount):
+        values = {_value(r, criterion.field) for r in records} - {None}
+        if criterion.of is not None:
+            values &= set(criterion.of)
+        return f"distinct {criterion.field}s", len(values), criterion.at_least
+    return "consecutive weeks", _longest_weekly_run(records), criterion.weeks
+
+
+def _evaluate_leaf(criterion: Leaf, progress: Progress) -> Result:
+    """Walks the matching activities in event time; earned_at is the first moment the measure,
+    over the rolling window ending then (or everything so far), reached the requirement."""
     matching = sorted(
         ((eid, r) for eid, r in progress.activities.items() if _matches(r, criterion.filter)),
         key=lambda item: (item[1].at, item[0]),
     )
-    total = 0.0
+    window = timedelta(days=criterion.within_days) if criterion.within_days else None
+
+    def in_window(end: datetime) -> list[tuple[str, ActivityRecord]]:
+        return [(e, r) for e, r in matching if r.at <= end and (window is None or r.at > end - window)]
+
     earned_at = None
     for _, record in matching:
-        total += record.hours
-        if earned_at is None and total >= criterion.at_least - 1e-9:
+        name, achieved, required = _measure(criterion, [r for _, r in in_window(record.at)])
+        if achieved >= required - 1e-9:
             earned_at = record.at
-    return Evaluation(
+            break
+    current = in_window(matching[-1][1].at) if matching else []
+    name, achieved, required = _measure(criterion, [r for _, r in current])
+    return Result(
         met=earned_at is not None,
-        evidence=Evidence(measure="hours", achieved=round(total, 4), required=criterion.at_least),
-        event_ids=[eid for eid, _ in matching],
         earned_at=earned_at,
+        figures=[Figure(name, achieved, required)],
+        event_ids=[e for e, _ in current],
     )
 
 
-def awards_due(progress: Progress, badge_classes: list[BadgeClass], recipient_key: str) -> list[AwardGranted]:
-    """Awards this progress has earned and not yet been granted (each badge once, for now)."""
-    due = []
-    for badge in badge_classes:
-        if progress.awarded.get(badge.id, 0) >= 1:
-            continue
-        result = evaluate(badge.criteria, progress)
-        if not result.met:
-            continue
-        assert result.earned_at is not None
-        due.append(
-            AwardGranted(
-                award_id=award_id_for(badge.org_id, badge.id, recipient_key, 1),
-                org_id=badge.org_id,
-                badge_class_id=badge.id,
-                badge_class_version=badge.version,
-                recipient_key=recipient_key,
-                occurrence=1,
-                earned_at=result.earned_at,
-                evidence=result.evidence,
-                event_ids=result.event_ids,
-            )
+def evaluate(criterion: Criterion, progress: Progress) -> Result:
+    if isinstance(criterion, HoldsBadge):
+        # A questioned award does not open a pathway until the organisation has decided on it.
+        times = [] if criterion.badge in progress.questioned else progress.awarded.get(criterion.badge, [])
+        return Result(
+            met=bool(times),
+            earned_at=min(times) if times else None,
+            figures=[Figure(f"badge {criterion.badge}", len(times), 1)],
         )
-    return due
+    if isinstance(criterion, AllOf | AnyOf | AtLeastOf):
+        parts = [evaluate(child, progress) for child in criterion.of]
+        if isinstance(criterion, AllOf):
+            needed = len(parts)
+        elif isinstance(criterion, AnyOf):
+            needed = 1
+        else:
+            needed = criterion.n
+        met_times = sorted(p.earned_at for p in parts if p.met and p.earned_at is not None)
+        met = len(met_times) >= needed
+        return Result(
+            met=met,
+            earned_at=met_times[needed - 1] if met else None,
+            figures=[f for p in parts for f in p.figures],
+            event_ids=sorted({e for p in parts for e in p.event_ids}),
+        )
+    return _evaluate_leaf(criterion, progress)
 
 
-def settle(
-    progress: Progress, badge_classes: list[BadgeClass], recipient_key: str
-) -> tuple[Progress, list[AwardGranted]]:
-    """The awards now due, and the progress that records them and the class versions checked."""
-    awards = awards_due(progress, badge_classes, recipient_key)
-    awarded = dict(progress.awarded)
-    for award in awards:
-        awarded[award.badge_class_id] = max(awarded.get(award.badge_class_id, 0), award.occurrence)
+@dataclass(frozen=True)
+class Settlement:
+    progress: Progress
+    awards: list[AwardGranted]
+    questions: list[AwardQuestioned]
+
+
+def _evidence(result: Result) -> list[Evidence]:
+    return [Evidence(measure=f.measure, achieved=f.achieved, required=f.required) for f in result.figures]
+
+
+def settle(progress: Progress, badge_classes: list[BadgeClass], recipient_key: str) -> Settlement:
+    """Brings the awards in line with the activities: grants what is now earned, questions an
+    award whose criteria a void has undone (never revoking it: the organisation decides), and
+    clears the question when the criteria hold again. Repeats until nothing changes, because
+    each of these can open or close a pathway badge that builds on it."""
+    awarded = {k: list(v) for k, v in progress.awarded.items()}
+    questioned = list(progress.questioned)
+    awards: list[AwardGranted] = []
+    questions: list[AwardQuestioned] = []
+    for _ in range(len(badge_classes) + 1):  # a pathway can be at most this deep
+        changed = False
+        for badge in badge_classes:
+            now = progress.model_copy(update={"awarded": awarded, "questioned": questioned})
+            result = evaluate(badge.criteria, now)
+            award_id = award_id_for(badge.org_id, badge.id, recipient_key, 1)
+            if not awarded.get(badge.id):
+                if result.met and result.earned_at is not None:
+                    awarded[badge.id] = [result.earned_at]
+                    awards.append(_award(award_id, badge, recipient_key, result))
+                    changed = True
+            elif badge.id in questioned:
+                if result.met:
+                    questioned.remove(badge.id)
+                    changed = True
+            elif not result.met:
+                questioned.append(badge.id)
+                questions.append(_question(award_id, badge, recipient_key, result))
+                changed = True
+        if not changed:
+            break
     # Exactly the versions just evaluated: a class missing from `badge_classes` (not loaded yet)
     # must read as unchecked, so that the re-evaluation after it loads does not skip this recipient.
     checked = {badge.id: badge.version for badge in badge_classes}
-    return progress.model_copy(update={"awarded": awarded, "checked": checked}), awards
+    updated = progress.model_copy(update={"awarded": awarded, "questioned": questioned, "checked": checked})
+    return Settlement(updated, awards, questions)
+
+
+def _award(award_id: str, badge: BadgeClass, recipient_key: str, result: Result) -> AwardGranted:
+    assert result.earned_at is not None
+    return AwardGranted(
+        award_id=award_id,
+        org_id=badge.org_id,
+        badge_class_id=badge.id,
+        badge_class_version=badge.version,
+        recipient_key=recipient_key,
+        occurrence=1,
+        earned_at=result.earned_at,
+        evidence=_evidence(result),
+        event_ids=result.event_ids,
+    )
+
+
+def _question(award_id: str, badge: BadgeClass, recipient_key: str, result: Result) -> AwardQuestioned:
+    return AwardQuestioned(
+        award_id=award_id,
+        org_id=badge.org_id,
+        badge_class_id=badge.id,
+        recipient_key=recipient_key,
+        reason="the criteria are no longer met after an activity was voided",
+        evidence=_evidence(result),
+    )
 
 
 def needs_check(progress: Progress, badge: BadgeClass) -> bool:
     return progress.checked.get(badge.id) != badge.version
+
+
+def awards_for_history(
+    events: list[tuple[str, ActivityData]], badge_classes: list[BadgeClass], recipient_key: str
+) -> list[AwardGranted]:
+    """Everything a whole history earns, evaluated once at the end (the brute-force reference,
+    and `cairn criteria check`)."""
+    progress = Progress()
+    for event_id, data in events:
+        progress = record_activity(progress, event_id, data) or progress
+    return settle(progress, badge_classes, recipient_key).awards

@@ -7,7 +7,7 @@ The API body carries the volunteer's email; the Kafka record carries only the re
 from datetime import datetime, timedelta
 from typing import Annotated, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, RootModel, model_validator
 
 MAX_SHIFT_HOURS = 24.0
 
@@ -77,7 +77,55 @@ class VolunteerShiftIn(ShiftDetails):
     volunteer: Volunteer
 
 
-ActivityIn = Annotated[VolunteerShiftIn, Field(discriminator="type")]
+class WorkshopAttendanceIn(BaseModel):
+    """POST /v1/events body for one attendance at one session of a workshop series."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "signin-bike-repair-3-sam",
+                    "type": "workshop_attendance",
+                    "attendee": {"email": "sam@example.org", "name": "Sam"},
+                    "series": "bike-repair",
+                    "session": "3",
+                    "attended_at": "2026-11-28T18:00:00Z",
+                    "minutes": 90,
+                }
+            ]
+        },
+    )
+
+    id: str = Field(min_length=1, max_length=200, description="Your idempotency key.")
+    type: Literal["workshop_attendance"]
+    attendee: Volunteer
+    series: str = Field(min_length=1, max_length=100)
+    session: str = Field(min_length=1, max_length=100)
+    attended_at: AwareDatetime
+    minutes: float | None = Field(default=None, gt=0, le=24 * 60)
+    completed: bool = True
+
+
+class ActivityVoidedIn(BaseModel):
+    """POST /v1/events body that takes back an activity posted in error."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1, max_length=200, description="Your idempotency key for the void itself.")
+    type: Literal["activity_voided"]
+    voids: str = Field(min_length=1, max_length=200, description="The id of the event taken back.")
+    reason: str = Field(min_length=1, max_length=500)
+    volunteer: Volunteer = Field(description="Whose activity it was.")
+
+
+ActivityIn = Annotated[
+    VolunteerShiftIn | WorkshopAttendanceIn | ActivityVoidedIn, Field(discriminator="type")
+]
+
+
+def person_of(event: VolunteerShiftIn | WorkshopAttendanceIn | ActivityVoidedIn) -> Volunteer:
+    return event.attendee if isinstance(event, WorkshopAttendanceIn) else event.volunteer
 
 
 class EventBatchIn(BaseModel):
@@ -103,9 +151,57 @@ class EventsAccepted(BaseModel):
     accepted: list[str]
 
 
-def shift_from_api(body: VolunteerShiftIn, recipient_key: str) -> VolunteerShiftLogged:
-    details = body.model_dump(include=set(ShiftDetails.model_fields))
-    return VolunteerShiftLogged(recipient_key=recipient_key, **details)
+class WorkshopAttendanceRecorded(BaseModel):
+    """The data of a cairn.activity.v1 record: one attendance, with no personal data."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["workshop_attendance"] = "workshop_attendance"
+    recipient_key: str = Field(pattern=r"^[0-9a-f]{64}$")
+    series: str
+    session: str
+    attended_at: AwareDatetime
+    minutes: float | None = None
+    completed: bool = True
+
+
+class ActivityVoided(BaseModel):
+    """The data of a cairn.activity.v1 record that takes an activity back out."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["activity_voided"] = "activity_voided"
+    recipient_key: str = Field(pattern=r"^[0-9a-f]{64}$")
+    voids: str
+    reason: str
+
+
+ActivityData = Annotated[
+    VolunteerShiftLogged | WorkshopAttendanceRecorded | ActivityVoided, Field(discriminator="kind")
+]
+
+
+class ActivityRecordValue(RootModel[ActivityData]):
+    """The data of any cairn.activity.v1 record (a discriminated union on `kind`)."""
+
+
+def activity_from_api(
+    body: VolunteerShiftIn | WorkshopAttendanceIn | ActivityVoidedIn, key: str
+) -> ActivityData:
+    """The Kafka-side record: the API body with the person replaced by their recipient key."""
+    if isinstance(body, VolunteerShiftIn):
+        details = body.model_dump(include=set(ShiftDetails.model_fields))
+        return VolunteerShiftLogged(recipient_key=key, **details)
+    if isinstance(body, WorkshopAttendanceIn):
+        return WorkshopAttendanceRecorded(
+            recipient_key=key,
+            series=body.series,
+            session=body.session,
+            attended_at=body.attended_at,
+            minutes=body.minutes,
+            completed=body.completed,
+        )
+    return ActivityVoided(recipient_key=key, voids=body.voids, reason=body.reason)
 
 
 def event_time(shift: ShiftDetails) -> datetime:

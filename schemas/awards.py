@@ -37,8 +37,22 @@ class AwardGranted(BaseModel):
     recipient_key: str = Field(pattern=r"^[0-9a-f]{64}$")
     occurrence: int = Field(ge=1)
     earned_at: AwareDatetime = Field(description="Event time of the activity that met the criteria.")
-    evidence: Evidence
+    evidence: list[Evidence] = Field(min_length=1)
     event_ids: list[str] = Field(description="The activities that counted.")
+
+
+class AwardQuestioned(BaseModel):
+    """On cairn.award-questions.v1: an award whose criteria no longer hold (an activity was
+    voided). Nothing is revoked automatically; the organisation decides."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    award_id: str
+    org_id: str
+    badge_class_id: str
+    recipient_key: str = Field(pattern=r"^[0-9a-f]{64}$")
+    reason: str
+    evidence: list[Evidence] = Field(description="The figures as they stand now.")
 
 
 class CredentialIssued(BaseModel):

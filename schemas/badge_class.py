@@ -4,9 +4,9 @@ Published on the compacted topic cairn.badge-classes.v1 keyed org:badge_class; a
 retires the class. Criteria are a tagged union so later criteria kinds slot in beside these.
 """
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
 SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
 
@@ -16,22 +16,97 @@ class ActivityFilter(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    kind: Literal["volunteer_shift", "workshop_attendance"] | None = None
     program: str | None = None
     role: str | None = None
     site: str | None = None
+    series: str | None = None
 
 
-class TotalHours(BaseModel):
-    """At least `at_least` hours over the matching volunteer shifts."""
-
+class _Leaf(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    filter: ActivityFilter = Field(default_factory=ActivityFilter)
+    within_days: int | None = Field(
+        default=None, ge=1, le=3660, description="Only activity inside a rolling window of this many days."
+    )
+
+
+class TotalHours(_Leaf):
+    """At least `at_least` hours over the matching activities (shift hours, workshop minutes / 60)."""
 
     kind: Literal["total_hours"] = "total_hours"
     at_least: float = Field(gt=0, le=100_000)
-    filter: ActivityFilter = Field(default_factory=ActivityFilter)
 
 
-Criterion = Annotated[TotalHours, Field(discriminator="kind")]
+class ActivityCount(_Leaf):
+    """At least `at_least` matching activities."""
+
+    kind: Literal["count"] = "count"
+    at_least: int = Field(ge=1, le=100_000)
+
+
+class DistinctCount(_Leaf):
+    """At least `at_least` distinct values of `field` (sessions of a series, days, sites);
+    with `of`, only those named values count: "3 of these 4 sessions"."""
+
+    kind: Literal["distinct"] = "distinct"
+    field: Literal["session", "day", "site", "program", "series"]
+    at_least: int = Field(ge=1, le=100_000)
+    of: list[str] | None = Field(default=None, min_length=1)
+
+
+class Streak(_Leaf):
+    """Matching activity in each of `weeks` consecutive ISO weeks."""
+
+    kind: Literal["streak"] = "streak"
+    weeks: int = Field(ge=2, le=520)
+
+
+class HoldsBadge(BaseModel):
+    """The recipient already holds this badge class of the same organisation (pathways)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["holds_badge"] = "holds_badge"
+    badge: str = Field(pattern=SLUG)
+
+
+class AllOf(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["all"] = "all"
+    of: list["Criterion"] = Field(min_length=1, max_length=20)
+
+
+class AnyOf(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["any"] = "any"
+    of: list["Criterion"] = Field(min_length=1, max_length=20)
+
+
+class AtLeastOf(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["at_least_of"] = "at_least_of"
+    n: int = Field(ge=1)
+    of: list["Criterion"] = Field(min_length=1, max_length=20)
+
+    @model_validator(mode="after")
+    def _n_fits(self) -> Self:
+        if self.n > len(self.of):
+            raise ValueError(f"n is {self.n} but only {len(self.of)} criteria are given")
+        return self
+
+
+Criterion = Annotated[
+    TotalHours | ActivityCount | DistinctCount | Streak | HoldsBadge | AllOf | AnyOf | AtLeastOf,
+    Field(discriminator="kind"),
+]
+AllOf.model_rebuild()
+AnyOf.model_rebuild()
+AtLeastOf.model_rebuild()
 
 
 class BadgeClassIn(BaseModel):

@@ -5,9 +5,14 @@ from typing import Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-DataT = TypeVar("DataT", bound=BaseModel)
+DataT = TypeVar("DataT", bound=BaseModel)  # a model, or a RootModel over a union
 
-ACTIVITY_SHIFT_TYPE = "org.cairn.activity.volunteer-shift-logged.v1"
+ACTIVITY_TYPES = {
+    "volunteer_shift": "org.cairn.activity.volunteer-shift-logged.v1",
+    "workshop_attendance": "org.cairn.activity.workshop-attendance-recorded.v1",
+    "activity_voided": "org.cairn.activity.activity-voided.v1",
+}
+AWARD_QUESTIONED_TYPE = "org.cairn.award.questioned.v1"
 BADGE_CLASS_TYPE = "org.cairn.badge-class.v1"
 AWARD_GRANTED_TYPE = "org.cairn.award.granted.v1"
 CREDENTIAL_ISSUED_TYPE = "org.cairn.credential.issued.v1"

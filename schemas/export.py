@@ -5,8 +5,15 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from schemas.activity import EventBatchIn, EventsAccepted, VolunteerShiftIn, VolunteerShiftLogged
-from schemas.awards import AwardGranted, CredentialIssued
+from schemas.activity import (
+    ActivityRecordValue,
+    ActivityVoidedIn,
+    EventBatchIn,
+    EventsAccepted,
+    VolunteerShiftIn,
+    WorkshopAttendanceIn,
+)
+from schemas.awards import AwardGranted, AwardQuestioned, CredentialIssued
 from schemas.badge_class import BadgeClass, BadgeClassIn
 from schemas.envelope import CloudEvent
 
@@ -14,12 +21,15 @@ SCHEMA_DIR = Path(__file__).parent / "json"
 
 CONTRACTS: dict[str, type[BaseModel]] = {
     "VolunteerShiftIn": VolunteerShiftIn,
+    "WorkshopAttendanceIn": WorkshopAttendanceIn,
+    "ActivityVoidedIn": ActivityVoidedIn,
     "EventBatchIn": EventBatchIn,
     "EventsAccepted": EventsAccepted,
     "BadgeClassIn": BadgeClassIn,
-    "activity.VolunteerShiftLogged": CloudEvent[VolunteerShiftLogged],
+    "activity.Activity": CloudEvent[ActivityRecordValue],
     "badge-classes.BadgeClass": CloudEvent[BadgeClass],
     "awards.AwardGranted": CloudEvent[AwardGranted],
+    "award-questions.AwardQuestioned": CloudEvent[AwardQuestioned],
     "credentials.CredentialIssued": CloudEvent[CredentialIssued],
 }
 

@@ -43,7 +43,6 @@ def build_credential(
     }
     if badge.image:
         achievement["image"] = {"id": str(badge.image), "type": "Image"}
-    figures = award.evidence
     return {
         "@context": [VC_V2, OB_V3P0],
         "id": credential_id,
@@ -67,12 +66,13 @@ def build_credential(
         "evidence": [
             {
                 "type": ["Evidence"],
-                "name": f"{figures.achieved:g} {figures.measure}",
+                "name": f"{figure.achieved:g} {figure.measure}",
                 "description": (
-                    f"{figures.achieved:g} {figures.measure} logged against a requirement of "
-                    f"{figures.required:g} (criteria version {award.badge_class_version}), "
+                    f"{figure.achieved:g} {figure.measure} against a requirement of "
+                    f"{figure.required:g} (criteria version {award.badge_class_version}), "
                     f"met on {award.earned_at:%-d %B %Y}."
                 ),
             }
+            for figure in award.evidence
         ],
     }

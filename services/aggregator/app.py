@@ -16,12 +16,12 @@ from pydantic import ValidationError
 
 from cairn import bus
 from cairn.crash_points import crash_point
-from cairn.criteria import Progress, needs_check, record_shift, settle
+from cairn.criteria import Progress, needs_check, record_activity, settle
 from cairn.settings import get_settings
-from schemas.activity import VolunteerShiftLogged
-from schemas.awards import AwardGranted
+from schemas.activity import ActivityRecordValue
+from schemas.awards import AwardGranted, AwardQuestioned
 from schemas.badge_class import BadgeClass
-from schemas.envelope import AWARD_GRANTED_TYPE, CloudEvent
+from schemas.envelope import AWARD_GRANTED_TYPE, AWARD_QUESTIONED_TYPE, CloudEvent
 from services.aggregator.transport import App
 
 log = logging.getLogger("cairn.aggregator")
@@ -51,6 +51,7 @@ reevaluate_topic = app.topic(
     bus.REEVALUATE, key_type=bytes, value_type=bytes, partitions=settings.topic_partitions
 )
 awards_topic = app.topic(bus.AWARDS, key_type=bytes, value_type=bytes)
+questions_topic = app.topic(bus.AWARD_QUESTIONS, key_type=bytes, value_type=bytes)
 dlq_topic = app.topic(bus.dlq(bus.ACTIVITY), key_type=bytes, value_type=bytes)
 
 # org_id:recipient_key -> Progress JSON, co-partitioned with the activity topic.
@@ -81,37 +82,46 @@ async def _grant(award: AwardGranted) -> None:
     await ack  # the award is on the log before the progress that records it is written
 
 
-async def _settle_and_store(key: bytes, progress: Progress, org_id: str, recipient_key: str) -> None:
-    updated, awards = settle(progress, list(catalog[org_id].values()), recipient_key)
-    log.debug(
-        "settle %s: %d activities, checked %s, awards %d",
-        recipient_key[:8],
-        len(updated.activities),
-        updated.checked,
-        len(awards),
+async def _question(question: AwardQuestioned) -> None:
+    envelope = CloudEvent[AwardQuestioned](
+        id=f"questioned:{question.award_id}",
+        source="/aggregator",
+        type=AWARD_QUESTIONED_TYPE,
+        subject=question.recipient_key,
+        orgid=question.org_id,
+        data=question,
     )
-    for award in awards:
+    await (await questions_topic.send(key=question.award_id.encode(), value=bus.encode(envelope)))
+
+
+async def _settle_and_store(key: bytes, progress: Progress, org_id: str, recipient_key: str) -> None:
+    outcome = settle(progress, list(catalog[org_id].values()), recipient_key)
+    for award in outcome.awards:
         await _grant(award)
         log.info("award %s: %s for %s", award.award_id, award.badge_class_id, recipient_key[:8])
         crash_point("aggregator.award_sent")
-    progress_table[key] = updated.model_dump_json().encode()
+    for question in outcome.questions:
+        await _question(question)
+        log.info("award %s questioned: %s", question.award_id, question.reason)
+    progress_table[key] = outcome.progress.model_dump_json().encode()
 
 
 @app.agent(activity_topic, concurrency=1)
 async def aggregate(stream: faust.StreamT[bytes]) -> None:
     async for event in stream.events():
         try:
-            record = bus.decode(event.value, VolunteerShiftLogged)
+            record = bus.decode(event.value, ActivityRecordValue)
         except (ValidationError, bus.PoisonRecord) as error:
             await _dead_letter(event, error)
             continue
-        key = f"{record.orgid}:{record.data.recipient_key}".encode()
+        data = record.data.root
+        key = f"{record.orgid}:{data.recipient_key}".encode()
         async with progress_lock:
-            updated = record_shift(_load(progress_table.get(key)), record.id, record.data)
+            updated = record_activity(_load(progress_table.get(key)), record.id, data)
             if updated is None:
                 log.info("duplicate event %s ignored", record.id)
                 continue
-            await _settle_and_store(key, updated, record.orgid, record.data.recipient_key)
+            await _settle_and_store(key, updated, record.orgid, data.recipient_key)
 
 
 @app.agent(reevaluate_topic, concurrency=1)

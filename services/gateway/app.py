@@ -14,24 +14,37 @@ from typing import Annotated, Any
 from aiokafka import AIOKafkaProducer
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.templating import Jinja2Templates
 from pydantic import TypeAdapter, ValidationError
+from pydantic.json_schema import models_json_schema
 
 from cairn import bus
 from cairn.identity import recipient_key
 from cairn.settings import Settings, get_settings
 from cairn.store import Store, store_for
 from cairn.store.store import Org
-from schemas.activity import ActivityIn, EventBatchIn, EventsAccepted, shift_from_api
+from schemas.activity import (
+    ActivityIn,
+    ActivityRecordValue,
+    ActivityVoidedIn,
+    EventBatchIn,
+    EventsAccepted,
+    VolunteerShiftIn,
+    WorkshopAttendanceIn,
+    activity_from_api,
+    person_of,
+)
 from schemas.admin import BadgeClassStored, CredentialSummary
 from schemas.badge_class import BadgeClass, BadgeClassIn
-from schemas.envelope import ACTIVITY_SHIFT_TYPE, BADGE_CLASS_TYPE, CloudEvent
+from schemas.envelope import ACTIVITY_TYPES, BADGE_CLASS_TYPE, CloudEvent
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 bearer = HTTPBearer(auto_error=False)
 _single_event = TypeAdapter(ActivityIn)
+EVENT_BODIES = [VolunteerShiftIn, WorkshopAttendanceIn, ActivityVoidedIn, EventBatchIn]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -90,6 +103,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                         "schema": {
                             "oneOf": [
                                 {"$ref": "#/components/schemas/VolunteerShiftIn"},
+                                {"$ref": "#/components/schemas/WorkshopAttendanceIn"},
+                                {"$ref": "#/components/schemas/ActivityVoidedIn"},
                                 {"$ref": "#/components/schemas/EventBatchIn"},
                             ]
                         }
@@ -110,17 +125,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise RequestValidationError(e.errors(include_url=False), body=body) from e
         store, producer = store_of(request), producer_of(request)
         secret = await store.org_secret(org.id)
-        keyed = [(recipient_key(secret, e.volunteer.email), e) for e in events]
-        await store.upsert_recipients(org.id, {k: (e.volunteer.email, e.volunteer.name) for k, e in keyed})
+        keyed = [(recipient_key(secret, person_of(e).email), e) for e in events]
+        await store.upsert_recipients(org.id, {k: (person_of(e).email, person_of(e).name) for k, e in keyed})
         sends = []
         for key, event in keyed:
             envelope = CloudEvent(
                 id=event.id,
                 source=f"/orgs/{org.slug}",
-                type=ACTIVITY_SHIFT_TYPE,
+                type=ACTIVITY_TYPES[event.type],
                 subject=key,
                 orgid=org.id,
-                data=shift_from_api(event, key),
+                data=ActivityRecordValue(activity_from_api(event, key)),
             )
             sends.append(
                 await producer.send(bus.ACTIVITY, key=f"{org.id}:{key}".encode(), value=bus.encode(envelope))
@@ -181,6 +196,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             headers={"Content-Disposition": f'attachment; filename="badge-{credential_uuid}.json"'},
         )
 
+    def openapi() -> dict[str, Any]:
+        """FastAPI's document plus the event bodies, which the handler parses itself."""
+        if app.openapi_schema is None:
+            document = get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes
+            )
+            _, defs = models_json_schema(
+                [(model, "validation") for model in EVENT_BODIES], ref_template="#/components/schemas/{model}"
+            )
+            document.setdefault("components", {}).setdefault("schemas", {}).update(defs["$defs"])
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
 
 

@@ -70,7 +70,7 @@ def test_shifts_to_verified_credential(system, tmp_path):
     credential = httpx.get(system.public_url + download).json()
     assert credential["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
     assert credential["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
-    assert "10 hours logged" in credential["evidence"][0]["description"]
+    assert "10 hours against a requirement of 10" in credential["evidence"][0]["description"]
     assert "sam@example.org" not in json.dumps(credential), "the subject is a salted hash, not the email"
 
     saved = tmp_path / "badge.json"

@@ -142,3 +142,23 @@ def test_topics_exist_with_compaction(gateway):
             await admin.close()
 
     assert asyncio.run(describe())["cleanup.policy"] == "compact"
+
+
+def test_openapi_references_all_resolve(gateway):
+    client, *_ = gateway
+    document = client.get("/openapi.json").json()
+    refs = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            refs.update(v for k, v in node.items() if k == "$ref")
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(document)
+    schemas = document["components"]["schemas"]
+    assert {r.removeprefix("#/components/schemas/") for r in refs} <= set(schemas)
+    assert {"VolunteerShiftIn", "WorkshopAttendanceIn", "ActivityVoidedIn", "EventBatchIn"} <= set(schemas)

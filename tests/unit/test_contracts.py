@@ -3,7 +3,7 @@
 import pytest
 from pydantic import ValidationError
 
-from schemas.activity import EventBatchIn, VolunteerShiftIn, shift_from_api
+from schemas.activity import EventBatchIn, VolunteerShiftIn, activity_from_api
 
 GOOD = {
     "id": "s1",
@@ -25,7 +25,7 @@ def test_hours_come_from_start_and_end():
 
 
 def test_kafka_record_has_no_personal_data():
-    record = shift_from_api(VolunteerShiftIn.model_validate(GOOD), "c" * 64)
+    record = activity_from_api(VolunteerShiftIn.model_validate(GOOD), "c" * 64)
     dumped = record.model_dump_json()
     assert "sam@example.org" not in dumped and '"volunteer"' not in dumped
 

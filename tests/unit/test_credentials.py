@@ -42,7 +42,7 @@ def signed_credential(key: Ed25519PrivateKey) -> dict:
         recipient_key="b" * 64,
         occurrence=1,
         earned_at=NOW - timedelta(days=1),
-        evidence=Evidence(measure="hours", achieved=10.5, required=10),
+        evidence=[Evidence(measure="hours", achieved=10.5, required=10)],
         event_ids=["e1"],
     )
     unsigned = build_credential(

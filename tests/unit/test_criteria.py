@@ -1,96 +1,203 @@
-"""The criteria engine in isolation: dedupe, filters, event time, awards once."""
+"""The criteria engine in isolation: every criterion kind, dedupe, voids, event time, awards once."""
 
 import itertools
 from datetime import UTC, datetime, timedelta
 
-from cairn.criteria import Progress, awards_due, evaluate, needs_check, record_shift, settle
-from schemas.activity import VolunteerShiftLogged
-from schemas.badge_class import BadgeClass, TotalHours
+import pytest
+
+from cairn.criteria import Progress, evaluate, needs_check, record_activity, settle
+from schemas.activity import ActivityVoided, VolunteerShiftLogged, WorkshopAttendanceRecorded
+from schemas.badge_class import BadgeClass
 
 KEY = "a" * 64
-T0 = datetime(2026, 11, 1, 9, tzinfo=UTC)
+T0 = datetime(2026, 11, 2, 9, tzinfo=UTC)  # a Monday
 
 
-def shift(day: int, hours: float, program: str | None = "pantry") -> VolunteerShiftLogged:
-    return VolunteerShiftLogged(
-        recipient_key=KEY, started_at=T0 + timedelta(days=day), hours=hours, program=program
+def shift(day: int, hours: float, **fields) -> VolunteerShiftLogged:
+    return VolunteerShiftLogged(recipient_key=KEY, started_at=T0 + timedelta(days=day), hours=hours, **fields)
+
+
+def attend(day: int, session: str, series: str = "bikes", **fields) -> WorkshopAttendanceRecorded:
+    return WorkshopAttendanceRecorded(
+        recipient_key=KEY, series=series, session=session, attended_at=T0 + timedelta(days=day), **fields
     )
 
 
-def badge(at_least: float = 10, version: int = 1, **flt: str) -> BadgeClass:
+def void(event_id: str) -> ActivityVoided:
+    return ActivityVoided(recipient_key=KEY, voids=event_id, reason="logged in error")
+
+
+def badge(criteria: dict, badge_id: str = "b", version: int = 1) -> BadgeClass:
     return BadgeClass(
-        id="ten",
+        id=badge_id,
         org_id="org",
         version=version,
-        name="Ten",
+        name=badge_id,
         description="d",
         criteria_narrative="n",
-        criteria=TotalHours(at_least=at_least, filter=flt),
+        criteria=criteria,
     )
 
 
-def fold(events: list[tuple[str, VolunteerShiftLogged]]) -> Progress:
+TEN_HOURS = {"kind": "total_hours", "at_least": 10}
+
+
+def fold(events: list) -> Progress:
     progress = Progress()
     for event_id, data in events:
-        progress = record_shift(progress, event_id, data) or progress
+        progress = record_activity(progress, event_id, data) or progress
     return progress
 
 
+def awarded(events: list, *badges: BadgeClass) -> list[str]:
+    return [a.badge_class_id for a in settle(fold(events), list(badges), KEY).awards]
+
+
 def test_duplicate_event_id_counts_once():
-    progress = record_shift(Progress(), "e1", shift(0, 6))
-    assert progress is not None
-    assert record_shift(progress, "e1", shift(0, 6)) is None
-    assert evaluate(badge().criteria, progress).evidence.achieved == 6
+    progress = record_activity(Progress(), "e1", shift(0, 6))
+    assert record_activity(progress, "e1", shift(0, 6)) is None
+    assert evaluate(badge(TEN_HOURS).criteria, progress).figures[0].achieved == 6
 
 
-def test_award_when_total_reaches_goal_and_not_before():
-    assert awards_due(fold([("e1", shift(0, 6)), ("e2", shift(1, 3.5))]), [badge()], KEY) == []
-    [award] = awards_due(fold([("e1", shift(0, 6)), ("e2", shift(1, 4))]), [badge()], KEY)
-    assert award.evidence.achieved == 10 and award.evidence.required == 10
+def test_total_hours_award_and_event_time():
+    assert awarded([("e1", shift(0, 6)), ("e2", shift(1, 3.5))], badge(TEN_HOURS)) == []
+    [award] = settle(fold([("e1", shift(0, 6)), ("e2", shift(1, 4))]), [badge(TEN_HOURS)], KEY).awards
+    assert award.evidence[0].achieved == 10 and award.evidence[0].required == 10
     assert award.event_ids == ["e1", "e2"]
     assert award.earned_at == T0 + timedelta(days=1, hours=4)
 
 
 def test_earned_at_is_event_time_whatever_the_arrival_order():
     events = [("e1", shift(0, 4)), ("e2", shift(5, 4)), ("e3", shift(2, 4)), ("e4", shift(9, 4))]
-    results = set()
-    for order in itertools.permutations(events):
-        [award] = awards_due(fold(list(order)), [badge(at_least=12)], KEY)
-        results.add((award.earned_at, award.award_id))
-    # the third shift in event time (day 5) completes 12 hours, whatever order they came in
-    assert results == {
-        (T0 + timedelta(days=5, hours=4), awards_due(fold(events), [badge(at_least=12)], KEY)[0].award_id)
+    twelve = badge({"kind": "total_hours", "at_least": 12})
+    outcomes = {
+        (a.earned_at, a.award_id)
+        for order in itertools.permutations(events)
+        for a in settle(fold(list(order)), [twelve], KEY).awards
     }
+    assert len(outcomes) == 1
+    assert next(iter(outcomes))[0] == T0 + timedelta(days=5, hours=4)
 
 
-def test_filter_counts_only_matching_activity():
-    progress = fold([("e1", shift(0, 8)), ("e2", shift(1, 8, program="warehouse"))])
-    assert evaluate(badge(program="pantry").criteria, progress).evidence.achieved == 8
-    assert awards_due(progress, [badge(program="pantry")], KEY) == []
-    assert len(awards_due(progress, [badge()], KEY)) == 1
+def test_filters():
+    events = [("e1", shift(0, 8, program="pantry")), ("e2", shift(1, 8, program="warehouse", role="lead"))]
+    assert awarded(events, badge({**TEN_HOURS, "filter": {"program": "pantry"}})) == []
+    assert awarded(events, badge(TEN_HOURS)) == ["b"]
+    assert awarded(events, badge({"kind": "count", "at_least": 1, "filter": {"role": "lead"}})) == ["b"]
+
+
+def test_count_and_distinct_days_and_sites():
+    events = [
+        ("e1", shift(0, 1, site="north")),
+        ("e2", shift(0, 1, site="north")),
+        ("e3", shift(1, 1, site="south")),
+    ]
+    assert awarded(events, badge({"kind": "count", "at_least": 3})) == ["b"]
+    assert awarded(events, badge({"kind": "distinct", "field": "day", "at_least": 3})) == []
+    assert awarded(events, badge({"kind": "distinct", "field": "site", "at_least": 2})) == ["b"]
+
+
+def test_n_of_m_named_sessions():
+    three_of_four = badge(
+        {
+            "kind": "distinct",
+            "field": "session",
+            "at_least": 3,
+            "of": ["1", "2", "3", "4"],
+            "filter": {"series": "bikes"},
+        }
+    )
+    events = [("a1", attend(0, "1")), ("a2", attend(7, "2")), ("a3", attend(14, "extra"))]
+    assert awarded(events, three_of_four) == []
+    assert awarded([*events, ("a4", attend(21, "2"))], three_of_four) == []  # same session twice
+    assert awarded([*events, ("a5", attend(21, "4"))], three_of_four) == ["b"]
+    assert awarded([*events, ("a6", attend(21, "4", series="pottery"))], three_of_four) == []
+    assert awarded([*events, ("a7", attend(21, "4", completed=False))], three_of_four) == []
+
+
+def test_rolling_window():
+    in_30_days = badge({"kind": "total_hours", "at_least": 10, "within_days": 30})
+    assert awarded([("e1", shift(0, 6)), ("e2", shift(40, 6))], in_30_days) == []
+    assert awarded([("e1", shift(0, 6)), ("e2", shift(40, 6)), ("e3", shift(50, 4))], in_30_days) == ["b"]
+
+
+def test_streak_of_consecutive_weeks():
+    streak = badge({"kind": "streak", "weeks": 3})
+    assert awarded([("e1", shift(0, 1)), ("e2", shift(8, 1)), ("e3", shift(22, 1))], streak) == []
+    assert awarded([("e1", shift(0, 1)), ("e2", shift(8, 1)), ("e3", shift(15, 1))], streak) == ["b"]
+
+
+def test_combinators():
+    ten, lead = TEN_HOURS, {"kind": "count", "at_least": 2, "filter": {"role": "lead"}}
+    streak = {"kind": "streak", "weeks": 2}
+    events = [("e1", shift(0, 6, role="lead")), ("e2", shift(7, 6))]
+    assert awarded(events, badge({"kind": "all", "of": [ten, lead]})) == []
+    assert awarded(events, badge({"kind": "any", "of": [ten, lead]})) == ["b"]
+    assert awarded(events, badge({"kind": "at_least_of", "n": 2, "of": [ten, lead, streak]})) == ["b"]
+    with pytest.raises(ValueError, match="n is 4 but only 3"):
+        badge({"kind": "at_least_of", "n": 4, "of": [ten, lead, streak]})
+
+
+def test_pathway_badge_follows_in_the_same_settlement():
+    first = badge(TEN_HOURS, "first")
+    next_step = badge(
+        {"kind": "all", "of": [{"kind": "holds_badge", "badge": "first"}, {"kind": "count", "at_least": 3}]},
+        "next",
+    )
+    events = [("e1", shift(0, 5)), ("e2", shift(1, 5)), ("e3", shift(2, 1))]
+    assert awarded(events, next_step, first) == ["first", "next"]
+
+
+def test_void_takes_activity_out_and_stays_taken_out():
+    progress = fold([("e1", shift(0, 6)), ("e2", shift(1, 4)), ("v1", void("e2"))])
+    assert evaluate(badge(TEN_HOURS).criteria, progress).figures[0].achieved == 6
+    assert record_activity(progress, "e2", shift(1, 4)) is None  # the original, redelivered late
+    early_void = fold([("v1", void("e2")), ("e1", shift(0, 6)), ("e2", shift(1, 4))])
+    assert early_void.activities.keys() == {"e1"}
+
+
+def test_void_after_award_questions_it_once():
+    outcome = settle(fold([("e1", shift(0, 6)), ("e2", shift(1, 4))]), [badge(TEN_HOURS)], KEY)
+    assert len(outcome.awards) == 1
+    after_void = settle(record_activity(outcome.progress, "v1", void("e2")), [badge(TEN_HOURS)], KEY)
+    assert after_void.awards == []
+    [question] = after_void.questions
+    assert question.award_id == outcome.awards[0].award_id and question.evidence[0].achieved == 6
+    again = settle(record_activity(after_void.progress, "e3", shift(2, 1)), [badge(TEN_HOURS)], KEY)
+    assert again.awards == [] and again.questions == []
 
 
 def test_settle_awards_once_and_records_checked_version():
-    progress = fold([("e1", shift(0, 10))])
-    progress, awards = settle(progress, [badge()], KEY)
-    assert len(awards) == 1 and progress.awarded == {"ten": 1} and progress.checked == {"ten": 1}
-    progress = record_shift(progress, "e2", shift(1, 10))
-    assert settle(progress, [badge()], KEY)[1] == []
-    assert needs_check(progress, badge(version=2)) and not needs_check(progress, badge())
-
-
-def test_award_id_is_deterministic():
-    [first] = awards_due(fold([("e1", shift(0, 10))]), [badge()], KEY)
-    [again] = awards_due(fold([("x", shift(3, 12))]), [badge()], KEY)
-    assert first.award_id == again.award_id
+    outcome = settle(fold([("e1", shift(0, 10))]), [badge(TEN_HOURS)], KEY)
+    assert len(outcome.awards) == 1 and outcome.progress.checked == {"b": 1}
+    progress = record_activity(outcome.progress, "e2", shift(1, 10))
+    assert settle(progress, [badge(TEN_HOURS)], KEY).awards == []
+    assert needs_check(progress, badge(TEN_HOURS, version=2)) and not needs_check(progress, badge(TEN_HOURS))
 
 
 def test_activity_settled_without_a_class_leaves_it_unchecked():
     """A worker that has not loaded a class yet must not carry an old 'checked' mark forward:
     that would make the later re-evaluation skip a recipient who now qualifies."""
-    progress, _ = settle(fold([("e1", shift(0, 6))]), [badge()], KEY)
-    assert not needs_check(progress, badge())
-    progress = record_shift(progress, "e2", shift(1, 4))
-    progress, awards = settle(progress, [], KEY)  # the catalog is still loading
-    assert awards == [] and needs_check(progress, badge())
-    assert len(settle(progress, [badge()], KEY)[1]) == 1
+    progress = settle(fold([("e1", shift(0, 6))]), [badge(TEN_HOURS)], KEY).progress
+    assert not needs_check(progress, badge(TEN_HOURS))
+    progress = settle(record_activity(progress, "e2", shift(1, 4)), [], KEY).progress  # catalog still loading
+    assert needs_check(progress, badge(TEN_HOURS))
+    assert len(settle(progress, [badge(TEN_HOURS)], KEY).awards) == 1
+
+
+def test_award_id_is_deterministic():
+    [first] = settle(fold([("e1", shift(0, 10))]), [badge(TEN_HOURS)], KEY).awards
+    [again] = settle(fold([("x", shift(3, 12))]), [badge(TEN_HOURS)], KEY).awards
+    assert first.award_id == again.award_id
+
+
+def test_questioning_cascades_to_pathway_badges():
+    first = badge({"kind": "distinct", "field": "session", "at_least": 2}, "first")
+    pathway = badge(
+        {"kind": "all", "of": [{"kind": "holds_badge", "badge": "first"}, {"kind": "count", "at_least": 1}]},
+        "pathway",
+    )
+    outcome = settle(fold([("a1", attend(0, "1")), ("a2", attend(7, "2"))]), [pathway, first], KEY)
+    assert [a.badge_class_id for a in outcome.awards] == ["first", "pathway"]
+    voided = settle(record_activity(outcome.progress, "v1", void("a1")), [pathway, first], KEY)
+    assert sorted(q.badge_class_id for q in voided.questions) == ["first", "pathway"]
