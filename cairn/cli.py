@@ -117,6 +117,21 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     return 0 if all_valid else 1
 
 
+def _cmd_criteria_check(args: argparse.Namespace) -> int:
+    from cairn.criteria_check import InputError, awards_from_lines, load_badge_classes
+
+    try:
+        classes = load_badge_classes(Path(args.badge).read_text())
+        with Path(args.events).open() as events:
+            awards = awards_from_lines(events, classes)
+    except (InputError, OSError) as e:
+        print(f"cairn criteria check: {e}", file=sys.stderr)
+        return 2
+    for award in awards:
+        print(json.dumps(award, sort_keys=True))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cairn", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -153,6 +168,17 @@ def build_parser() -> argparse.ArgumentParser:
     verify = sub.add_parser("verify", help="verify credentials; exit status 1 if any is not valid")
     verify.add_argument("files", nargs="+", metavar="FILE")
     verify.set_defaults(func=_cmd_verify)
+    criteria = sub.add_parser("criteria", help="badge criteria").add_subparsers(
+        dest="criteria_command", required=True
+    )
+    check = criteria.add_parser(
+        "check", help="print the awards a history of events earns, one JSON line each"
+    )
+    check.add_argument(
+        "badge", metavar="BADGE.yaml", help="one badge class, or a list of them (YAML or JSON)"
+    )
+    check.add_argument("events", metavar="EVENTS.jsonl", help="one POST /v1/events body per line")
+    check.set_defaults(func=_cmd_criteria_check)
     return parser
 
 

@@ -1,12 +1,15 @@
 """One badge from logged shifts to a claimed, verified credential, on the real broker and SMTP."""
 
+import asyncio
 import json
 import re
 import time
 
 import httpx
 import pytest
+from aiokafka import AIOKafkaConsumer
 
+from cairn import bus
 from cairn.smtp import read_mailbox
 from tests.conftest import ten_hours_badge
 
@@ -91,3 +94,71 @@ def test_shifts_to_verified_credential(system, tmp_path):
     time.sleep(3)
     assert len(read_mailbox(system.mail_dir)) == 1
     assert len(client.get("/v1/credentials").json()) == 1
+
+
+def test_workshop_series_badge_then_a_void_questions_it(system):
+    created = system.cairn("org", "create", "Northside Makers", "--slug", "northside").stdout
+    api_key = re.search(r"api key (\S+)", created).group(1)
+    client = httpx.Client(
+        base_url=system.public_url, headers={"Authorization": f"Bearer {api_key}"}, timeout=30
+    )
+    badge = {
+        "id": "bike-repair",
+        "name": "Bike repair: 3 of 4 sessions",
+        "description": "Came to three of the four autumn bike repair sessions.",
+        "criteria_narrative": "Attend at least 3 of the 4 sessions of the autumn series.",
+        "criteria": {"kind": "distinct", "field": "session", "at_least": 3, "of": ["1", "2", "3", "4"]},
+    }
+    assert client.post("/v1/badge-classes", json=badge).status_code == 201
+    before = len(read_mailbox(system.mail_dir))
+    attendance = [
+        {
+            "id": f"kim-{n}",
+            "type": "workshop_attendance",
+            "attendee": {"email": "kim@example.org", "name": "Kim"},
+            "series": "bike-repair",
+            "session": str(n),
+            "attended_at": f"2026-10-{n * 7:02d}T18:00:00Z",
+        }
+        for n in (1, 2, 4)
+    ]
+    assert client.post("/v1/events", json={"events": attendance}).status_code == 202
+    mail = wait_for_mail(system.mail_dir, before + 1)[-1]
+    assert mail["To"] == "Kim <kim@example.org>" and "Bike repair" in mail["Subject"]
+
+    void = {
+        "id": "void-kim-2",
+        "type": "activity_voided",
+        "voids": "kim-2",
+        "reason": "signed in by mistake",
+        "volunteer": {"email": "kim@example.org"},
+    }
+    assert client.post("/v1/events", json=void).status_code == 202
+    questions = asyncio.run(read_questions(system.env["CAIRN_KAFKA_BOOTSTRAP"]))
+    [question] = [q for q in questions if q["data"]["badge_class_id"] == "bike-repair"]
+    assert question["data"]["evidence"] == [
+        {"measure": "distinct sessions", "achieved": 2.0, "required": 3.0}
+    ]
+    assert [c["status"] for c in client.get("/v1/credentials").json()] == [
+        "active"
+    ]  # questioned, not revoked
+
+
+async def read_questions(bootstrap: str, timeout: float = 30) -> list[dict]:
+    consumer = AIOKafkaConsumer(
+        bus.AWARD_QUESTIONS,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    try:
+        deadline = time.monotonic() + timeout
+        found: list[dict] = []
+        while not found and time.monotonic() < deadline:
+            batches = await consumer.getmany(timeout_ms=1000)
+            found += [json.loads(r.value) for records in batches.values() for r in records]
+        return found
+    finally:
+        await consumer.stop()
