@@ -33,11 +33,12 @@ class Supervised:
     args: list[str]
     log_path: Path
     pid_path: Path
+    env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
     restarts: list[float] = field(default_factory=list)
 
     def start(self) -> None:
-        self.process = start_group([sys.executable, *self.args], self.log_path)
+        self.process = start_group([sys.executable, *self.args], self.log_path, self.env)
         self.pid_path.write_text(str(self.process.pid))
 
     def stop(self, timeout: float = 20) -> None:
@@ -80,8 +81,8 @@ async def run_dev(settings: Settings, stopping: asyncio.Event, external_kafka: b
             )
         await setup(settings)
         services = [
-            Supervised(name, args, var / "logs" / f"{name}.log", var / "run" / f"{name}.pid")
-            for name, args in SERVICES.items()
+            Supervised(name, args, var / "logs" / f"{name}.log", var / "run" / f"{name}.pid", env)
+            for name, args, env in _service_instances(settings)
         ]
         for service in services:
             service.start()
@@ -98,6 +99,22 @@ async def run_dev(settings: Settings, stopping: asyncio.Event, external_kafka: b
             service.stop()
         if broker:
             kafka_broker.stop(broker)
+
+
+def _service_instances(settings: Settings) -> list[tuple[str, list[str], dict[str, str]]]:
+    """Every process to run: one of each service, and CAIRN_AGGREGATOR_WORKERS aggregators
+    (aggregator, aggregator-2, …) that share the partitions through their consumer group."""
+    instances = []
+    for name, args in SERVICES.items():
+        if name != "aggregator":
+            instances.append((name, args, {}))
+            continue
+        for n in range(1, settings.aggregator_workers + 1):
+            port = str(settings.aggregator_web_port + n - 1)  # also names the worker's state folder
+            instances.append(
+                ("aggregator" if n == 1 else f"aggregator-{n}", args, {"CAIRN_AGGREGATOR_WEB_PORT": port})
+            )
+    return instances
 
 
 async def _supervise(services: list[Supervised], stopping: asyncio.Event) -> None:

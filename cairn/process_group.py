@@ -6,12 +6,14 @@ import subprocess
 from pathlib import Path
 
 
-def start_group(command: list[str], log_path: Path) -> subprocess.Popen[bytes]:
+def start_group(
+    command: list[str], log_path: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     """Starts `command` as a new session with stdout and stderr appended to `log_path`.
 
     Python children run unbuffered, so a process killed with SIGKILL has logged all it did.
     """
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     with log_path.open("ab") as log:
         return subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env

@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8000
     aggregator_web_port: int = 6066
+    aggregator_workers: int = 1
     master_key_file: Path | None = None
     claim_token_days: int = 30
 

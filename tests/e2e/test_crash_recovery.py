@@ -2,8 +2,8 @@
 
 Crash points make each service die once at an exact point between a side effect and the
 commit that records it; on top of that, the test kills services from outside at arbitrary
-moments. `cairn dev` restarts whatever died. At the end every volunteer who earned the badge
-has exactly one credential and exactly one email.
+moments. `cairn dev` restarts whatever died. At the end every volunteer who earned the badge has exactly one
+credential and exactly one email.
 """
 
 import os
@@ -32,6 +32,8 @@ VOLUNTEERS = 12
 
 @pytest.fixture(scope="module")
 def crashing_system(kafka, tmp_path_factory):
+    # One aggregator worker: with two, faust-streaming 0.15.3 sometimes never fetches a partition
+    # it was given after the rebalance (upstream issues #471, #629); see the note on issue 4.
     env = {"CAIRN_CRASH_POINTS": ",".join(CRASH_POINTS)}
     with running_system(kafka, tmp_path_factory.mktemp("cairn-crash"), env) as running:
         yield running
