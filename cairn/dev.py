@@ -5,6 +5,7 @@ writes var/run/NAME.pid, and is restarted if it dies. Ctrl-C or SIGTERM stops ev
 """
 
 import asyncio
+import socket
 import subprocess
 import sys
 import time
@@ -43,6 +44,13 @@ class Supervised:
 
     def stop(self, timeout: float = 20) -> None:
         stop_group(self.process, timeout)
+
+
+def free_port() -> int:
+    """A loopback port nobody is listening on right now (for tests and benchmarks)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 async def wait_http(url: str, timeout: float = 60) -> None:

@@ -7,7 +7,6 @@ touch a developer's running `cairn dev`.
 import asyncio
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from cairn import kafka_broker
+from cairn.dev import free_port
 from cairn.settings import REPO_ROOT
 
 OUTPUT = REPO_ROOT / "test-output"
@@ -35,12 +35,6 @@ def ten_hours_badge(**overrides: object) -> dict[str, object]:
         "criteria": {"kind": "total_hours", "at_least": 10},
         **overrides,
     }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

@@ -5,12 +5,12 @@ from datetime import UTC, datetime
 
 import pytest
 
+from cairn.dev import free_port
 from cairn.notifying import notify_earner
 from cairn.settings import Settings
 from cairn.smtp import read_mailbox, start_sink
 from cairn.store import open_store
 from schemas.awards import CredentialIssued
-from tests.conftest import free_port
 
 pytestmark = pytest.mark.integration
 

@@ -1,0 +1,271 @@
+"""Events per second through the aggregator vs a bare aiokafka consumer, on a real broker.
+
+Starts its own broker, writes EVENTS shift records for RECIPIENTS people onto
+cairn.activity.v1, then measures, in the same run:
+  - bare-aiokafka: one consumer reading the topic to its end and parsing each JSON value;
+  - faust-aggregator: `python -m services.aggregator` folding every event into progress,
+    timed from its first progress write (changelog record) to its last.
+  - pure-engine-no-kafka: the aggregator's per-event work alone, in-process, as a breakdown.
+Prints one JSON line per pipeline, the ratio, and the progress state per recipient.
+
+    .venv/bin/python bench/aggregate.py [--events 20000] [--recipients 2000]
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.structs import TopicPartition
+
+from cairn import bus, kafka_broker
+from cairn.criteria import Progress, record_activity, settle
+from cairn.dev import free_port
+from cairn.settings import REPO_ROOT
+from schemas.activity import ActivityRecordValue, VolunteerShiftLogged
+from schemas.badge_class import BadgeClass
+from schemas.envelope import ACTIVITY_TYPES, BADGE_CLASS_TYPE, CloudEvent
+
+PARTITIONS = 3
+CHANGELOG = "cairn-aggregator-progress-changelog"
+
+
+def progress_bar(label: str, done: int, total: int) -> None:
+    filled = int(30 * done / max(total, 1))
+    print(
+        f"\r{label:<18} [{'#' * filled}{'.' * (30 - filled)}] {done}/{total}",
+        end="",
+        file=sys.stderr,
+        flush=True,
+    )
+    if done >= total:
+        print(file=sys.stderr)
+
+
+async def produce(bootstrap: str, events: int, recipients: int) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20)
+    await producer.start()
+    try:
+        badge = BadgeClass(
+            id="ten",
+            org_id="bench",
+            version=1,
+            name="Ten",
+            description="d",
+            criteria_narrative="n",
+            criteria={"kind": "total_hours", "at_least": 10},
+        )
+        envelope = CloudEvent[BadgeClass](
+            id="bench:ten:1", source="/bench", type=BADGE_CLASS_TYPE, orgid="bench", data=badge
+        )
+        await producer.send_and_wait(bus.BADGE_CLASSES, key=b"bench:ten", value=bus.encode(envelope))
+        start = datetime(2026, 1, 5, 9, tzinfo=UTC)
+        pending = []
+        for n in range(events):
+            key = f"{n % recipients:064x}"
+            data = VolunteerShiftLogged(
+                recipient_key=key, started_at=start + timedelta(days=n // recipients), hours=1.5
+            )
+            record = CloudEvent[ActivityRecordValue](
+                id=f"e{n}",
+                source="/bench",
+                type=ACTIVITY_TYPES["volunteer_shift"],
+                subject=key,
+                orgid="bench",
+                data=ActivityRecordValue(data),
+            )
+            pending.append(
+                await producer.send(bus.ACTIVITY, key=f"bench:{key}".encode(), value=bus.encode(record))
+            )
+            if len(pending) >= 2000:
+                await asyncio.gather(*pending)
+                pending.clear()
+                progress_bar("producing", n + 1, events)
+        await asyncio.gather(*pending)
+        progress_bar("producing", events, events)
+    finally:
+        await producer.stop()
+
+
+async def bare_consumer(bootstrap: str, events: int) -> float:
+    consumer = AIOKafkaConsumer(
+        bus.ACTIVITY,
+        bootstrap_servers=bootstrap,
+        group_id="bench-bare",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    try:
+        seen = 0
+        started = None
+        while seen < events:
+            batches = await consumer.getmany(timeout_ms=1000, max_records=5000)
+            for records in batches.values():
+                for record in records:
+                    json.loads(record.value)
+                    started = started or time.perf_counter()
+                    seen += 1
+            progress_bar("bare aiokafka", seen, events)
+        return events / (time.perf_counter() - started)
+    finally:
+        await consumer.stop()
+
+
+async def pure_engine(bootstrap: str, events: int) -> float:
+    """The aggregator's own per-event work (decode, record, settle, encode) with no Kafka or
+    Faust in the loop, over the same records: tells how much of the gap is ours."""
+    consumer = AIOKafkaConsumer(
+        bus.ACTIVITY,
+        bootstrap_servers=bootstrap,
+        group_id="bench-pure",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    values: list[bytes] = []
+    try:
+        while len(values) < events:
+            batches = await consumer.getmany(timeout_ms=1000, max_records=5000)
+            values += [r.value for records in batches.values() for r in records]
+    finally:
+        await consumer.stop()
+    badge = BadgeClass(
+        id="ten",
+        org_id="bench",
+        version=1,
+        name="Ten",
+        description="d",
+        criteria_narrative="n",
+        criteria={"kind": "total_hours", "at_least": 10},
+    )
+    table: dict[str, bytes] = {}
+    started = time.perf_counter()
+    for n, value in enumerate(values, start=1):
+        record = bus.decode(value, ActivityRecordValue)
+        data = record.data.root
+        raw = table.get(data.recipient_key)
+        progress = Progress.model_validate_json(raw) if raw else Progress()
+        updated = record_activity(progress, record.id, data)
+        if updated is not None:
+            table[data.recipient_key] = (
+                settle(updated, [badge], data.recipient_key).progress.model_dump_json().encode()
+            )
+        if n % 2000 == 0 or n == events:
+            progress_bar("pure engine", n, events)
+    return events / (time.perf_counter() - started)
+
+
+async def changelog_count(consumer: AIOKafkaConsumer) -> int:
+    partitions = [TopicPartition(CHANGELOG, p) for p in range(PARTITIONS)]
+    try:
+        ends = await consumer.end_offsets(partitions)
+    except Exception:  # the worker has not created its changelog yet
+        return 0
+    return sum(ends.values())
+
+
+async def faust_aggregator(bootstrap: str, events: int, var_dir: Path) -> tuple[float, float]:
+    env = {
+        **os.environ,
+        "CAIRN_VAR_DIR": str(var_dir),
+        "CAIRN_KAFKA_BOOTSTRAP": bootstrap,
+        "CAIRN_TOPIC_PARTITIONS": str(PARTITIONS),
+        "CAIRN_AGGREGATOR_WEB_PORT": str(free_port()),
+    }
+    log = (var_dir / "aggregator.log").open("wb")
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "services.aggregator"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=REPO_ROOT,
+    )
+    probe = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await probe.start()
+    try:
+        started = finished = None
+        count = 0
+        deadline = time.monotonic() + 600
+        while count < events and time.monotonic() < deadline:
+            count = await changelog_count(probe)
+            if count and started is None:
+                started = time.perf_counter()
+            progress_bar("faust aggregator", count, events)
+            await asyncio.sleep(0.05)
+        finished = time.perf_counter()
+        if count < events:
+            raise RuntimeError(f"aggregator wrote {count} of {events} progress records; see {var_dir}")
+        state = await state_per_recipient(bootstrap)
+        return (events - 1) / (finished - started), state
+    finally:
+        await probe.stop()
+        worker.terminate()
+        worker.wait(60)
+
+
+async def state_per_recipient(bootstrap: str) -> float:
+    """Average size of the latest progress value per recipient, read back from the changelog."""
+    consumer = AIOKafkaConsumer(
+        CHANGELOG, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    try:
+        latest: dict[bytes, int] = {}
+        while True:
+            batches = await consumer.getmany(timeout_ms=2000, max_records=10000)
+            if not batches:
+                break
+            for records in batches.values():
+                for record in records:
+                    latest[record.key] = len(record.value)
+        return sum(latest.values()) / len(latest)
+    finally:
+        await consumer.stop()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--events", type=int, default=20000)
+    parser.add_argument("--recipients", type=int, default=2000)
+    args = parser.parse_args()
+
+    home = Path(tempfile.mkdtemp(prefix="cairn-bench-"))
+    broker = kafka_broker.prepare(REPO_ROOT / "var", home / "kafka", free_port(), PARTITIONS, free_port())
+    kafka_broker.start(broker, REPO_ROOT / "var")
+    try:
+        await kafka_broker.wait_ready(broker.bootstrap)
+        await bus.ensure_topics(broker.bootstrap, PARTITIONS)
+        await produce(broker.bootstrap, args.events, args.recipients)
+        bare = await bare_consumer(broker.bootstrap, args.events)
+        engine = await pure_engine(broker.bootstrap, args.events)
+        aggregated, state = await faust_aggregator(broker.bootstrap, args.events, home)
+    finally:
+        kafka_broker.stop(broker)
+        shutil.rmtree(home, ignore_errors=True)
+    print(json.dumps({"pipeline": "bare-aiokafka", "per_second": round(bare)}))
+    print(json.dumps({"pipeline": "pure-engine-no-kafka", "per_second": round(engine)}))
+    print(json.dumps({"pipeline": "faust-aggregator", "per_second": round(aggregated)}))
+    print(
+        json.dumps(
+            {
+                "ratio_aggregator_to_bare": round(aggregated / bare, 3),
+                "events_per_recipient": args.events / args.recipients,
+                "progress_bytes_per_recipient": round(state),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
