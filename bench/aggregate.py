@@ -36,6 +36,15 @@ from schemas.envelope import ACTIVITY_TYPES, BADGE_CLASS_TYPE, CloudEvent
 
 PARTITIONS = 3
 CHANGELOG = "cairn-aggregator-progress-changelog"
+BADGE = BadgeClass(
+    id="ten",
+    org_id="bench",
+    version=1,
+    name="Ten",
+    description="d",
+    criteria_narrative="n",
+    criteria={"kind": "total_hours", "at_least": 10},
+)
 
 
 def progress_bar(label: str, done: int, total: int) -> None:
@@ -54,17 +63,8 @@ async def produce(bootstrap: str, events: int, recipients: int) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20)
     await producer.start()
     try:
-        badge = BadgeClass(
-            id="ten",
-            org_id="bench",
-            version=1,
-            name="Ten",
-            description="d",
-            criteria_narrative="n",
-            criteria={"kind": "total_hours", "at_least": 10},
-        )
         envelope = CloudEvent[BadgeClass](
-            id="bench:ten:1", source="/bench", type=BADGE_CLASS_TYPE, orgid="bench", data=badge
+            id="bench:ten:1", source="/bench", type=BADGE_CLASS_TYPE, orgid="bench", data=BADGE
         )
         await producer.send_and_wait(bus.BADGE_CLASSES, key=b"bench:ten", value=bus.encode(envelope))
         start = datetime(2026, 1, 5, 9, tzinfo=UTC)
@@ -138,15 +138,6 @@ async def pure_engine(bootstrap: str, events: int) -> float:
             values += [r.value for records in batches.values() for r in records]
     finally:
         await consumer.stop()
-    badge = BadgeClass(
-        id="ten",
-        org_id="bench",
-        version=1,
-        name="Ten",
-        description="d",
-        criteria_narrative="n",
-        criteria={"kind": "total_hours", "at_least": 10},
-    )
     table: dict[str, bytes] = {}
     started = time.perf_counter()
     for n, value in enumerate(values, start=1):
@@ -157,7 +148,7 @@ async def pure_engine(bootstrap: str, events: int) -> float:
         updated = record_activity(progress, record.id, data)
         if updated is not None:
             table[data.recipient_key] = (
-                settle(updated, [badge], data.recipient_key).progress.model_dump_json().encode()
+                settle(updated, [BADGE], data.recipient_key).progress.model_dump_json().encode()
             )
         if n % 2000 == 0 or n == events:
             progress_bar("pure engine", n, events)
