@@ -19,6 +19,7 @@ ACTIVITY = "cairn.activity.v1"
 BADGE_CLASSES = "cairn.badge-classes.v1"
 AWARDS = "cairn.awards.v1"
 AWARD_QUESTIONS = "cairn.award-questions.v1"
+PROGRESS = "cairn.progress.v1"
 CREDENTIALS = "cairn.credentials.v1"
 NOTIFICATIONS = "cairn.notifications.v1"
 REEVALUATE = "cairn.aggregator.reevaluate.v1"  # the aggregator's own: "re-check this recipient"
@@ -44,6 +45,7 @@ TOPICS = [
     TopicSpec(BADGE_CLASSES, compacted=True),
     TopicSpec(AWARDS),
     TopicSpec(AWARD_QUESTIONS),
+    TopicSpec(PROGRESS, compacted=True),
     TopicSpec(CREDENTIALS),
     TopicSpec(NOTIFICATIONS),
     TopicSpec(REEVALUATE),

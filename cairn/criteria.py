@@ -19,7 +19,7 @@ from schemas.activity import (
     WorkshopAttendanceRecorded,
     event_time,
 )
-from schemas.awards import AwardGranted, AwardQuestioned, Evidence, award_id_for
+from schemas.awards import AwardGranted, AwardQuestioned, BadgeProgress, Evidence, award_id_for
 from schemas.badge_class import (
     ActivityCount,
     ActivityFilter,
@@ -278,6 +278,21 @@ def _question(award_id: str, badge: BadgeClass, recipient_key: str, result: Resu
         reason="the criteria are no longer met after an activity was voided",
         evidence=_evidence(result),
     )
+
+
+def progress_report(progress: Progress, badge_classes: list[BadgeClass]) -> list[BadgeProgress]:
+    """Where the recipient stands toward each badge: the figures a progress bar shows."""
+    return [
+        BadgeProgress(
+            badge_class_id=badge.id,
+            badge_class_version=badge.version,
+            name=badge.name,
+            awarded=bool(progress.awarded.get(badge.id)),
+            questioned=badge.id in progress.questioned,
+            figures=_evidence(evaluate(badge.criteria, progress)),
+        )
+        for badge in badge_classes
+    ]
 
 
 def needs_check(progress: Progress, badge: BadgeClass) -> bool:

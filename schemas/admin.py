@@ -2,7 +2,9 @@
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, EmailStr
+
+from schemas.awards import BadgeProgress
 
 
 class BadgeClassStored(BaseModel):
@@ -15,3 +17,10 @@ class CredentialSummary(BaseModel):
     badge_class_id: str
     issued_at: datetime
     status: str
+
+
+class RecipientProgress(BaseModel):
+    """GET /v1/recipients/{email}/progress."""
+
+    email: EmailStr
+    badges: list[BadgeProgress]

@@ -64,3 +64,24 @@ class CredentialIssued(BaseModel):
     badge_class_id: str
     recipient_key: str
     issued_at: datetime
+
+
+class BadgeProgress(BaseModel):
+    badge_class_id: str
+    badge_class_version: int
+    name: str
+    awarded: bool
+    questioned: bool
+    figures: list[Evidence] = Field(description="Each measured figure against its requirement.")
+
+
+class ProgressUpdated(BaseModel):
+    """On the compacted topic cairn.progress.v1, keyed org:recipient_key: where a recipient
+    stands toward each of the organisation's badges. Derived data: the latest record wins."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    org_id: str
+    recipient_key: str = Field(pattern=r"^[0-9a-f]{64}$")
+    as_of: datetime
+    badges: list[BadgeProgress]

@@ -13,6 +13,7 @@ ACTIVITY_TYPES = {
     "activity_voided": "org.cairn.activity.activity-voided.v1",
 }
 AWARD_QUESTIONED_TYPE = "org.cairn.award.questioned.v1"
+PROGRESS_UPDATED_TYPE = "org.cairn.progress.updated.v1"
 BADGE_CLASS_TYPE = "org.cairn.badge-class.v1"
 AWARD_GRANTED_TYPE = "org.cairn.award.granted.v1"
 CREDENTIAL_ISSUED_TYPE = "org.cairn.credential.issued.v1"

@@ -13,7 +13,8 @@ from schemas.activity import (
     VolunteerShiftIn,
     WorkshopAttendanceIn,
 )
-from schemas.awards import AwardGranted, AwardQuestioned, CredentialIssued
+from schemas.admin import RecipientProgress
+from schemas.awards import AwardGranted, AwardQuestioned, CredentialIssued, ProgressUpdated
 from schemas.badge_class import BadgeClass, BadgeClassIn
 from schemas.envelope import CloudEvent
 
@@ -31,6 +32,8 @@ CONTRACTS: dict[str, type[BaseModel]] = {
     "awards.AwardGranted": CloudEvent[AwardGranted],
     "award-questions.AwardQuestioned": CloudEvent[AwardQuestioned],
     "credentials.CredentialIssued": CloudEvent[CredentialIssued],
+    "progress.ProgressUpdated": CloudEvent[ProgressUpdated],
+    "RecipientProgress": RecipientProgress,
 }
 
 

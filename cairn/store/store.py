@@ -20,6 +20,7 @@ from cairn.credentials.multikey import secret_key_multibase as _secret_multibase
 from cairn.secrets import load_or_create_master_key, seal, unseal
 from cairn.settings import Settings
 from cairn.store import tables as t
+from schemas.awards import BadgeProgress, ProgressUpdated
 from schemas.badge_class import BadgeClass, BadgeClassIn
 
 API_KEY_PREFIX = "cairn_"
@@ -279,6 +280,30 @@ class Store:
                 select(t.Credential).where(t.Credential.org_id == org_id).order_by(t.Credential.issued_at)
             )
             return list(rows.all())
+
+    # progress (derived from cairn.progress.v1)
+
+    async def save_progress(self, update: ProgressUpdated) -> None:
+        """Keeps the newest update per recipient; an older one redelivered changes nothing."""
+        badges = [b.model_dump(mode="json") for b in update.badges]
+        async with self._session.begin() as s:
+            row = await s.get(t.ProgressView, (update.org_id, update.recipient_key))
+            if row is None:
+                s.add(
+                    t.ProgressView(
+                        org_id=update.org_id,
+                        recipient_key=update.recipient_key,
+                        as_of=update.as_of,
+                        badges=badges,
+                    )
+                )
+            elif update.as_of >= row.as_of:
+                row.as_of, row.badges = update.as_of, badges
+
+    async def progress(self, org_id: str, recipient_key: str) -> list[BadgeProgress] | None:
+        async with self._session() as s:
+            row = await s.get(t.ProgressView, (org_id, recipient_key))
+        return [BadgeProgress.model_validate(b) for b in row.badges] if row else None
 
     # claim tokens and notifications
 

@@ -116,3 +116,14 @@ class Notification(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(String(500))
     sent_at: Mapped[datetime | None]
+
+
+class ProgressView(Base):
+    """The latest ProgressUpdated per recipient, kept by the gateway for the progress API."""
+
+    __tablename__ = "progress_views"
+
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    recipient_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    as_of: Mapped[datetime]
+    badges: Mapped[list] = mapped_column(JSON)

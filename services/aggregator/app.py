@@ -9,6 +9,7 @@ deterministic award_id (the signer dedupes), and never loses an award.
 import asyncio
 import logging
 from collections import defaultdict
+from datetime import UTC, datetime
 
 import faust
 from aiokafka import AIOKafkaConsumer
@@ -16,12 +17,12 @@ from pydantic import ValidationError
 
 from cairn import bus
 from cairn.crash_points import crash_point
-from cairn.criteria import Progress, needs_check, record_activity, settle
+from cairn.criteria import Progress, needs_check, progress_report, record_activity, settle
 from cairn.settings import get_settings
 from schemas.activity import ActivityRecordValue
-from schemas.awards import AwardGranted, AwardQuestioned
+from schemas.awards import AwardGranted, AwardQuestioned, ProgressUpdated
 from schemas.badge_class import BadgeClass
-from schemas.envelope import AWARD_GRANTED_TYPE, AWARD_QUESTIONED_TYPE, CloudEvent
+from schemas.envelope import AWARD_GRANTED_TYPE, AWARD_QUESTIONED_TYPE, PROGRESS_UPDATED_TYPE, CloudEvent
 from services.aggregator.transport import App
 
 log = logging.getLogger("cairn.aggregator")
@@ -52,6 +53,7 @@ reevaluate_topic = app.topic(
 )
 awards_topic = app.topic(bus.AWARDS, key_type=bytes, value_type=bytes)
 questions_topic = app.topic(bus.AWARD_QUESTIONS, key_type=bytes, value_type=bytes)
+progress_topic = app.topic(bus.PROGRESS, key_type=bytes, value_type=bytes)
 dlq_topic = app.topic(bus.dlq(bus.ACTIVITY), key_type=bytes, value_type=bytes)
 
 # org_id:recipient_key -> Progress JSON, co-partitioned with the activity topic.
@@ -104,6 +106,27 @@ async def _settle_and_store(key: bytes, progress: Progress, org_id: str, recipie
         await _question(question)
         log.info("award %s questioned: %s", question.award_id, question.reason)
     progress_table[key] = outcome.progress.model_dump_json().encode()
+    await _publish_progress(key, outcome.progress, org_id, recipient_key)
+
+
+async def _publish_progress(key: bytes, progress: Progress, org_id: str, recipient_key: str) -> None:
+    """Derived data for GET /v1/recipients/{email}/progress: not awaited, since the next event
+    for this recipient publishes it again and the compacted topic keeps only the latest."""
+    update = ProgressUpdated(
+        org_id=org_id,
+        recipient_key=recipient_key,
+        as_of=datetime.now(UTC),
+        badges=progress_report(progress, list(catalog[org_id].values())),
+    )
+    envelope = CloudEvent[ProgressUpdated](
+        id=f"progress:{org_id}:{recipient_key}:{update.as_of.isoformat()}",
+        source="/aggregator",
+        type=PROGRESS_UPDATED_TYPE,
+        subject=recipient_key,
+        orgid=org_id,
+        data=update,
+    )
+    await progress_topic.send(key=key, value=bus.encode(envelope))
 
 
 @app.agent(activity_topic, concurrency=1)

@@ -18,7 +18,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.templating import Jinja2Templates
-from pydantic import TypeAdapter, ValidationError
+from pydantic import EmailStr, TypeAdapter, ValidationError
 from pydantic.json_schema import models_json_schema
 
 from cairn import bus
@@ -37,7 +37,8 @@ from schemas.activity import (
     activity_from_api,
     person_of,
 )
-from schemas.admin import BadgeClassStored, CredentialSummary
+from schemas.admin import BadgeClassStored, CredentialSummary, RecipientProgress
+from schemas.awards import ProgressUpdated
 from schemas.badge_class import BadgeClass, BadgeClassIn
 from schemas.envelope import ACTIVITY_TYPES, BADGE_CLASS_TYPE, CloudEvent
 
@@ -56,9 +57,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         producer = bus.producer(settings.kafka_bootstrap)
         await producer.start()
         app.state.store, app.state.producer = store, producer
+        stopping = asyncio.Event()
+        progress_views = asyncio.create_task(_keep_progress(settings, store, stopping))
         try:
             yield
         finally:
+            stopping.set()
+            await progress_views
             await producer.stop()
             await store.close()
 
@@ -163,6 +168,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def list_badge_classes(request: Request, org: OrgDep) -> list[BadgeClass]:
         return await store_of(request).badge_classes(org.id)
 
+    @app.get("/v1/recipients/{email}/progress", response_model=RecipientProgress)
+    async def recipient_progress(email: EmailStr, request: Request, org: OrgDep) -> RecipientProgress:
+        """Where one volunteer stands toward each of this organisation's badges."""
+        store = store_of(request)
+        badges = await store.progress(org.id, recipient_key(await store.org_secret(org.id), email))
+        if badges is None:
+            raise HTTPException(404, "no activity recorded for this person")
+        return RecipientProgress(email=email, badges=badges)
+
     @app.get("/v1/credentials", response_model=list[CredentialSummary])
     async def list_credentials(request: Request, org: OrgDep) -> list[CredentialSummary]:
         return [
@@ -211,6 +225,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+async def _keep_progress(settings: Settings, store: Store, stopping: asyncio.Event) -> None:
+    """Keeps the store's progress views up to date from cairn.progress.v1 (at-least-once;
+    the newest update per recipient wins, so redelivery is harmless)."""
+
+    async def save(event: CloudEvent[ProgressUpdated]) -> None:
+        await store.save_progress(event.data)
+
+    await bus.consume_forever(
+        settings.kafka_bootstrap, "cairn-gateway-progress", bus.PROGRESS, ProgressUpdated, save, stopping
+    )
 
 
 def _uuid_of(credential_id: str) -> str:

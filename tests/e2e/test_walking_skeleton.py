@@ -27,6 +27,16 @@ def shift(event_id: str, day: int, hours: float, email: str = "sam@example.org")
     }
 
 
+def wait_for_progress(client: httpx.Client, email: str, ready, timeout: float = 30) -> list:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        response = client.get(f"/v1/recipients/{email}/progress")
+        if response.status_code == 200 and ready(response.json()["badges"]):
+            return response.json()["badges"]
+        time.sleep(0.2)
+    raise AssertionError(f"progress for {email} not as expected: {response.status_code} {response.text}")
+
+
 def wait_for_mail(mail_dir, count: int, timeout: float = 60) -> list:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -53,6 +63,9 @@ def test_shifts_to_verified_credential(system, tmp_path):
         assert response.json() == {"accepted": [event_id]}
     time.sleep(3)
     assert read_mailbox(system.mail_dir) == [], "9 distinct hours must not earn a 10-hour badge"
+    [badge] = wait_for_progress(client, "Sam@example.org", lambda b: b[0]["figures"][0]["achieved"] == 9)
+    assert badge["figures"] == [{"measure": "hours", "achieved": 9.0, "required": 10.0}]
+    assert badge["awarded"] is False and badge["name"] == "Pantry volunteer: 10 hours"
 
     last_posted = time.monotonic()
     assert client.post("/v1/events", json={"events": [shift("shift-d", 4, 1)]}).status_code == 202
@@ -75,6 +88,8 @@ def test_shifts_to_verified_credential(system, tmp_path):
     assert credential["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
     assert "10 hours against a requirement of 10" in credential["evidence"][0]["description"]
     assert "sam@example.org" not in json.dumps(credential), "the subject is a salted hash, not the email"
+    [badge] = wait_for_progress(client, "sam@example.org", lambda b: b[0]["awarded"])
+    assert badge["figures"][0]["achieved"] == 10
 
     saved = tmp_path / "badge.json"
     saved.write_text(json.dumps(credential))
@@ -142,6 +157,8 @@ def test_workshop_series_badge_then_a_void_questions_it(system):
     assert [c["status"] for c in client.get("/v1/credentials").json()] == [
         "active"
     ]  # questioned, not revoked
+    # This organisation's key learns nothing about Sam, who volunteers at the other one.
+    assert client.get("/v1/recipients/sam@example.org/progress").status_code == 404
 
 
 async def read_questions(bootstrap: str, timeout: float = 30) -> list[dict]:
