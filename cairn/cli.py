@@ -3,6 +3,7 @@
 import argparse
 import asyncio
 import json
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -132,6 +133,33 @@ def _cmd_criteria_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_badges_import(args: argparse.Namespace) -> int:
+    """Validates every class in the file first, so a bad file publishes nothing."""
+    import httpx
+
+    from cairn.criteria_check import InputError, load_badge_classes
+
+    api_key = os.environ.get("CAIRN_API_KEY")
+    if not api_key:
+        print("cairn badges import: set CAIRN_API_KEY to the organisation's API key", file=sys.stderr)
+        return 2
+    try:
+        classes = load_badge_classes(Path(args.file).read_text())
+    except (InputError, OSError) as e:
+        print(f"cairn badges import: {e}", file=sys.stderr)
+        return 2
+    url = args.url or get_settings().public_url
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {api_key}"}, timeout=30) as client:
+        for badge in classes:
+            body = badge.model_dump(mode="json", exclude={"org_id", "version"}, exclude_none=True)
+            response = client.post("/v1/badge-classes", json=body)
+            if response.status_code != 201:
+                print(f"{badge.id}: refused ({response.status_code}): {response.text}", file=sys.stderr)
+                return 1
+            print(f"{badge.id}: version {response.json()['version']}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cairn", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -168,6 +196,16 @@ def build_parser() -> argparse.ArgumentParser:
     verify = sub.add_parser("verify", help="verify credentials; exit status 1 if any is not valid")
     verify.add_argument("files", nargs="+", metavar="FILE")
     verify.set_defaults(func=_cmd_verify)
+    badges = sub.add_parser("badges", help="badge classes").add_subparsers(
+        dest="badges_command", required=True
+    )
+    imports = badges.add_parser(
+        "import", help="publish badge classes from a YAML or JSON file (CAIRN_API_KEY)"
+    )
+    imports.add_argument("file", metavar="BADGES.yaml", help="one badge class, or a list of them")
+    imports.add_argument("--url", help="the gateway (default: CAIRN_PUBLIC_URL)")
+    imports.set_defaults(func=_cmd_badges_import)
+
     criteria = sub.add_parser("criteria", help="badge criteria").add_subparsers(
         dest="criteria_command", required=True
     )

@@ -3,7 +3,10 @@
 import asyncio
 import json
 import re
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -179,3 +182,32 @@ async def read_questions(bootstrap: str, timeout: float = 30) -> list[dict]:
         return found
     finally:
         await consumer.stop()
+
+
+def test_badges_import_publishes_a_file_of_classes(system):
+    api_key = re.search(r"api key (\S+)", system.cairn("org", "create", "Eastside Bikes").stdout).group(1)
+    data = Path(__file__).parent.parent / "data" / "criteria" / "bike-repair.yaml"
+    env = {**system.env, "CAIRN_API_KEY": api_key}
+    imported = subprocess.run(
+        [sys.executable, "-m", "cairn.cli", "badges", "import", str(data)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert imported.returncode == 0, imported.stderr
+    assert imported.stdout.splitlines() == ["bike-repair: version 1", "fixer: version 1"]
+    listed = httpx.get(
+        f"{system.public_url}/v1/badge-classes", headers={"Authorization": f"Bearer {api_key}"}
+    )
+    assert sorted(b["id"] for b in listed.json()) == ["bike-repair", "fixer"]
+
+    bad = data.parent / "not-there.yaml"
+    refused = subprocess.run(
+        [sys.executable, "-m", "cairn.cli", "badges", "import", str(bad)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert refused.returncode == 2 and "not-there.yaml" in refused.stderr
