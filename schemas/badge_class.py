@@ -132,6 +132,12 @@ class BadgeClassIn(BaseModel):
     description: str = Field(min_length=1, max_length=2000)
     criteria_narrative: str = Field(min_length=1, max_length=2000)
     image: HttpUrl | None = None
+    expires_after_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=36500,
+        description="Credentials expire (validUntil) this many days after issue.",
+    )
     criteria: Criterion
 
 

@@ -1,6 +1,6 @@
 """Builds the unsigned Open Badges 3.0 OpenBadgeCredential for an award (pure)."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from cairn.credentials.contexts import OB_V3P0, VC_V2
@@ -43,7 +43,7 @@ def build_credential(
     }
     if badge.image:
         achievement["image"] = {"id": str(badge.image), "type": "Image"}
-    return {
+    credential: dict[str, Any] = {
         "@context": [VC_V2, OB_V3P0],
         "id": credential_id,
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
@@ -76,3 +76,6 @@ def build_credential(
             for figure in award.evidence
         ],
     }
+    if badge.expires_after_days:
+        credential["validUntil"] = iso(issued_at + timedelta(days=badge.expires_after_days))
+    return credential

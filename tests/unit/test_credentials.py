@@ -24,8 +24,9 @@ from schemas.badge_class import BadgeClass, TotalHours
 NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
 
 
-def signed_credential(key: Ed25519PrivateKey) -> dict:
+def signed_credential(key: Ed25519PrivateKey, expires_after_days: int | None = None) -> dict:
     badge = BadgeClass(
+        expires_after_days=expires_after_days,
         id="pantry-10",
         org_id="org-1",
         version=2,
@@ -137,3 +138,12 @@ def test_did_key_round_trip_and_base58():
 def test_recipient_key_normalises_and_depends_on_secret():
     assert recipient_key(b"s1", " Sam@Example.ORG ") == recipient_key(b"s1", "sam@example.org")
     assert recipient_key(b"s1", "sam@example.org") != recipient_key(b"s2", "sam@example.org")
+
+
+def test_expiring_badge_gets_valid_until_and_expires():
+    credential = signed_credential(Ed25519PrivateKey.generate(), expires_after_days=365)
+    assert credential["validUntil"] == "2027-11-28T12:00:00Z"
+    assert verify_credential(credential, now=NOW + timedelta(days=364)).valid
+    late = verify_credential(credential, now=NOW + timedelta(days=366))
+    assert late.reasons == ["validity: expired at 2027-11-28T12:00:00Z"]
+    assert "validUntil" not in signed_credential(Ed25519PrivateKey.generate())
