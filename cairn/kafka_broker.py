@@ -105,7 +105,7 @@ def prepare(
         )
     )
     if not (home / "data" / "meta.properties").exists():
-        cluster_id = urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        cluster_id = _cluster_id()
         subprocess.run(
             _java_command(
                 libs, "kafka.tools.StorageTool", "format", "--standalone", "-t", cluster_id, "-c", str(config)
@@ -114,6 +114,15 @@ def prepare(
             stdout=subprocess.DEVNULL,
         )
     return broker
+
+
+def _cluster_id() -> str:
+    """A KRaft cluster id: base64url of a random UUID, never starting with '-', which the
+    storage tool's argument parser would take for an option (Kafka's own Uuid avoids it too)."""
+    while True:
+        candidate = urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not candidate.startswith("-"):
+            return candidate
 
 
 async def wait_ready(bootstrap: str, timeout: float = 90) -> None:
