@@ -230,19 +230,22 @@ def settle(progress: Progress, badge_classes: list[BadgeClass], recipient_key: s
         changed = False
         for badge in badge_classes:
             now = progress.model_copy(update={"awarded": awarded, "questioned": questioned})
+            earned = _newly_earned(badge, now)
+            for occurrence, result in earned:
+                assert result.earned_at is not None
+                awarded.setdefault(badge.id, []).append(result.earned_at)
+                awards.append(_award(badge, recipient_key, occurrence, result))
+                changed = True
+            if earned or not awarded.get(badge.id) or badge.repeat:
+                continue  # questions concern a one-off award already made
             result = evaluate(badge.criteria, now)
-            award_id = award_id_for(badge.org_id, badge.id, recipient_key, 1)
-            if not awarded.get(badge.id):
-                if result.met and result.earned_at is not None:
-                    awarded[badge.id] = [result.earned_at]
-                    awards.append(_award(award_id, badge, recipient_key, result))
-                    changed = True
-            elif badge.id in questioned:
+            if badge.id in questioned:
                 if result.met:
                     questioned.remove(badge.id)
                     changed = True
             elif not result.met:
                 questioned.append(badge.id)
+                award_id = award_id_for(badge.org_id, badge.id, recipient_key, 1)
                 questions.append(_question(award_id, badge, recipient_key, result))
                 changed = True
         if not changed:
@@ -254,15 +257,40 @@ def settle(progress: Progress, badge_classes: list[BadgeClass], recipient_key: s
     return Settlement(updated, awards, questions)
 
 
-def _award(award_id: str, badge: BadgeClass, recipient_key: str, result: Result) -> AwardGranted:
+def _newly_earned(badge: BadgeClass, progress: Progress) -> list[tuple[int, Result]]:
+    """Occurrences of this badge that the progress earns and that were not awarded yet."""
+    held = progress.awarded.get(badge.id, [])
+    if badge.repeat is None:
+        result = evaluate(badge.criteria, progress) if not held else None
+        return [(1, result)] if result and result.met else []
+    if badge.repeat == "calendar_year":  # the occurrence is the year
+        earned = []
+        for year in sorted({r.at.year for r in progress.activities.values()} - {t.year for t in held}):
+            in_year = {k: r for k, r in progress.activities.items() if r.at.year == year}
+            result = evaluate(badge.criteria, progress.model_copy(update={"activities": in_year}))
+            if result.met:
+                earned.append((year, result))
+        return earned
+    assert isinstance(badge.criteria, TotalHours | ActivityCount)  # each_multiple, checked by the schema
+    earned = []
+    for occurrence in range(len(held) + 1, len(held) + 1000):
+        scaled = badge.criteria.model_copy(update={"at_least": badge.criteria.at_least * occurrence})
+        result = evaluate(scaled, progress)
+        if not result.met:
+            break
+        earned.append((occurrence, result))
+    return earned
+
+
+def _award(badge: BadgeClass, recipient_key: str, occurrence: int, result: Result) -> AwardGranted:
     assert result.earned_at is not None
     return AwardGranted(
-        award_id=award_id,
+        award_id=award_id_for(badge.org_id, badge.id, recipient_key, occurrence),
         org_id=badge.org_id,
         badge_class_id=badge.id,
         badge_class_version=badge.version,
         recipient_key=recipient_key,
-        occurrence=1,
+        occurrence=occurrence,
         earned_at=result.earned_at,
         evidence=_evidence(result),
         event_ids=result.event_ids,

@@ -132,6 +132,11 @@ class BadgeClassIn(BaseModel):
     description: str = Field(min_length=1, max_length=2000)
     criteria_narrative: str = Field(min_length=1, max_length=2000)
     image: HttpUrl | None = None
+    repeat: Literal["calendar_year", "each_multiple"] | None = Field(
+        default=None,
+        description="calendar_year: earned again each year the criteria are met within that year; "
+        "each_multiple: earned again at every multiple of a top-level total_hours or count requirement.",
+    )
     expires_after_days: int | None = Field(
         default=None,
         ge=1,
@@ -139,6 +144,12 @@ class BadgeClassIn(BaseModel):
         description="Credentials expire (validUntil) this many days after issue.",
     )
     criteria: Criterion
+
+    @model_validator(mode="after")
+    def _repeat_fits(self) -> Self:
+        if self.repeat == "each_multiple" and not isinstance(self.criteria, TotalHours | ActivityCount):
+            raise ValueError("repeat each_multiple needs a top-level total_hours or count criterion")
+        return self
 
 
 class BadgeClass(BadgeClassIn):

@@ -201,3 +201,37 @@ def test_questioning_cascades_to_pathway_badges():
     assert [a.badge_class_id for a in outcome.awards] == ["first", "pathway"]
     voided = settle(record_activity(outcome.progress, "v1", void("a1")), [pathway, first], KEY)
     assert sorted(q.badge_class_id for q in voided.questions) == ["first", "pathway"]
+
+
+def repeat_badge(repeat: str, criteria: dict) -> BadgeClass:
+    return BadgeClass(
+        id="r",
+        org_id="org",
+        version=1,
+        name="r",
+        description="d",
+        criteria_narrative="n",
+        criteria=criteria,
+        repeat=repeat,
+    )
+
+
+def test_repeat_each_calendar_year():
+    yearly = repeat_badge("calendar_year", {"kind": "total_hours", "at_least": 10})
+    this_year = [("a", shift(-40, 6)), ("b", shift(-35, 4)), ("x", shift(50, 3))]  # 13 hours in 2026
+    next_year = [("c", shift(70, 8)), ("d", shift(80, 8))]  # 16 hours in 2027, none carried over
+    outcome = settle(fold([*this_year, *next_year]), [yearly], KEY)
+    assert [(a.occurrence, a.evidence[0].achieved) for a in outcome.awards] == [(2026, 13.0), (2027, 16.0)]
+    assert len({a.award_id for a in outcome.awards}) == 2
+    again = settle(record_activity(outcome.progress, "e", shift(90, 20)), [yearly], KEY)
+    assert again.awards == [], "once per year"
+
+
+def test_repeat_each_multiple():
+    every_ten = repeat_badge("each_multiple", {"kind": "total_hours", "at_least": 10})
+    outcome = settle(fold([("a", shift(0, 8)), ("b", shift(1, 8)), ("c", shift(2, 8))]), [every_ten], KEY)
+    assert [(a.occurrence, a.evidence[0].required) for a in outcome.awards] == [(1, 10.0), (2, 20.0)]
+    outcome = settle(record_activity(outcome.progress, "d", shift(3, 6)), [every_ten], KEY)
+    assert [a.occurrence for a in outcome.awards] == [3]
+    with pytest.raises(ValueError, match="each_multiple needs a top-level total_hours or count"):
+        repeat_badge("each_multiple", {"kind": "streak", "weeks": 2})
