@@ -110,8 +110,8 @@ async def _settle_and_store(key: bytes, progress: Progress, org_id: str, recipie
 
 
 async def _publish_progress(key: bytes, progress: Progress, org_id: str, recipient_key: str) -> None:
-    """Derived data for GET /v1/recipients/{email}/progress: not awaited, since the next event
-    for this recipient publishes it again and the compacted topic keeps only the latest."""
+    """Derived data for GET /v1/recipients/{email}/progress. Kafka's ack is not waited for:
+    the next event for this recipient publishes it again, and the compacted topic keeps the latest."""
     update = ProgressUpdated(
         org_id=org_id,
         recipient_key=recipient_key,
