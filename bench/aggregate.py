@@ -5,7 +5,8 @@ cairn.activity.v1, then measures, in the same run:
   - bare-aiokafka: one consumer reading the topic to its end and parsing each JSON value;
   - faust-aggregator: `python -m services.aggregator` folding every event into progress,
     timed from its first progress write (changelog record) to its last.
-  - pure-engine-no-kafka: the aggregator's per-event work alone, in-process, as a breakdown.
+  - pure-engine-no-kafka: the aggregator's per-event work alone (decode, record, settle, store
+    and progress report), in-process, as a breakdown.
 Prints one JSON line per pipeline, the ratio, and the progress state per recipient.
 
     .venv/bin/python bench/aggregate.py [--events 20000] [--recipients 2000]
@@ -27,10 +28,11 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import TopicPartition
 
 from cairn import bus, kafka_broker
-from cairn.criteria import Progress, record_activity, settle
+from cairn.criteria import Progress, progress_report, record_activity, settle
 from cairn.dev import free_port
 from cairn.settings import REPO_ROOT
 from schemas.activity import ActivityRecordValue, VolunteerShiftLogged
+from schemas.awards import ProgressUpdated
 from schemas.badge_class import BadgeClass
 from schemas.envelope import ACTIVITY_TYPES, BADGE_CLASS_TYPE, CloudEvent
 
@@ -147,9 +149,15 @@ async def pure_engine(bootstrap: str, events: int) -> float:
         progress = Progress.model_validate_json(raw) if raw else Progress()
         updated = record_activity(progress, record.id, data)
         if updated is not None:
-            table[data.recipient_key] = (
-                settle(updated, [BADGE], data.recipient_key).progress.model_dump_json().encode()
+            settled = settle(updated, [BADGE], data.recipient_key).progress
+            table[data.recipient_key] = settled.model_dump_json().encode()
+            report = ProgressUpdated(
+                org_id="bench",
+                recipient_key=data.recipient_key,
+                as_of=datetime.now(UTC),
+                badges=progress_report(settled, [BADGE]),
             )
+            report.model_dump_json()
         if n % 2000 == 0 or n == events:
             progress_bar("pure engine", n, events)
     return events / (time.perf_counter() - started)
