@@ -69,6 +69,10 @@ def test_bad_event_gets_422_with_field_and_reason(gateway):
     assert response.status_code == 422
     [error] = response.json()["detail"]
     assert error["loc"][-2:] == ["volunteer", "email"] and "valid email" in error["msg"]
+    backwards = {**SHIFT, "id": "y", "hours": None, "ended_at": "2026-11-01T08:00:00Z"}
+    response = client.post("/v1/events", json=backwards, headers=auth(org_a))
+    assert response.status_code == 422
+    assert "ended_at must be after started_at" in response.json()["detail"][0]["msg"]
     broken = client.post("/v1/events", content=b"{not json", headers=auth(org_a))
     assert broken.status_code == 422 and "invalid JSON" in broken.text
 
