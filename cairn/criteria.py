@@ -236,16 +236,16 @@ def settle(progress: Progress, badge_classes: list[BadgeClass], recipient_key: s
                 awarded.setdefault(badge.id, []).append(result.earned_at)
                 awards.append(_award(badge, recipient_key, occurrence, result))
                 changed = True
-            if earned or not awarded.get(badge.id) or badge.repeat:
-                continue  # questions concern a one-off award already made
-            result = evaluate(badge.criteria, now)
+            if earned or not awarded.get(badge.id):
+                continue
+            undone, result = _undone_occurrences(badge, now)
             if badge.id in questioned:
-                if result.met:
+                if not undone:
                     questioned.remove(badge.id)
                     changed = True
-            elif not result.met:
+            elif undone:
                 questioned.append(badge.id)
-                award_id = award_id_for(badge.org_id, badge.id, recipient_key, 1)
+                award_id = award_id_for(badge.org_id, badge.id, recipient_key, undone[0])
                 questions.append(_question(award_id, badge, recipient_key, result))
                 changed = True
         if not changed:
@@ -280,6 +280,30 @@ def _newly_earned(badge: BadgeClass, progress: Progress) -> list[tuple[int, Resu
             break
         earned.append((occurrence, result))
     return earned
+
+
+def _undone_occurrences(badge: BadgeClass, progress: Progress) -> tuple[list[int], Result]:
+    """Occurrences already awarded that the activities as they stand no longer earn (after a
+    void), and the figures as they stand now."""
+    held = progress.awarded.get(badge.id, [])
+    result = evaluate(badge.criteria, progress)
+    if badge.repeat == "calendar_year":
+        undone = []
+        for year in sorted(t.year for t in held):
+            in_year = {k: r for k, r in progress.activities.items() if r.at.year == year}
+            if not evaluate(badge.criteria, progress.model_copy(update={"activities": in_year})).met:
+                undone.append(year)
+        return undone, result
+    if badge.repeat == "each_multiple":
+        assert isinstance(badge.criteria, TotalHours | ActivityCount)
+        earned = 0
+        while earned < len(held):
+            scaled = badge.criteria.model_copy(update={"at_least": badge.criteria.at_least * (earned + 1)})
+            if not evaluate(scaled, progress).met:
+                break
+            earned += 1
+        return list(range(earned + 1, len(held) + 1)), result
+    return ([] if result.met else [1]), result
 
 
 def _award(badge: BadgeClass, recipient_key: str, occurrence: int, result: Result) -> AwardGranted:

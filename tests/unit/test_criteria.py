@@ -235,3 +235,24 @@ def test_repeat_each_multiple():
     assert [a.occurrence for a in outcome.awards] == [3]
     with pytest.raises(ValueError, match="each_multiple needs a top-level total_hours or count"):
         repeat_badge("each_multiple", {"kind": "streak", "weeks": 2})
+
+
+def test_void_under_a_yearly_badge_questions_the_pathway_built_on_it():
+    """Found by the property test in CI: a void undid a repeatable badge's occurrence, and the
+    one-off pathway badge resting on it stood unquestioned."""
+    yearly = repeat_badge("calendar_year", {"kind": "distinct", "field": "session", "at_least": 1})
+    pathway = badge(
+        {
+            "kind": "all",
+            "of": [
+                {"kind": "holds_badge", "badge": "r"},
+                {"kind": "distinct", "field": "day", "at_least": 1},
+            ],
+        },
+        "next",
+    )
+    outcome = settle(fold([("e0", attend(0, "1")), ("e1", shift(0, 1))]), [yearly, pathway], KEY)
+    assert [a.badge_class_id for a in outcome.awards] == ["r", "next"]
+    voided = settle(record_activity(outcome.progress, "v0", void("e0")), [yearly, pathway], KEY)
+    assert sorted(q.badge_class_id for q in voided.questions) == ["next", "r"]
+    assert voided.questions[0].award_id == outcome.awards[0].award_id  # the 2026 occurrence
