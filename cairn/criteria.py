@@ -266,20 +266,29 @@ def _newly_earned(badge: BadgeClass, progress: Progress) -> list[tuple[int, Resu
     if badge.repeat == "calendar_year":  # the occurrence is the year
         earned = []
         for year in sorted({r.at.year for r in progress.activities.values()} - {t.year for t in held}):
-            in_year = {k: r for k, r in progress.activities.items() if r.at.year == year}
-            result = evaluate(badge.criteria, progress.model_copy(update={"activities": in_year}))
+            result = evaluate(badge.criteria, _within_year(progress, year))
             if result.met:
                 earned.append((year, result))
         return earned
     assert isinstance(badge.criteria, TotalHours | ActivityCount)  # each_multiple, checked by the schema
     earned = []
     for occurrence in range(len(held) + 1, len(held) + 1000):
-        scaled = badge.criteria.model_copy(update={"at_least": badge.criteria.at_least * occurrence})
-        result = evaluate(scaled, progress)
+        result = evaluate(_times(badge.criteria, occurrence), progress)
         if not result.met:
             break
         earned.append((occurrence, result))
     return earned
+
+
+def _within_year(progress: Progress, year: int) -> Progress:
+    """The progress as it stands with only that calendar year's activities (yearly badges)."""
+    in_year = {k: r for k, r in progress.activities.items() if r.at.year == year}
+    return progress.model_copy(update={"activities": in_year})
+
+
+def _times(criterion: TotalHours | ActivityCount, multiple: int) -> TotalHours | ActivityCount:
+    """The requirement scaled for the n-th occurrence of an each_multiple badge."""
+    return criterion.model_copy(update={"at_least": criterion.at_least * multiple})
 
 
 def _undone_occurrences(badge: BadgeClass, progress: Progress) -> tuple[list[int], Result]:
@@ -290,16 +299,14 @@ def _undone_occurrences(badge: BadgeClass, progress: Progress) -> tuple[list[int
     if badge.repeat == "calendar_year":
         undone = []
         for year in sorted(t.year for t in held):
-            in_year = {k: r for k, r in progress.activities.items() if r.at.year == year}
-            if not evaluate(badge.criteria, progress.model_copy(update={"activities": in_year})).met:
+            if not evaluate(badge.criteria, _within_year(progress, year)).met:
                 undone.append(year)
         return undone, result
     if badge.repeat == "each_multiple":
         assert isinstance(badge.criteria, TotalHours | ActivityCount)
         earned = 0
         while earned < len(held):
-            scaled = badge.criteria.model_copy(update={"at_least": badge.criteria.at_least * (earned + 1)})
-            if not evaluate(scaled, progress).met:
+            if not evaluate(_times(badge.criteria, earned + 1), progress).met:
                 break
             earned += 1
         return list(range(earned + 1, len(held) + 1)), result
