@@ -49,7 +49,7 @@ async def issue_credential(store: Store, award: AwardGranted, public_url: str) -
             verification_method=did_key_verification_method(key.public_key()),
             created=iso(issued_at),
         )
-        _, created = await store.insert_credential(
+        existing, created = await store.insert_credential(
             credential_id=credential_id,
             award_id=award.award_id,
             org_id=org.id,
@@ -62,8 +62,6 @@ async def issue_credential(store: Store, award: AwardGranted, public_url: str) -
             "credential %s %s for award %s", credential_id, "issued" if created else "exists", award.award_id
         )
         crash_point("signer.credential_stored")
-        existing = await store.credential_by_award(award.award_id)
-        assert existing is not None
     else:
         log.info("award %s redelivered: credential %s already issued", award.award_id, existing.id)
     return CredentialIssued(

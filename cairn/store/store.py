@@ -239,32 +239,31 @@ class Store:
         recipient_key: str,
         document: dict[str, Any],
         issued_at: datetime,
-    ) -> tuple[dict[str, Any], bool]:
+    ) -> tuple[t.Credential, bool]:
         """Stores the signed credential unless its award already has one.
 
-        Returns the stored document and whether this call created it: award_id is unique,
+        Returns the stored credential and whether this call created it: award_id is unique,
         so a redelivered award can never become a second credential.
         """
         try:
             async with self._session.begin() as s:
-                s.add(
-                    t.Credential(
-                        id=credential_id,
-                        award_id=award_id,
-                        org_id=org_id,
-                        badge_class_id=badge_class_id,
-                        recipient_key=recipient_key,
-                        document=document,
-                        issued_at=issued_at,
-                        status="active",
-                    )
+                row = t.Credential(
+                    id=credential_id,
+                    award_id=award_id,
+                    org_id=org_id,
+                    badge_class_id=badge_class_id,
+                    recipient_key=recipient_key,
+                    document=document,
+                    issued_at=issued_at,
+                    status="active",
                 )
-            return document, True
+                s.add(row)
+            return row, True
         except IntegrityError:
             existing = await self.credential_by_award(award_id)
             if existing is None:
                 raise
-            return existing.document, False
+            return existing, False
 
     async def credential_by_award(self, award_id: str) -> t.Credential | None:
         async with self._session() as s:

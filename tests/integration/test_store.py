@@ -71,11 +71,12 @@ async def test_one_credential_per_award(store):
     fields = dict(
         award_id="award-1", org_id=org.id, badge_class_id="ten", recipient_key="r" * 64, issued_at=now
     )
-    _, created = await store.insert_credential(credential_id="urn:uuid:1", document={"n": 1}, **fields)
+    first, created = await store.insert_credential(credential_id="urn:uuid:1", document={"n": 1}, **fields)
     again, created_again = await store.insert_credential(
         credential_id="urn:uuid:1", document={"n": 2}, **fields
     )
-    assert created and not created_again and again == {"n": 1}
+    assert created and not created_again and again.document == {"n": 1}
+    assert first.id == again.id == "urn:uuid:1" and first.issued_at == now
     assert len(await store.credentials(org.id)) == 1
     assert (await store.credential("urn:uuid:1")).issued_at == now
 
