@@ -31,6 +31,7 @@ from cairn import bus, kafka_broker
 from cairn.criteria import Progress, progress_report, record_activity, settle
 from cairn.dev import free_port
 from cairn.settings import REPO_ROOT
+from cairn.terminal_progress import progress_bar
 from schemas.activity import ActivityRecordValue, VolunteerShiftLogged
 from schemas.awards import ProgressUpdated
 from schemas.badge_class import BadgeClass
@@ -47,18 +48,6 @@ BADGE = BadgeClass(
     criteria_narrative="n",
     criteria={"kind": "total_hours", "at_least": 10},
 )
-
-
-def progress_bar(label: str, done: int, total: int) -> None:
-    filled = int(30 * done / max(total, 1))
-    print(
-        f"\r{label:<18} [{'#' * filled}{'.' * (30 - filled)}] {done}/{total}",
-        end="",
-        file=sys.stderr,
-        flush=True,
-    )
-    if done >= total:
-        print(file=sys.stderr)
 
 
 async def produce(bootstrap: str, events: int, recipients: int) -> None:

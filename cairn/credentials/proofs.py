@@ -4,17 +4,15 @@ Pure functions: documents in, documents out. Both suites hash the proof configur
 unsecured document separately and sign proofHash || documentHash with Ed25519.
 """
 
-import copy
 import hashlib
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import rfc8785
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from pyld import jsonld
 
-from cairn.credentials.contexts import load_document
+from cairn.credentials import jcs, rdfc
 from cairn.credentials.multikey import b58encode, multibase_decode
 
 Suite = Literal["eddsa-rdfc-2022", "eddsa-jcs-2022"]
@@ -45,19 +43,12 @@ class ProofOptions:
 
 
 def canonize_rdfc(document: JsonDoc) -> str:
-    """RDF Dataset Canonicalization (URDNA2015 = RDFC-1.0) to N-Quads, contexts loaded offline."""
-    return jsonld.normalize(
-        document,
-        {
-            "algorithm": "URDNA2015",
-            "format": "application/n-quads",
-            "documentLoader": load_document,
-        },
-    )
+    """RDF Dataset Canonicalization (RDFC-1.0) to N-Quads; refuses undefined terms."""
+    return rdfc.canonize(document)
 
 
 def canonize_jcs(document: JsonDoc) -> str:
-    return rfc8785.dumps(document).decode()
+    return jcs.canonical_json(document)
 
 
 def _canonize(suite: Suite, document: JsonDoc) -> str:
@@ -76,7 +67,8 @@ def hash_data(suite: Suite, unsecured: JsonDoc, proof_config: JsonDoc) -> bytes:
 
 
 def sign(document: JsonDoc, key: Ed25519PrivateKey, options: ProofOptions) -> JsonDoc:
-    """Returns a copy of `document` with a DataIntegrityProof added."""
+    """Returns `document` with a DataIntegrityProof added: a new top-level object that shares
+    its nested values with `document` (documents are values here, never changed in place)."""
     unsecured = {k: v for k, v in document.items() if k != "proof"}
     config = options.config(unsecured.get("@context"))
     signature = key.sign(hash_data(options.cryptosuite, unsecured, config))
@@ -84,9 +76,7 @@ def sign(document: JsonDoc, key: Ed25519PrivateKey, options: ProofOptions) -> Js
     if options.cryptosuite == "eddsa-rdfc-2022":
         del proof["@context"]  # rdfc proofs inherit the document's context; jcs proofs keep it
     proof["proofValue"] = "z" + b58encode(signature)
-    signed = copy.deepcopy(unsecured)
-    signed["proof"] = proof
-    return signed
+    return {**unsecured, "proof": proof}
 
 
 def verify(document: JsonDoc, public_key: Ed25519PublicKey) -> None:
@@ -115,7 +105,7 @@ def verify(document: JsonDoc, public_key: Ed25519PublicKey) -> None:
         config["@context"] = unsecured.get("@context")
     try:
         data = hash_data(suite, unsecured, config)
-    except jsonld.JsonLdError as e:
+    except (jsonld.JsonLdError, rdfc.UndefinedTermError) as e:
         raise ProofError(f"cannot canonicalise the document: {e}") from e
     try:
         public_key.verify(signature, data)

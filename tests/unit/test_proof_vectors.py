@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cairn.credentials import proofs
+from cairn.credentials import proofs, rdfc
 from cairn.credentials.multikey import (
     public_key_from_multibase,
     public_key_multibase,
@@ -99,3 +99,38 @@ def test_tampered_proof_option_fails(field):
     signed["proof"][field] = signed["proof"][field] + "x"
     with pytest.raises(proofs.ProofError):
         proofs.verify(signed, w3c_key().public_key())
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        (lambda d: d.update(madeUpTerm="x"), "term 'madeUpTerm'"),
+        (lambda d: d["credentialSubject"]["achievement"].update(secretLevel=3), "term 'secretLevel'"),
+        (
+            lambda d: d.update(
+                credentialStatus={"id": "https://x.example/1", "type": "1EdTechRevocationList"}
+            ),
+            "type '1EdTechRevocationList'",
+        ),
+    ],
+)
+def test_undefined_terms_are_refused_by_name(change, named):
+    """A dropped term would be outside the signature, and other verifiers would disagree."""
+    unsigned = load(OB3 / "unsigned.json")
+    change(unsigned)
+    with pytest.raises(rdfc.UndefinedTermError, match=named):
+        proofs.canonize_rdfc(unsigned)
+    key = secret_key_from_multibase(load(OB3 / "keyPair.json")["secretKeyMultibase"])
+    options = proofs.ProofOptions("eddsa-rdfc-2022", "did:key:z6Mk#z6Mk", "2024-01-01T00:00:00Z")
+    with pytest.raises(rdfc.UndefinedTermError):
+        proofs.sign(unsigned, key, options)
+
+
+def test_context_caches_do_not_leak_between_documents():
+    """The cached processing must give each document its own canonical form, in any order."""
+    ob3, w3c = load(OB3 / "unsigned.json"), load(EDDSA / "unsigned.json")
+    expected_ob3 = (OB3 / "document-canon.txt").read_text()
+    expected_w3c = (EDDSA / "eddsa-rdfc-2022" / "canonDocDataInt.txt").read_text()
+    for _ in range(3):
+        assert proofs.canonize_rdfc(w3c) == expected_w3c
+        assert proofs.canonize_rdfc(ob3) == expected_ob3
