@@ -17,8 +17,9 @@ from datetime import UTC, datetime, timedelta
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from cairn.credentials import proofs
-from cairn.credentials.builder import build_credential, iso
+from cairn.credentials.builder import IssuerProfile, build_credential, iso
 from cairn.credentials.multikey import did_key, did_key_verification_method
+from cairn.credentials.status_list import status_entries
 from cairn.terminal_progress import progress_bar
 from schemas.awards import AwardGranted, Evidence
 from schemas.badge_class import BadgeClass, TotalHours
@@ -51,14 +52,18 @@ def unsigned_credential(key: Ed25519PrivateKey, n: int) -> dict:
         credential_id=f"urn:uuid:{uuid.uuid4()}",
         award=award,
         badge=BADGE,
-        issuer_id=did_key(key.public_key()),
-        issuer_name="Riverside Food Bank",
-        issuer_url="https://riverside.example.org",
+        issuer=IssuerProfile(
+            id=did_key(key.public_key()),
+            name="Riverside Food Bank",
+            url="https://riverside.example.org",
+            email="hello@riverside.example.org",
+        ),
         org_slug="riverside",
         recipient_email=f"volunteer{n}@example.org",
         recipient_salt=uuid.uuid4().hex,
         public_url="https://cairn.example",
         issued_at=START + timedelta(seconds=n),
+        status=status_entries("https://cairn.example", "riverside", n + 1),
     )
 
 

@@ -43,7 +43,9 @@ def _cmd_org_create(args: argparse.Namespace) -> int:
     from cairn.provisioning import create_org
 
     slug = args.slug or "-".join(args.name.lower().split())
-    org_id, api_key = asyncio.run(create_org(get_settings(), args.name, slug, args.url))
+    org_id, api_key = asyncio.run(
+        create_org(get_settings(), args.name, slug, args.url, args.email, args.image_url)
+    )
     print(f"organisation {org_id}")
     print(f"api key {api_key}")
     return 0
@@ -99,23 +101,80 @@ def _cmd_sign(args: argparse.Namespace) -> int:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    from cairn.credentials.verification import verify_credential
+    """Each file may be a credential (.json) or a baked badge image (.png, .svg)."""
+    import httpx
 
-    all_valid = True
-    for name in args.files:
+    from cairn.credentials.baking import BakingError, unbake
+    from cairn.verifying import http_fetcher, verify
+
+    async def verify_all() -> bool:
+        all_valid = True
+        async with httpx.AsyncClient() as client:
+            fetch_json = http_fetcher(client, set(args.allow_host))
+            for name in args.files:
+                try:
+                    credential = unbake(Path(name).read_bytes())
+                except (OSError, BakingError) as e:
+                    print(f"{name}: not valid: cannot read a credential: {e}")
+                    all_valid = False
+                    continue
+                report = await verify(credential, fetch_json)
+                all_valid = all_valid and report.valid
+                print(f"{name}: valid" if report.valid else f"{name}: not valid: {'; '.join(report.reasons)}")
+                if args.verbose:
+                    for check in report.checks:
+                        reason = f": {check.reason}" if check.reason else ""
+                        print(f"  {'ok ' if check.ok else 'BAD'} {check.name}{reason}")
+        return all_valid
+
+    return 0 if asyncio.run(verify_all()) else 1
+
+
+def _cmd_keys_rotate(args: argparse.Namespace) -> int:
+    from cairn.store import store_for
+
+    async def rotate() -> str | None:
+        store = store_for(get_settings())
         try:
-            credential = json.loads(Path(name).read_text())
-        except (OSError, json.JSONDecodeError) as e:
-            print(f"{name}: not valid: cannot read a JSON credential: {e}")
-            all_valid = False
-            continue
-        report = verify_credential(credential)
-        if report.valid:
-            print(f"{name}: valid")
-        else:
-            all_valid = False
-            print(f"{name}: not valid: {'; '.join(report.reasons)}")
-    return 0 if all_valid else 1
+            org = await store.org_by_slug(args.org)
+            return None if org is None else await store.rotate_issuer_key(org.id)
+        finally:
+            await store.close()
+
+    public_key = asyncio.run(rotate())
+    if public_key is None:
+        print(f"cairn keys rotate: no organisation {args.org!r}", file=sys.stderr)
+        return 2
+    print(f"new signing key {public_key}; earlier keys stay in the DID document")
+    return 0
+
+
+def _cmd_credential_status(args: argparse.Namespace) -> int:
+    from cairn.credential_status import StatusChangeError, change_status
+    from cairn.store import store_for
+
+    settings = get_settings()
+
+    async def change() -> str:
+        store = store_for(settings)
+        try:
+            credential = await store.credential(args.credential_id)
+            org = await store.org(credential.org_id) if credential else None
+            if org is None:
+                raise LookupError(f"no credential {args.credential_id}")
+            changed = await change_status(
+                store, org, args.credential_id, args.action, args.reason, settings.public_url
+            )
+            return changed.status
+        finally:
+            await store.close()
+
+    try:
+        print(f"{args.credential_id}: {asyncio.run(change())}")
+    except (LookupError, StatusChangeError) as e:
+        print(f"cairn credentials {args.action}: {e}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def _cmd_criteria_check(args: argparse.Namespace) -> int:
@@ -176,7 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
     create = org.add_parser("create", help="create an organisation; prints its id and a new API key")
     create.add_argument("name")
     create.add_argument("--slug")
-    create.add_argument("--url")
+    create.add_argument("--url", help="the organisation's website")
+    create.add_argument("--email", help="contact address shown in credentials")
+    create.add_argument("--image-url", help="logo, shown as the issuer's image")
     create.set_defaults(func=_cmd_org_create)
 
     setup = sub.add_parser("setup", help="create the database schema and Kafka topics where missing")
@@ -194,8 +255,38 @@ def build_parser() -> argparse.ArgumentParser:
     sign.set_defaults(func=_cmd_sign)
 
     verify = sub.add_parser("verify", help="verify credentials; exit status 1 if any is not valid")
-    verify.add_argument("files", nargs="+", metavar="FILE")
+    verify.add_argument("files", nargs="+", metavar="FILE", help="credential .json, or baked .png / .svg")
+    verify.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="HOST[:PORT]",
+        help="fetch DID documents and status lists from this host (repeatable); nothing else is fetched",
+    )
+    verify.add_argument("-v", "--verbose", action="store_true", help="print every check")
     verify.set_defaults(func=_cmd_verify)
+
+    keys = sub.add_parser("keys", help="issuer signing keys").add_subparsers(
+        dest="keys_command", required=True
+    )
+    rotate = keys.add_parser(
+        "rotate", help="give an organisation a new signing key (old keys keep verifying)"
+    )
+    rotate.add_argument("--org", required=True, metavar="SLUG")
+    rotate.set_defaults(func=_cmd_keys_rotate)
+
+    credentials = sub.add_parser("credentials", help="issued credentials").add_subparsers(
+        dest="credentials_command", required=True
+    )
+    for action, summary in [
+        ("revoke", "withdraw a credential for good"),
+        ("suspend", "put a credential on hold"),
+        ("unsuspend", "lift a suspension"),
+    ]:
+        change = credentials.add_parser(action, help=summary)
+        change.add_argument("credential_id", metavar="CREDENTIAL_ID", help="urn:uuid:…")
+        change.add_argument("--reason")
+        change.set_defaults(func=_cmd_credential_status, action=action)
     badges = sub.add_parser("badges", help="badge classes").add_subparsers(
         dest="badges_command", required=True
     )

@@ -6,8 +6,10 @@ from datetime import UTC, datetime
 from cairn.bus import PoisonRecord
 from cairn.crash_points import crash_point
 from cairn.credentials import proofs
-from cairn.credentials.builder import build_credential, iso
-from cairn.credentials.multikey import did_key, did_key_verification_method
+from cairn.credentials.builder import IssuerProfile, build_credential, iso
+from cairn.credentials.did_web import org_did, verification_method
+from cairn.credentials.multikey import public_key_multibase
+from cairn.credentials.status_list import status_entries
 from cairn.store import Store
 from schemas.awards import AwardGranted, CredentialIssued, credential_id_for
 
@@ -31,13 +33,13 @@ async def issue_credential(store: Store, award: AwardGranted, public_url: str) -
         key = await store.issuer_key(org.id)
         issued_at = datetime.now(UTC).replace(microsecond=0)
         credential_id = credential_id_for(award.award_id)
+        did = org_did(public_url, org.slug)
         unsigned = build_credential(
             credential_id=credential_id,
             award=award,
             badge=badge,
-            issuer_id=did_key(key.public_key()),
-            issuer_name=org.name,
-            issuer_url=org.url,
+            issuer=IssuerProfile(id=did, name=org.name, url=org.url, email=org.email, image=org.image_url),
+            status=status_entries(public_url, org.slug, await store.status_index(org.id, credential_id)),
             org_slug=org.slug,
             recipient_email=contact.email,
             recipient_salt=contact.salt,
@@ -46,7 +48,7 @@ async def issue_credential(store: Store, award: AwardGranted, public_url: str) -
         )
         options = proofs.ProofOptions(
             cryptosuite="eddsa-rdfc-2022",
-            verification_method=did_key_verification_method(key.public_key()),
+            verification_method=verification_method(did, public_key_multibase(key.public_key())),
             created=iso(issued_at),
         )
         existing, created = await store.insert_credential(

@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     aggregator_workers: int = 1
     master_key_file: Path | None = None
     claim_token_days: int = 30
+    verify_allow_hosts: list[str] = []  # hosts POST /v1/verify may fetch DID documents and status lists from
 
     @property
     def resolved_database_url(self) -> str:

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from pydantic import BaseModel, EmailStr
+from pydantic import BaseModel, EmailStr, Field
 
 from schemas.awards import BadgeProgress
 
@@ -16,7 +16,8 @@ class CredentialSummary(BaseModel):
     id: str
     badge_class_id: str
     issued_at: datetime
-    status: str
+    status: str = Field(description="active | suspended | revoked")
+    status_reason: str | None = None
 
 
 class RecipientProgress(BaseModel):
@@ -24,3 +25,22 @@ class RecipientProgress(BaseModel):
 
     email: EmailStr
     badges: list[BadgeProgress]
+
+
+class StatusChangeIn(BaseModel):
+    """POST /v1/credentials/{id}/revoke | suspend | unsuspend."""
+
+    reason: str | None = Field(default=None, max_length=500, examples=["awarded by mistake"])
+
+
+class CheckResult(BaseModel):
+    check: str = Field(description="shape | issuer key | proof | status | validity")
+    ok: bool
+    reason: str = Field(description="why the check failed (empty when it passed)")
+
+
+class VerificationResult(BaseModel):
+    """POST /v1/verify: each check of the credential, with its reason."""
+
+    valid: bool
+    checks: list[CheckResult]

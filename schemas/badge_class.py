@@ -132,6 +132,9 @@ class BadgeClassIn(BaseModel):
     description: str = Field(min_length=1, max_length=2000)
     criteria_narrative: str = Field(min_length=1, max_length=2000)
     image: HttpUrl | None = None
+    tags: list[Annotated[str, Field(min_length=1, max_length=50)]] = Field(
+        default_factory=list, max_length=20, description="Keywords, shown in the credential's Achievement."
+    )
     repeat: Literal["calendar_year", "each_multiple"] | None = Field(
         default=None,
         description="calendar_year: earned again each year the criteria are met within that year; "

@@ -13,7 +13,7 @@ from schemas.activity import (
     VolunteerShiftIn,
     WorkshopAttendanceIn,
 )
-from schemas.admin import RecipientProgress
+from schemas.admin import CredentialSummary, RecipientProgress, StatusChangeIn, VerificationResult
 from schemas.awards import AwardGranted, AwardQuestioned, CredentialIssued, ProgressUpdated
 from schemas.badge_class import BadgeClass, BadgeClassIn
 from schemas.envelope import CloudEvent
@@ -34,6 +34,9 @@ CONTRACTS: dict[str, type[BaseModel]] = {
     "credentials.CredentialIssued": CloudEvent[CredentialIssued],
     "progress.ProgressUpdated": CloudEvent[ProgressUpdated],
     "RecipientProgress": RecipientProgress,
+    "CredentialSummary": CredentialSummary,
+    "StatusChangeIn": StatusChangeIn,
+    "VerificationResult": VerificationResult,
 }
 
 

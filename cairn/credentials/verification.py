@@ -1,10 +1,10 @@
 """Verification of a signed credential, each check reported separately with its reason.
 
-The same code serves `cairn verify`, the verify API and the public credential page. Key
-resolution is injected so this module stays pure: did:key resolves here, offline.
+The same code serves `cairn verify`, POST /v1/verify and the public credential page. It is
+pure: the DID documents and status lists it needs (see `documents_needed`) are fetched by the
+caller (cairn/verifying.py) and handed in as `Material`.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -13,20 +13,35 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from cairn.credentials import proofs
 from cairn.credentials.contexts import VC_V2
+from cairn.credentials.did_web import DidError, assertion_key, document_url
 from cairn.credentials.multikey import public_key_from_multibase
+from cairn.credentials.status_list import StatusListError, status_of
 
-KeyResolver = Callable[[str], Ed25519PublicKey]
+JsonDoc = dict[str, Any]
 
 
 class ResolutionError(ValueError):
     pass
 
 
+@dataclass
+class Material:
+    """Documents fetched for verification, by URL; a string is why one could not be fetched."""
+
+    documents: dict[str, JsonDoc | str] = field(default_factory=dict)
+
+    def get(self, url: str) -> JsonDoc:
+        found = self.documents.get(url)
+        if found is None:
+            raise ResolutionError(f"{url} was not fetched")
+        if isinstance(found, str):
+            raise ResolutionError(found)
+        return found
+
+
 def resolve_did_key(verification_method: str) -> Ed25519PublicKey:
     """did:key:z6Mk…#z6Mk… → the Ed25519 public key it encodes."""
     did, _, fragment = verification_method.partition("#")
-    if not did.startswith("did:key:"):
-        raise ResolutionError(f"cannot resolve {did!r} offline (only did:key is resolved here)")
     multibase = did.removeprefix("did:key:")
     if fragment and fragment != multibase:
         raise ResolutionError("did:key fragment does not match the key")
@@ -34,6 +49,44 @@ def resolve_did_key(verification_method: str) -> Ed25519PublicKey:
         return public_key_from_multibase(multibase)
     except ValueError as e:
         raise ResolutionError(str(e)) from e
+
+
+def resolve_key(verification_method: str, material: Material) -> Ed25519PublicKey:
+    did = verification_method.partition("#")[0]
+    if did.startswith("did:key:"):
+        return resolve_did_key(verification_method)
+    if did.startswith("did:web:"):
+        try:
+            return assertion_key(material.get(document_url(did)), verification_method)
+        except DidError as e:
+            raise ResolutionError(str(e)) from e
+    raise ResolutionError(f"cannot resolve {did!r}: only did:key and did:web are supported")
+
+
+def _status_entries(credential: JsonDoc) -> list[JsonDoc]:
+    status = credential.get("credentialStatus")
+    entries = status if isinstance(status, list) else [status] if status else []
+    return [e for e in entries if isinstance(e, dict)]
+
+
+def _method_of(document: JsonDoc) -> str | None:
+    proof = document.get("proof")
+    method = proof.get("verificationMethod") if isinstance(proof, dict) else None
+    return method if isinstance(method, str) else None
+
+
+def did_documents_needed(document: JsonDoc) -> list[str]:
+    method = _method_of(document)
+    if method and method.startswith("did:web:"):
+        try:
+            return [document_url(method.partition("#")[0])]
+        except DidError:
+            return []
+    return []
+
+
+def status_lists_needed(credential: JsonDoc) -> list[str]:
+    return [e["statusListCredential"] for e in _status_entries(credential) if "statusListCredential" in e]
 
 
 @dataclass
@@ -55,14 +108,8 @@ class Report:
     def reasons(self) -> list[str]:
         return [f"{c.name}: {c.reason}" for c in self.checks if not c.ok]
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "valid": self.valid,
-            "checks": [{"check": c.name, "ok": c.ok, "reason": c.reason} for c in self.checks],
-        }
 
-
-def _issuer_id(credential: dict[str, Any]) -> str | None:
+def _issuer_id(credential: JsonDoc) -> str | None:
     issuer = credential.get("issuer")
     return issuer.get("id") if isinstance(issuer, dict) else issuer
 
@@ -100,33 +147,71 @@ def _check_validity(credential: dict[str, Any], now: datetime) -> Check:
     return Check("validity", True)
 
 
-def verify_credential(
-    credential: dict[str, Any],
-    resolve_key: KeyResolver = resolve_did_key,
-    now: datetime | None = None,
-) -> Report:
-    report = Report()
-    report.checks.append(_check_shape(credential))
-    proof = credential.get("proof")
-    method = proof.get("verificationMethod") if isinstance(proof, dict) else None
+def _check_key_and_proof(document: JsonDoc, material: Material, report: "Report") -> None:
+    method = _method_of(document)
     key = None
-    if not isinstance(method, str):
+    if method is None:
         report.checks.append(Check("issuer key", False, "proof names no verificationMethod"))
-    elif method.partition("#")[0] != _issuer_id(credential):
+    elif method.partition("#")[0] != _issuer_id(document):
         report.checks.append(Check("issuer key", False, "verificationMethod is not the issuer's"))
     else:
         try:
-            key = resolve_key(method)
+            key = resolve_key(method, material)
             report.checks.append(Check("issuer key", True))
         except ResolutionError as e:
             report.checks.append(Check("issuer key", False, str(e)))
     if key is not None:
         try:
-            proofs.verify(credential, key)
+            proofs.verify(document, key)
             report.checks.append(Check("proof", True))
         except proofs.ProofError as e:
             report.checks.append(Check("proof", False, str(e)))
     else:
         report.checks.append(Check("proof", False, "not checked: no issuer key"))
-    report.checks.append(_check_validity(credential, now or datetime.now(UTC)))
+
+
+def _check_status(credential: JsonDoc, material: Material, now: datetime) -> Check:
+    entries = _status_entries(credential)
+    if not entries:
+        return Check("status", True, "the credential has no status list")
+    for entry in entries:
+        if entry.get("type") != "BitstringStatusListEntry":
+            return Check("status", False, f"unsupported credentialStatus type {entry.get('type')!r}")
+        url = entry.get("statusListCredential", "")
+        try:
+            status_list = material.get(url)
+        except ResolutionError as e:
+            return Check("status", False, f"status list not available: {e}")
+        list_report = Report()
+        _check_key_and_proof(status_list, material, list_report)
+        list_report.checks.append(_check_validity(status_list, now))
+        if _issuer_id(status_list) != _issuer_id(credential):
+            return Check("status", False, "the status list is not signed by the credential's issuer")
+        if not list_report.valid:
+            return Check("status", False, f"status list {url} is not valid: {'; '.join(list_report.reasons)}")
+        try:
+            if status_of(entry, status_list):
+                purpose = entry.get("statusPurpose")
+                return Check(
+                    "status",
+                    False,
+                    {"revocation": "revoked", "suspension": "suspended"}.get(
+                        purpose, f"status {purpose} set"
+                    ),
+                )
+        except StatusListError as e:
+            return Check("status", False, str(e))
+    return Check("status", True)
+
+
+def verify_credential(
+    credential: JsonDoc, material: Material | None = None, now: datetime | None = None
+) -> Report:
+    material = material or Material()
+    now = now or datetime.now(UTC)
+    report = Report()
+    report.checks.append(_check_shape(credential))
+    _check_key_and_proof(credential, material, report)
+    report.checks.append(_check_status(credential, material, now))
+    report.checks.append(_check_validity(credential, now))
     return report

@@ -4,12 +4,13 @@ import hashlib
 import hmac
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, update
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -17,6 +18,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from cairn.credentials.multikey import public_key_multibase, secret_key_from_multibase
 from cairn.credentials.multikey import secret_key_multibase as _secret_multibase
+from cairn.credentials.status_list import empty_bits, random_index, set_bit
 from cairn.secrets import load_or_create_master_key, seal, unseal
 from cairn.settings import Settings
 from cairn.store import tables as t
@@ -41,6 +43,7 @@ class Org:
     name: str
     url: str | None
     email: str | None
+    image_url: str | None
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,7 @@ class RecipientContact:
 
 
 def _org(row: t.Organisation) -> Org:
-    return Org(id=row.id, slug=row.slug, name=row.name, url=row.url, email=row.email)
+    return Org(id=row.id, slug=row.slug, name=row.name, url=row.url, email=row.email, image_url=row.image_url)
 
 
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _: ConnectionPoolEntry) -> None:
@@ -78,7 +81,14 @@ class Store:
 
     # organisations and API keys
 
-    async def create_org(self, name: str, slug: str, url: str | None = None) -> tuple[Org, str]:
+    async def create_org(
+        self,
+        name: str,
+        slug: str,
+        url: str | None = None,
+        email: str | None = None,
+        image_url: str | None = None,
+    ) -> tuple[Org, str]:
         """Creates the organisation with its first API key and issuer key; returns the key once."""
         org_id = str(uuid.uuid4())
         api_key = API_KEY_PREFIX + secrets.token_urlsafe(32)
@@ -90,7 +100,8 @@ class Store:
                 slug=slug,
                 name=name,
                 url=url,
-                email=None,
+                email=email,
+                image_url=image_url,
                 secret_sealed=seal(self._master_key, secrets.token_bytes(32), f"org-secret:{org_id}"),
                 created_at=now,
             )
@@ -141,6 +152,24 @@ class Store:
         async with self._session() as s:
             row = await s.get_one(t.Organisation, org_id)
         return unseal(self._master_key, row.secret_sealed, f"org-secret:{org_id}")
+
+    async def rotate_issuer_key(self, org_id: str) -> str:
+        """A new active signing key; earlier ones stay (inactive) so the DID document keeps them."""
+        async with self._session.begin() as s:
+            await s.execute(update(t.IssuerKey).where(t.IssuerKey.org_id == org_id).values(active=False))
+            row = self._issuer_key_row(org_id, Ed25519PrivateKey.generate(), _now())
+            s.add(row)
+        return row.public_multibase
+
+    async def issuer_public_keys(self, org_id: str) -> list[str]:
+        """Every public key the organisation has signed with, oldest first (for its DID document)."""
+        async with self._session() as s:
+            rows = await s.scalars(
+                select(t.IssuerKey.public_multibase)
+                .where(t.IssuerKey.org_id == org_id)
+                .order_by(t.IssuerKey.id)
+            )
+            return list(rows.all())
 
     async def issuer_key(self, org_id: str) -> Ed25519PrivateKey:
         """The organisation's active signing key, decrypted only in memory."""
@@ -264,6 +293,71 @@ class Store:
             if existing is None:
                 raise
             return existing, False
+
+    async def status_index(self, org_id: str, credential_id: str) -> int:
+        """The credential's status list index: random, unique in the organisation, and the same
+        on every call for the same credential (so a redelivered award gets the same one)."""
+        for _ in range(64):
+            async with self._session() as s:
+                existing = await s.get(t.StatusEntry, credential_id)
+            if existing is not None:
+                return existing.status_index
+            try:
+                async with self._session.begin() as s:
+                    s.add(
+                        t.StatusEntry(credential_id=credential_id, org_id=org_id, status_index=random_index())
+                    )
+            except IntegrityError:
+                continue  # index taken (or this credential raced us): look again
+        raise RuntimeError(f"no free status list index for organisation {org_id}")
+
+    async def status_list(self, org_id: str, purpose: str) -> t.StatusList | None:
+        async with self._session() as s:
+            return await s.get(t.StatusList, (org_id, purpose))
+
+    async def save_status_list(
+        self, org_id: str, purpose: str, bits: bytes, document: dict[str, Any]
+    ) -> None:
+        async with self._session.begin() as s:
+            await s.merge(
+                t.StatusList(org_id=org_id, purpose=purpose, bits=bits, document=document, updated_at=_now())
+            )
+
+    async def change_status(
+        self,
+        org_id: str,
+        credential_id: str,
+        new_status: str,
+        reason: str | None,
+        flips: dict[str, bool],
+        sign_list: Callable[[str, bytes], dict[str, Any]],
+    ) -> t.Credential:
+        """Sets the credential's status and its bits in the lists, re-signing each changed list
+        with `sign_list(purpose, bits)`, all in one transaction (rows locked on PostgreSQL)."""
+        async with self._session.begin() as s:
+            credential = await s.get(t.Credential, credential_id, with_for_update=True)
+            entry = await s.get(t.StatusEntry, credential_id)
+            if credential is None or credential.org_id != org_id or entry is None:
+                raise LookupError(f"credential {credential_id} not found")
+            for purpose, value in flips.items():
+                row = await s.get(t.StatusList, (org_id, purpose), with_for_update=True)
+                bits = bytearray(row.bits) if row else empty_bits()
+                set_bit(bits, entry.status_index, value)
+                document = sign_list(purpose, bytes(bits))
+                if row is None:
+                    s.add(
+                        t.StatusList(
+                            org_id=org_id,
+                            purpose=purpose,
+                            bits=bytes(bits),
+                            document=document,
+                            updated_at=_now(),
+                        )
+                    )
+                else:
+                    row.bits, row.document, row.updated_at = bytes(bits), document, _now()
+            credential.status, credential.status_reason = new_status, reason
+        return credential
 
     async def credential_by_award(self, award_id: str) -> t.Credential | None:
         async with self._session() as s:

@@ -38,6 +38,7 @@ class Organisation(Base):
     name: Mapped[str] = mapped_column(String(200))
     url: Mapped[str | None] = mapped_column(String(500))
     email: Mapped[str | None] = mapped_column(String(320))
+    image_url: Mapped[str | None] = mapped_column(String(500), doc="logo, shown as the issuer's image")
     secret_sealed: Mapped[bytes] = mapped_column(LargeBinary, doc="HMAC secret for recipient keys")
     created_at: Mapped[datetime]
 
@@ -95,7 +96,29 @@ class Credential(Base):
     recipient_key: Mapped[str] = mapped_column(String(64), index=True)
     document: Mapped[dict] = mapped_column(JSON)
     issued_at: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(20), default="active")
+    status: Mapped[str] = mapped_column(String(20), default="active", doc="active | suspended | revoked")
+    status_reason: Mapped[str | None] = mapped_column(String(500))
+
+
+class StatusEntry(Base):
+    """A credential's index in its organisation's status lists (the same index in each)."""
+
+    __tablename__ = "status_entries"
+    __table_args__ = (UniqueConstraint("org_id", "status_index", name="uq_status_entries_index"),)
+
+    credential_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
+    status_index: Mapped[int]
+
+
+class StatusList(Base):
+    __tablename__ = "status_lists"
+
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(20), primary_key=True)
+    bits: Mapped[bytes] = mapped_column(LargeBinary)
+    document: Mapped[dict] = mapped_column(JSON, doc="the signed BitstringStatusListCredential")
+    updated_at: Mapped[datetime]
 
 
 class ClaimToken(Base):

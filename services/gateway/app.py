@@ -5,27 +5,37 @@ and records go to Kafka. A 202 means Kafka acknowledged every record (acks=all).
 """
 
 import asyncio
+import hashlib
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
+import httpx
 from aiokafka import AIOKafkaProducer
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.templating import Jinja2Templates
 from pydantic import EmailStr, TypeAdapter, ValidationError
 from pydantic.json_schema import models_json_schema
 
 from cairn import bus
+from cairn.badge_images import badge_png, badge_svg
+from cairn.credential_status import Action, StatusChangeError, change_status, status_list_document
+from cairn.credentials.baking import bake_png, bake_svg
+from cairn.credentials.status_list import Purpose
+from cairn.credentials.verification import Report
 from cairn.identity import recipient_key
+from cairn.issuer_documents import did_document_for, own_then
 from cairn.settings import Settings, get_settings
 from cairn.store import Store, store_for
+from cairn.store import tables as t
 from cairn.store.store import Org
+from cairn.verifying import FetchJson, http_fetcher, verify
 from schemas.activity import (
     ActivityIn,
     ActivityRecordValue,
@@ -37,7 +47,14 @@ from schemas.activity import (
     activity_from_api,
     person_of,
 )
-from schemas.admin import BadgeClassStored, CredentialSummary, RecipientProgress
+from schemas.admin import (
+    BadgeClassStored,
+    CheckResult,
+    CredentialSummary,
+    RecipientProgress,
+    StatusChangeIn,
+    VerificationResult,
+)
 from schemas.awards import ProgressUpdated
 from schemas.badge_class import BadgeClass, BadgeClassIn
 from schemas.envelope import ACTIVITY_TYPES, BADGE_CLASS_TYPE, CloudEvent
@@ -56,7 +73,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         store = store_for(settings)
         producer = bus.producer(settings.kafka_bootstrap)
         await producer.start()
-        app.state.store, app.state.producer = store, producer
+        http = httpx.AsyncClient()
+        app.state.store, app.state.producer, app.state.http = store, producer, http
         stopping = asyncio.Event()
         progress_views = asyncio.create_task(_keep_progress(settings, store, stopping))
         try:
@@ -65,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             stopping.set()
             await progress_views
             await producer.stop()
+            await http.aclose()
             await store.close()
 
     app = FastAPI(
@@ -79,6 +98,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     def producer_of(request: Request) -> AIOKafkaProducer:
         return request.app.state.producer
+
+    def fetcher(request: Request) -> FetchJson:
+        """Own documents from the store; other hosts only if CAIRN_VERIFY_ALLOW_HOSTS names them."""
+        elsewhere = http_fetcher(request.app.state.http, settings.verify_allow_hosts)
+        return own_then(store_of(request), settings.public_url, elsewhere)
 
     async def current_org(
         request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
@@ -179,12 +203,73 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/v1/credentials", response_model=list[CredentialSummary])
     async def list_credentials(request: Request, org: OrgDep) -> list[CredentialSummary]:
-        return [
-            CredentialSummary(
-                id=c.id, badge_class_id=c.badge_class_id, issued_at=c.issued_at, status=c.status
+        return [_summary(c) for c in await store_of(request).credentials(org.id)]
+
+    @app.post(
+        "/v1/credentials/{credential_uuid}/{action}",
+        response_model=CredentialSummary,
+        responses={
+            404: {"description": "no such credential in this organisation"},
+            409: {"description": "the change does not apply to the credential's status"},
+        },
+    )
+    async def change_credential_status(
+        credential_uuid: str, action: Action, body: StatusChangeIn, request: Request, org: OrgDep
+    ) -> CredentialSummary:
+        """Revoke (final), suspend, or unsuspend; the signed status lists change with it."""
+        try:
+            credential = await change_status(
+                store_of(request),
+                org,
+                f"urn:uuid:{credential_uuid}",
+                action,
+                body.reason,
+                settings.public_url,
             )
-            for c in await store_of(request).credentials(org.id)
-        ]
+        except LookupError as e:
+            raise HTTPException(404, "no such credential") from e
+        except StatusChangeError as e:
+            raise HTTPException(409, str(e)) from e
+        return _summary(credential)
+
+    @app.post("/v1/verify", response_model=VerificationResult)
+    async def verify_api(request: Request) -> VerificationResult:
+        """Verifies a credential (the JSON body): proof, issuer key, status, validity, shape."""
+        credential = await _json_body(request)
+        if not isinstance(credential, dict):
+            raise RequestValidationError(
+                [
+                    {
+                        "type": "dict_type",
+                        "loc": ("body",),
+                        "msg": "a credential must be a JSON object",
+                        "input": None,
+                    }
+                ]
+            )
+        return _result(await verify(credential, fetcher(request)))
+
+    @app.get("/orgs/{slug}/did.json")
+    async def did_json(slug: str, request: Request) -> JSONResponse:
+        document = await did_document_for(store_of(request), slug, settings.public_url)
+        if document is None:
+            raise HTTPException(404, "no such organisation")
+        return JSONResponse(
+            document, media_type="application/did+json", headers={"Cache-Control": "public, max-age=300"}
+        )
+
+    @app.get("/orgs/{slug}/status/{purpose}")
+    async def status_list_json(slug: str, purpose: Purpose, request: Request) -> JSONResponse:
+        """The signed BitstringStatusListCredential; verifiers may cache it for a minute."""
+        org = await store_of(request).org_by_slug(slug)
+        if org is None:
+            raise HTTPException(404, "no such organisation")
+        document = await status_list_document(store_of(request), org, purpose, settings.public_url)
+        etag = '"' + hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()[:32] + '"'
+        headers = {"Cache-Control": "public, max-age=60", "ETag": etag}
+        if request.headers.get("if-none-match") == etag:
+            return JSONResponse(None, status_code=304, headers=headers)
+        return JSONResponse(document, media_type="application/vc+ld+json", headers=headers)
 
     @app.get("/claim/{token}", response_class=HTMLResponse)
     async def claim_page(token: str, request: Request) -> HTMLResponse:
@@ -196,18 +281,58 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "claim.html",
             {
                 "credential": credential.document,
-                "download_url": f"/credentials/{_uuid_of(credential.id)}.json",
+                "links": _credential_links(_uuid_of(credential.id)),
             },
         )
 
-    @app.get("/credentials/{credential_uuid}.json")
-    async def credential_json(credential_uuid: str, request: Request) -> JSONResponse:
+    async def stored_credential(credential_uuid: str, request: Request) -> t.Credential:
         credential = await store_of(request).credential(f"urn:uuid:{credential_uuid}")
         if credential is None:
             raise HTTPException(404, "no such credential")
+        return credential
+
+    @app.get("/credentials/{credential_uuid}.json")
+    async def credential_json(credential_uuid: str, request: Request) -> JSONResponse:
+        credential = await stored_credential(credential_uuid, request)
         return JSONResponse(
             credential.document,
             headers={"Content-Disposition": f'attachment; filename="badge-{credential_uuid}.json"'},
+        )
+
+    @app.get("/credentials/{credential_uuid}.png")
+    async def credential_png(credential_uuid: str, request: Request) -> Response:
+        """The badge image with the signed credential baked in (iTXt openbadgecredential)."""
+        credential = await stored_credential(credential_uuid, request)
+        return Response(
+            bake_png(badge_png(), credential.document),
+            media_type="image/png",
+            headers={"Content-Disposition": f'attachment; filename="badge-{credential_uuid}.png"'},
+        )
+
+    @app.get("/credentials/{credential_uuid}.svg")
+    async def credential_svg(credential_uuid: str, request: Request) -> Response:
+        credential = await stored_credential(credential_uuid, request)
+        return Response(
+            bake_svg(badge_svg(credential.document.get("name", "Badge")), credential.document),
+            media_type="image/svg+xml",
+            headers={"Content-Disposition": f'attachment; filename="badge-{credential_uuid}.svg"'},
+        )
+
+    @app.get("/credentials/{credential_uuid}", response_class=HTMLResponse)
+    async def credential_page(credential_uuid: str, request: Request) -> HTMLResponse:
+        """The public page a shared link opens: the badge and a live verification result."""
+        credential = await stored_credential(credential_uuid, request)
+        report = await verify(credential.document, fetcher(request))
+        return templates.TemplateResponse(
+            request,
+            "credential.html",
+            {
+                "credential": credential.document,
+                "report": report,
+                "verdict": _verdict(report),
+                "page_url": f"{settings.public_url}/credentials/{credential_uuid}",
+                "links": _credential_links(credential_uuid),
+            },
         )
 
     def openapi() -> dict[str, Any]:
@@ -237,6 +362,40 @@ async def _keep_progress(settings: Settings, store: Store, stopping: asyncio.Eve
     await bus.consume_forever(
         settings.kafka_bootstrap, "cairn-gateway-progress", bus.PROGRESS, ProgressUpdated, save, stopping
     )
+
+
+def _summary(credential: t.Credential) -> CredentialSummary:
+    return CredentialSummary(
+        id=credential.id,
+        badge_class_id=credential.badge_class_id,
+        issued_at=credential.issued_at,
+        status=credential.status,
+        status_reason=credential.status_reason,
+    )
+
+
+def _result(report: Report) -> VerificationResult:
+    return VerificationResult(
+        valid=report.valid,
+        checks=[CheckResult(check=c.name, ok=c.ok, reason=c.reason) for c in report.checks],
+    )
+
+
+def _verdict(report: Report) -> str:
+    """One word for the page: valid, revoked, suspended, expired, or invalid."""
+    if report.valid:
+        return "valid"
+    for check in report.checks:
+        if not check.ok and check.name == "status" and check.reason in ("revoked", "suspended"):
+            return check.reason
+        if not check.ok and check.name == "validity" and check.reason.startswith("expired"):
+            return "expired"
+    return "invalid"
+
+
+def _credential_links(credential_uuid: str) -> dict[str, str]:
+    base = f"/credentials/{credential_uuid}"
+    return {"page": base, "json": f"{base}.json", "png": f"{base}.png", "svg": f"{base}.svg"}
 
 
 def _uuid_of(credential_id: str) -> str:

@@ -15,39 +15,9 @@ from aiokafka import AIOKafkaConsumer
 from cairn import bus
 from cairn.smtp import read_mailbox
 from tests.conftest import ten_hours_badge
+from tests.e2e.volunteering import shift, wait_for_mail, wait_for_progress
 
 pytestmark = pytest.mark.e2e
-
-
-def shift(event_id: str, day: int, hours: float, email: str = "sam@example.org") -> dict:
-    return {
-        "id": event_id,
-        "type": "volunteer_shift",
-        "volunteer": {"email": email, "name": "Sam Okafor"},
-        "started_at": f"2026-11-{day:02d}T09:00:00Z",
-        "hours": hours,
-        "program": "pantry",
-    }
-
-
-def wait_for_progress(client: httpx.Client, email: str, ready, timeout: float = 30) -> list:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        response = client.get(f"/v1/recipients/{email}/progress")
-        if response.status_code == 200 and ready(response.json()["badges"]):
-            return response.json()["badges"]
-        time.sleep(0.2)
-    raise AssertionError(f"progress for {email} not as expected: {response.status_code} {response.text}")
-
-
-def wait_for_mail(mail_dir, count: int, timeout: float = 60) -> list:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        mails = read_mailbox(mail_dir)
-        if len(mails) >= count:
-            return mails
-        time.sleep(0.1)
-    raise AssertionError(f"expected {count} emails, got {len(read_mailbox(mail_dir))}")
 
 
 def test_shifts_to_verified_credential(system, tmp_path):
@@ -96,14 +66,15 @@ def test_shifts_to_verified_credential(system, tmp_path):
 
     saved = tmp_path / "badge.json"
     saved.write_text(json.dumps(credential))
-    verified = system.cairn("verify", str(saved), check=False)
+    host = system.public_url.removeprefix("http://")
+    verified = system.cairn("verify", "--allow-host", host, str(saved), check=False)
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert verified.stdout.strip() == f"{saved}: valid"
 
     tampered = tmp_path / "tampered.json"
     credential["credentialSubject"]["achievement"]["name"] = "Pantry volunteer: 100 hours"
     tampered.write_text(json.dumps(credential))
-    rejected = system.cairn("verify", str(tampered), check=False)
+    rejected = system.cairn("verify", "--allow-host", host, str(tampered), check=False)
     assert rejected.returncode == 1
     assert "signature does not match" in rejected.stdout
 

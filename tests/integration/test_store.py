@@ -105,3 +105,73 @@ async def test_claim_tokens_hashed_and_expiring(store):
     expired = store.claim_token_for("urn:uuid:1", generation=2)
     await store.ensure_claim_token("urn:uuid:1", expired, timedelta(seconds=-1))
     assert await store.claim(expired) is None
+
+
+async def _credential(store, org_id: str, n: int) -> str:
+    credential_id = f"urn:uuid:00000000-0000-0000-0000-{n:012d}"
+    await store.insert_credential(
+        credential_id=credential_id,
+        award_id=f"award-{n}",
+        org_id=org_id,
+        badge_class_id="ten",
+        recipient_key="a" * 64,
+        document={"id": credential_id},
+        issued_at=datetime.now(UTC),
+    )
+    return credential_id
+
+
+async def test_status_indexes_are_stable_and_unique(store):
+    from cairn.credentials.status_list import LIST_SIZE
+
+    org, _ = await store.create_org("A", "a")
+    indexes = [await store.status_index(org.id, f"urn:uuid:c{n}") for n in range(200)]
+    assert len(set(indexes)) == 200 and all(0 <= i < LIST_SIZE for i in indexes)
+    assert indexes != sorted(indexes), "allocated at random, not in issue order"
+    assert await store.status_index(org.id, "urn:uuid:c7") == indexes[7], (
+        "the same credential, the same index"
+    )
+
+
+async def test_status_change_flips_the_bit_and_resigns_in_one_go(store):
+    from cairn.credentials.status_list import get_bit
+
+    org, _ = await store.create_org("A", "a")
+    credential_id = await _credential(store, org.id, 1)
+    index = await store.status_index(org.id, credential_id)
+    signed = []
+
+    def sign(purpose: str, bits: bytes) -> dict:
+        signed.append(purpose)
+        return {"purpose": purpose, "set": get_bit(bits, index)}
+
+    changed = await store.change_status(
+        org.id, credential_id, "revoked", "mistake", {"revocation": True}, sign
+    )
+    assert (changed.status, changed.status_reason) == ("revoked", "mistake")
+    row = await store.status_list(org.id, "revocation")
+    assert get_bit(row.bits, index) and row.document == {"purpose": "revocation", "set": True}
+    assert sum(get_bit(row.bits, i) for i in range(len(row.bits) * 8)) == 1
+
+    other, _ = await store.create_org("B", "b")
+    with pytest.raises(LookupError):
+        await store.change_status(other.id, credential_id, "active", None, {"revocation": False}, sign)
+    assert (await store.credential(credential_id)).status == "revoked", "another tenant changed nothing"
+
+    def failing_sign(purpose: str, bits: bytes) -> dict:
+        raise RuntimeError("signer down")
+
+    with pytest.raises(RuntimeError):
+        await store.change_status(org.id, credential_id, "active", None, {"revocation": False}, failing_sign)
+    assert get_bit((await store.status_list(org.id, "revocation")).bits, index), "rolled back"
+    assert (await store.credential(credential_id)).status == "revoked"
+
+
+async def test_rotation_keeps_old_public_keys(store):
+    from cairn.credentials.multikey import public_key_multibase
+
+    org, _ = await store.create_org("A", "a")
+    first = public_key_multibase((await store.issuer_key(org.id)).public_key())
+    second = await store.rotate_issuer_key(org.id)
+    assert public_key_multibase((await store.issuer_key(org.id)).public_key()) == second != first
+    assert await store.issuer_public_keys(org.id) == [first, second]

@@ -7,7 +7,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from cairn.credentials import proofs
-from cairn.credentials.builder import build_credential, iso
+from cairn.credentials.builder import IssuerProfile, build_credential, iso
 from cairn.credentials.multikey import (
     b58decode,
     b58encode,
@@ -50,9 +50,12 @@ def signed_credential(key: Ed25519PrivateKey, expires_after_days: int | None = N
         credential_id="urn:uuid:0b1c",
         award=award,
         badge=badge,
-        issuer_id=did_key(key.public_key()),
-        issuer_name="Riverside Food Bank",
-        issuer_url="https://riverside.example.org",
+        issuer=IssuerProfile(
+            id=did_key(key.public_key()),
+            name="Riverside Food Bank",
+            url="https://riverside.example.org",
+            email="hello@riverside.example.org",
+        ),
         org_slug="riverside",
         recipient_email="Sam@Example.org",
         recipient_salt="s4lt",

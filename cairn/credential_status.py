@@ -1,0 +1,62 @@
+"""Revoking, suspending and unsuspending credentials, and the signed status lists that say so."""
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from cairn.credentials import proofs
+from cairn.credentials.builder import iso
+from cairn.credentials.did_web import org_did, verification_method
+from cairn.credentials.multikey import public_key_multibase
+from cairn.credentials.status_list import Purpose, empty_bits, list_credential, list_url
+from cairn.store import Store
+from cairn.store import tables as t
+from cairn.store.store import Org
+
+Action = Literal["revoke", "suspend", "unsuspend"]
+# action -> (statuses it may start from, the status it leads to, the bits it sets)
+TRANSITIONS: dict[Action, tuple[set[str], str, dict[str, bool]]] = {
+    "revoke": ({"active", "suspended"}, "revoked", {"revocation": True, "suspension": False}),
+    "suspend": ({"active"}, "suspended", {"suspension": True}),
+    "unsuspend": ({"suspended"}, "active", {"suspension": False}),
+}
+
+
+class StatusChangeError(ValueError):
+    """The change does not apply to the credential's current status (e.g. unsuspend an active one)."""
+
+
+async def _list_signer(store: Store, org: Org, public_url: str) -> Any:
+    key = await store.issuer_key(org.id)
+    did = org_did(public_url, org.slug)
+    method = verification_method(did, public_key_multibase(key.public_key()))
+
+    def sign(purpose: Purpose, bits: bytes) -> dict[str, Any]:
+        now = iso(datetime.now(UTC))
+        unsigned = list_credential(list_url(public_url, org.slug, purpose), did, purpose, bits, now)
+        return proofs.sign(unsigned, key, proofs.ProofOptions("eddsa-rdfc-2022", method, now))
+
+    return sign
+
+
+async def status_list_document(store: Store, org: Org, purpose: Purpose, public_url: str) -> dict[str, Any]:
+    """The signed list; an organisation that never changed a status gets an all-clear one."""
+    row = await store.status_list(org.id, purpose)
+    if row is None:
+        sign = await _list_signer(store, org, public_url)
+        await store.save_status_list(org.id, purpose, bytes(empty_bits()), sign(purpose, bytes(empty_bits())))
+        row = await store.status_list(org.id, purpose)
+        assert row is not None
+    return row.document
+
+
+async def change_status(
+    store: Store, org: Org, credential_id: str, action: Action, reason: str | None, public_url: str
+) -> t.Credential:
+    credential = await store.credential(credential_id)
+    if credential is None or credential.org_id != org.id:
+        raise LookupError(f"credential {credential_id} not found")
+    allowed_from, new_status, flips = TRANSITIONS[action]
+    if credential.status not in allowed_from:
+        raise StatusChangeError(f"cannot {action} a credential that is {credential.status}")
+    sign = await _list_signer(store, org, public_url)
+    return await store.change_status(org.id, credential_id, new_status, reason, flips, sign)

@@ -1,0 +1,253 @@
+"""did:web issuers, key rotation, Bitstring Status Lists and baked images: pure, no I/O."""
+
+import copy
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from cairn.badge_images import badge_png, badge_svg
+from cairn.credentials import proofs, status_list
+from cairn.credentials.baking import BakingError, bake_png, bake_svg, unbake
+from cairn.credentials.builder import IssuerProfile, build_credential, iso
+from cairn.credentials.did_web import did_document, document_url, org_did, verification_method
+from cairn.credentials.multikey import public_key_multibase
+from cairn.credentials.verification import Material, verify_credential
+from schemas.awards import AwardGranted, Evidence
+from schemas.badge_class import BadgeClass, TotalHours
+
+PUBLIC_URL = "https://cairn.example"
+NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
+DID = org_did(PUBLIC_URL, "riverside")
+STANDARDS = Path(__file__).parent.parent / "data" / "standards"
+SPEC_EXAMPLE_EMPTY_LIST = "uH4sIAAAAAAAAA-3BMQEAAADCoPVPbQwfoAAAAAAAAAAAAAAAAAAAAIC3AYbSVKsAQAAA"
+
+
+def method_of(key: Ed25519PrivateKey) -> str:
+    return verification_method(DID, public_key_multibase(key.public_key()))
+
+
+def issued(key: Ed25519PrivateKey, index: int = 4242) -> dict:
+    badge = BadgeClass(
+        id="pantry-10",
+        org_id="org-1",
+        version=1,
+        name="Pantry volunteer: 10 hours",
+        description="Ten hours at the pantry.",
+        criteria_narrative="Log 10 hours.",
+        criteria=TotalHours(at_least=10),
+        image="https://cairn.example/img/pantry.png",
+        tags=["food bank", "pantry"],
+    )
+    award = AwardGranted(
+        award_id="award-1",
+        org_id="org-1",
+        badge_class_id="pantry-10",
+        badge_class_version=1,
+        recipient_key="b" * 64,
+        occurrence=1,
+        earned_at=NOW,
+        evidence=[Evidence(measure="hours", achieved=10, required=10)],
+        event_ids=["e1"],
+    )
+    unsigned = build_credential(
+        credential_id="urn:uuid:6f1c",
+        award=award,
+        badge=badge,
+        issuer=IssuerProfile(
+            id=DID,
+            name="Riverside Food Bank",
+            url="https://riverside.example.org",
+            email="hello@riverside.example.org",
+            image="https://riverside.example.org/logo.png",
+        ),
+        org_slug="riverside",
+        recipient_email="sam@example.org",
+        recipient_salt="s4lt",
+        public_url=PUBLIC_URL,
+        issued_at=NOW,
+        status=status_list.status_entries(PUBLIC_URL, "riverside", index),
+    )
+    return proofs.sign(unsigned, key, proofs.ProofOptions("eddsa-rdfc-2022", method_of(key), iso(NOW)))
+
+
+def signed_list(
+    key: Ed25519PrivateKey, purpose: status_list.Purpose, set_indexes: tuple[int, ...] = ()
+) -> dict:
+    bits = status_list.empty_bits()
+    for index in set_indexes:
+        status_list.set_bit(bits, index, True)
+    url = status_list.list_url(PUBLIC_URL, "riverside", purpose)
+    unsigned = status_list.list_credential(url, DID, purpose, bytes(bits), iso(NOW))
+    return proofs.sign(unsigned, key, proofs.ProofOptions("eddsa-rdfc-2022", method_of(key), iso(NOW)))
+
+
+def material(
+    keys: list[Ed25519PrivateKey], revoked: tuple[int, ...] = (), suspended: tuple[int, ...] = ()
+) -> Material:
+    signer = keys[-1]  # lists are signed with the newest key
+    return Material(
+        {
+            document_url(DID): did_document(DID, [public_key_multibase(k.public_key()) for k in keys]),
+            status_list.list_url(PUBLIC_URL, "riverside", "revocation"): signed_list(
+                signer, "revocation", revoked
+            ),
+            status_list.list_url(PUBLIC_URL, "riverside", "suspension"): signed_list(
+                signer, "suspension", suspended
+            ),
+        }
+    )
+
+
+def test_did_web_names_and_where_the_document_lives():
+    assert DID == "did:web:cairn.example:orgs:riverside"
+    assert document_url(DID) == "https://cairn.example/orgs/riverside/did.json"
+    local = org_did("http://127.0.0.1:8000", "riverside")
+    assert local == "did:web:127.0.0.1%3A8000:orgs:riverside"
+    assert document_url(local) == "http://127.0.0.1:8000/orgs/riverside/did.json"
+
+
+def test_credential_content_is_open_badges_complete():
+    credential = issued(Ed25519PrivateKey.generate())
+    assert credential["issuer"]["email"] == "hello@riverside.example.org"
+    assert credential["issuer"]["image"]["id"] == "https://riverside.example.org/logo.png"
+    achievement = credential["credentialSubject"]["achievement"]
+    assert achievement["tag"] == ["food bank", "pantry"]
+    assert achievement["image"]["type"] == "Image"
+    assert [e["statusPurpose"] for e in credential["credentialStatus"]] == ["revocation", "suspension"]
+    canonical = proofs.canonize_rdfc({k: v for k, v in credential.items() if k != "proof"})
+    for signed_value in ["hello@riverside.example.org", "food bank", "BitstringStatusListEntry", '"4242"']:
+        assert signed_value in canonical, f"{signed_value} is not covered by the signature"
+
+
+def test_valid_with_did_web_and_clear_status_lists():
+    key = Ed25519PrivateKey.generate()
+    report = verify_credential(issued(key), material([key]), NOW)
+    assert report.valid, report.reasons
+    assert [c.name for c in report.checks] == ["shape", "issuer key", "proof", "status", "validity"]
+
+
+def test_revoked_and_suspended_and_unsuspended():
+    key = Ed25519PrivateKey.generate()
+    credential = issued(key, index=4242)
+    assert verify_credential(credential, material([key], revoked=(4242,)), NOW).reasons == ["status: revoked"]
+    assert verify_credential(credential, material([key], suspended=(4242,)), NOW).reasons == [
+        "status: suspended"
+    ]
+    assert verify_credential(credential, material([key], suspended=(4243,)), NOW).valid, "a neighbour's bit"
+    assert verify_credential(credential, material([key]), NOW).valid, "unsuspended: the bit is clear again"
+
+
+def test_tampered_status_list_is_refused():
+    key = Ed25519PrivateKey.generate()
+    credential = issued(key, index=7)
+    evidence = material([key], revoked=(7,))
+    revocation = status_list.list_url(PUBLIC_URL, "riverside", "revocation")
+    forged = copy.deepcopy(evidence.documents[revocation])
+    forged["credentialSubject"]["encodedList"] = status_list.encode(status_list.empty_bits())  # "un-revoke"
+    evidence.documents[revocation] = forged
+    [reason] = verify_credential(credential, evidence, NOW).reasons
+    assert reason.startswith("status: status list") and "signature does not match" in reason
+
+
+def test_status_list_signed_by_someone_else_is_refused():
+    key, stranger = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    evidence = material([key])
+    revocation = status_list.list_url(PUBLIC_URL, "riverside", "revocation")
+    evidence.documents[revocation] = signed_list(stranger, "revocation")
+    [reason] = verify_credential(issued(key), evidence, NOW).reasons
+    assert reason.startswith("status:") and "not an assertionMethod" in reason
+
+
+def test_unreachable_status_list_fails_the_status_check():
+    key = Ed25519PrivateKey.generate()
+    evidence = material([key])
+    evidence.documents[status_list.list_url(PUBLIC_URL, "riverside", "revocation")] = "HTTP 503"
+    assert verify_credential(issued(key), evidence, NOW).reasons == [
+        "status: status list not available: HTTP 503"
+    ]
+
+
+def test_after_rotation_old_and_new_credentials_verify():
+    old, new = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    rotated = material([old, new])
+    assert verify_credential(issued(old), rotated, NOW).valid
+    assert verify_credential(issued(new), rotated, NOW).valid
+    without_old = material([new])
+    reasons = verify_credential(issued(old), without_old, NOW).reasons
+    assert reasons[0].startswith("issuer key:") and "not an assertionMethod" in reasons[0]
+    assert reasons[1] == "proof: not checked: no issuer key"
+
+
+@pytest.mark.parametrize(
+    ("proof_field", "value", "reason"),
+    [
+        ("created", "2026-11-28T12:00:01Z", "proof: signature does not match the document"),
+        ("proofPurpose", "authentication", "proof: signature does not match the document"),
+        ("cryptosuite", "eddsa-jcs-2022", "proof: signature does not match the document"),
+        ("cryptosuite", "ecdsa-rdfc-2019", "proof: unsupported cryptosuite 'ecdsa-rdfc-2019'"),
+        (
+            "type",
+            "Ed25519Signature2020",
+            "proof: proof type 'Ed25519Signature2020' is not DataIntegrityProof",
+        ),
+        ("proofValue", "z3FXQ", "proof: signature does not match the document"),
+        (
+            "verificationMethod",
+            "did:web:cairn.example:orgs:other#z6Mk",
+            "issuer key: verificationMethod is not the issuer's",
+        ),
+    ],
+)
+def test_changing_any_proof_property_fails_with_its_reason(proof_field, value, reason):
+    key = Ed25519PrivateKey.generate()
+    credential = issued(key)
+    credential["proof"][proof_field] = value
+    assert reason in verify_credential(credential, material([key]), NOW).reasons
+
+
+def test_changing_the_status_entry_fails_the_proof():
+    key = Ed25519PrivateKey.generate()
+    credential = issued(key, index=11)
+    credential["credentialStatus"][0]["statusListIndex"] = "12"  # dodge a revocation
+    assert (
+        "proof: signature does not match the document"
+        in verify_credential(credential, material([key], revoked=(11,)), NOW).reasons
+    )
+
+
+def test_status_list_encoding_matches_the_spec_and_fixture():
+    assert status_list.encode(status_list.empty_bits()) == SPEC_EXAMPLE_EMPTY_LIST
+    fixture = json.loads(
+        (STANDARDS / "bitstring-status" / "dcc-fixture-100000-bits-set-2-6-8.json").read_text()
+    )
+    bits = status_list.decode(fixture["credentialSubject"]["encodedList"])
+    assert [i for i in range(len(bits) * 8) if status_list.get_bit(bits, i)] == [2, 6, 8]
+    entry = {"statusListCredential": fixture["id"], "statusPurpose": "revocation", "statusListIndex": "6"}
+    with pytest.raises(status_list.StatusListError, match="fewer than the 131072 required"):
+        status_list.status_of(entry, fixture)
+
+
+def test_baked_png_and_svg_carry_a_verifiable_credential():
+    key = Ed25519PrivateKey.generate()
+    credential = issued(key)
+    png = bake_png(badge_png(), credential)
+    svg = bake_svg(badge_svg("Pantry volunteer: 10 hours"), credential)
+    for baked in [png, svg.encode()]:
+        assert unbake(baked) == credential
+        assert verify_credential(unbake(baked), material([key]), NOW).valid
+    assert unbake(bake_png(png, credential)) == credential, "re-baking replaces, never duplicates"
+    assert png.count(b"openbadgecredential") == 1
+    with pytest.raises(BakingError, match="no openbadgecredential"):
+        unbake(badge_png())
+    with pytest.raises(BakingError, match="no openbadges:credential"):
+        unbake(badge_svg("x").encode())
+
+
+def test_status_lists_without_valid_until_never_expire():
+    key = Ed25519PrivateKey.generate()
+    evidence = material([key])
+    reasons = verify_credential(issued(key), evidence, NOW + timedelta(days=1)).reasons
+    assert reasons == [], "lists without validUntil do not expire"
