@@ -18,7 +18,12 @@ lint: $(BIN)/cairn
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: lint
+INTEROP_JS := tests/interop/js
+$(INTEROP_JS)/node_modules: $(INTEROP_JS)/package-lock.json
+	npm ci --prefix $(INTEROP_JS) --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: lint $(INTEROP_JS)/node_modules
 	mkdir -p test-output
 	$(BIN)/pytest -ra --junitxml=test-output/junit.xml
 
