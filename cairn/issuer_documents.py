@@ -21,7 +21,9 @@ async def did_document_for(store: Store, slug: str, public_url: str) -> dict[str
     org = await store.org_by_slug(slug)
     if org is None:
         return None
-    return did_document(org_did(public_url, slug), await store.issuer_public_keys(org.id))
+    return did_document(
+        org_did(public_url, slug), await store.issuer_public_keys(org.id), await store.issuer_jwks(org.id)
+    )
 
 
 async def published_document(store: Store, path: str, public_url: str) -> dict[str, Any] | None:

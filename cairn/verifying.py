@@ -14,6 +14,7 @@ import httpx
 
 from cairn.credentials.verification import (
     Material,
+    Presented,
     Report,
     did_documents_needed,
     status_lists_needed,
@@ -28,7 +29,7 @@ class FetchError(Exception):
     """The document could not be fetched; the message says why (it ends up in the report)."""
 
 
-async def verify(credential: JsonDoc, fetch_json: FetchJson, now: datetime | None = None) -> Report:
+async def verify(credential: Presented, fetch_json: FetchJson, now: datetime | None = None) -> Report:
     material = Material()
 
     async def fetch(url: str) -> None:

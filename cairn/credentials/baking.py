@@ -43,9 +43,15 @@ def _is_credential_chunk(kind: bytes, data: bytes) -> bool:
     return kind == b"iTXt" and data.split(b"\0", 1)[0] == PNG_KEYWORD
 
 
-def bake_png(png: bytes, credential: dict[str, Any]) -> bytes:
+def _text_of(credential: dict[str, Any] | str) -> str:
+    if isinstance(credential, str):
+        return credential  # a VC-JWT is baked as its compact form
+    return json.dumps(credential, ensure_ascii=False, separators=(",", ":"))
+
+
+def bake_png(png: bytes, credential: dict[str, Any] | str) -> bytes:
     """The image with the credential in it (replacing any credential baked in before)."""
-    text = json.dumps(credential, ensure_ascii=False, separators=(",", ":")).encode()
+    text = _text_of(credential).encode()
     itxt = PNG_KEYWORD + b"\0" + b"\0\0" + b"\0" + b"\0" + text  # uncompressed, no language
     out = [PNG_SIGNATURE]
     for kind, data in _chunks(png):
@@ -57,7 +63,7 @@ def bake_png(png: bytes, credential: dict[str, Any]) -> bytes:
     return b"".join(out)
 
 
-def unbake_png(png: bytes) -> dict[str, Any]:
+def unbake_png(png: bytes) -> dict[str, Any] | str:
     for kind, data in _chunks(png):
         if _is_credential_chunk(kind, data):
             _, rest = data.split(b"\0", 1)
@@ -69,8 +75,8 @@ def unbake_png(png: bytes) -> dict[str, Any]:
     raise BakingError("the PNG carries no openbadgecredential chunk")
 
 
-def bake_svg(svg: str, credential: dict[str, Any]) -> str:
-    text = json.dumps(credential, ensure_ascii=False, separators=(",", ":")).replace("]]>", "]]]]><![CDATA[>")
+def bake_svg(svg: str, credential: dict[str, Any] | str) -> str:
+    text = _text_of(credential).replace("]]>", "]]]]><![CDATA[>")
     element = (
         f'<openbadges:credential xmlns:openbadges="{OB_NAMESPACE}"><![CDATA[{text}]]></openbadges:credential>'
     )
@@ -78,7 +84,7 @@ def bake_svg(svg: str, credential: dict[str, Any]) -> str:
     return svg[:open_end] + element + svg[open_end:]
 
 
-def unbake_svg(svg: str | bytes) -> dict[str, Any]:
+def unbake_svg(svg: str | bytes) -> dict[str, Any] | str:
     try:
         root = ElementTree.fromstring(svg)
     except ElementTree.ParseError as e:
@@ -89,7 +95,10 @@ def unbake_svg(svg: str | bytes) -> dict[str, Any]:
     return _credential_from(element.text or "")
 
 
-def _credential_from(text: str) -> dict[str, Any]:
+def _credential_from(text: str) -> dict[str, Any] | str:
+    """A JSON credential, or a VC-JWT left as its compact string."""
+    if text.strip().startswith("eyJ"):
+        return text.strip()
     try:
         credential = json.loads(text)
     except json.JSONDecodeError as e:
@@ -99,8 +108,8 @@ def _credential_from(text: str) -> dict[str, Any]:
     return credential
 
 
-def unbake(data: bytes) -> dict[str, Any]:
-    """A credential from a PNG, an SVG, or plain JSON, whichever `data` is."""
+def unbake(data: bytes) -> dict[str, Any] | str:
+    """A credential from a PNG, an SVG, plain JSON or a VC-JWT, whichever `data` is."""
     if data.startswith(PNG_SIGNATURE):
         return unbake_png(data)
     stripped = data.lstrip()

@@ -9,13 +9,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    load_pem_private_key,
+)
 from sqlalchemy import event, func, select, update
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from cairn.credentials import vc_jwt
 from cairn.credentials.multikey import public_key_multibase, secret_key_from_multibase
 from cairn.credentials.multikey import secret_key_multibase as _secret_multibase
 from cairn.credentials.status_list import empty_bits, random_index, set_bit
@@ -123,6 +131,7 @@ class Store:
     def _issuer_key_row(self, org_id: str, key: Ed25519PrivateKey, now: datetime) -> t.IssuerKey:
         return t.IssuerKey(
             org_id=org_id,
+            algorithm="Ed25519",
             public_multibase=public_key_multibase(key.public_key()),
             secret_sealed=seal(self._master_key, _secret_multibase(key).encode(), f"issuer:{org_id}"),
             created_at=now,
@@ -154,7 +163,8 @@ class Store:
         return unseal(self._master_key, row.secret_sealed, f"org-secret:{org_id}")
 
     async def rotate_issuer_key(self, org_id: str) -> str:
-        """A new active signing key; earlier ones stay (inactive) so the DID document keeps them."""
+        """A new active Ed25519 key (and new JWT keys on their next use); earlier keys stay,
+        inactive, so the DID document keeps them and earlier credentials still verify."""
         async with self._session.begin() as s:
             await s.execute(update(t.IssuerKey).where(t.IssuerKey.org_id == org_id).values(active=False))
             row = self._issuer_key_row(org_id, Ed25519PrivateKey.generate(), _now())
@@ -162,21 +172,65 @@ class Store:
         return row.public_multibase
 
     async def issuer_public_keys(self, org_id: str) -> list[str]:
-        """Every public key the organisation has signed with, oldest first (for its DID document)."""
+        """Every Ed25519 key the organisation has signed with, oldest first (for its DID document)."""
         async with self._session() as s:
             rows = await s.scalars(
                 select(t.IssuerKey.public_multibase)
-                .where(t.IssuerKey.org_id == org_id)
+                .where(t.IssuerKey.org_id == org_id, t.IssuerKey.algorithm == "Ed25519")
                 .order_by(t.IssuerKey.id)
             )
             return list(rows.all())
+
+    async def issuer_jwks(self, org_id: str) -> list[dict[str, Any]]:
+        """Every public JWK the organisation has signed VC-JWTs with, oldest first."""
+        async with self._session() as s:
+            rows = await s.scalars(
+                select(t.IssuerKey.public_jwk)
+                .where(t.IssuerKey.org_id == org_id, t.IssuerKey.algorithm != "Ed25519")
+                .order_by(t.IssuerKey.id)
+            )
+            return [jwk for jwk in rows.all() if jwk]
+
+    async def jwt_key(self, org_id: str, alg: vc_jwt.Algorithm) -> tuple[vc_jwt.PrivateKey, str]:
+        """The active RS256 or ES256 key and its thumbprint, made on first use."""
+        async with self._session.begin() as s:
+            row = await s.scalar(
+                select(t.IssuerKey)
+                .where(
+                    t.IssuerKey.org_id == org_id, t.IssuerKey.algorithm == alg, t.IssuerKey.active.is_(True)
+                )
+                .order_by(t.IssuerKey.id.desc())
+            )
+            if row is None:
+                key = vc_jwt.generate_key(alg)
+                jwk = vc_jwt.public_jwk(key.public_key())
+                pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+                row = t.IssuerKey(
+                    org_id=org_id,
+                    algorithm=alg,
+                    public_multibase=vc_jwt.jwk_thumbprint(jwk),
+                    public_jwk=jwk,
+                    secret_sealed=seal(self._master_key, pem, f"issuer:{org_id}"),
+                    created_at=_now(),
+                    active=True,
+                )
+                s.add(row)
+                return key, row.public_multibase
+        pem = unseal(self._master_key, row.secret_sealed, f"issuer:{org_id}")
+        key = load_pem_private_key(pem, password=None)
+        assert isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey)
+        return key, row.public_multibase
 
     async def issuer_key(self, org_id: str) -> Ed25519PrivateKey:
         """The organisation's active signing key, decrypted only in memory."""
         async with self._session() as s:
             row = await s.scalar(
                 select(t.IssuerKey)
-                .where(t.IssuerKey.org_id == org_id, t.IssuerKey.active.is_(True))
+                .where(
+                    t.IssuerKey.org_id == org_id,
+                    t.IssuerKey.algorithm == "Ed25519",
+                    t.IssuerKey.active.is_(True),
+                )
                 .order_by(t.IssuerKey.id.desc())
             )
         if row is None:

@@ -55,11 +55,17 @@ class ApiKey(Base):
 
 
 class IssuerKey(Base):
+    """Signing keys; none is ever deleted, so the DID document can list every key ever used."""
+
     __tablename__ = "issuer_keys"
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
-    public_multibase: Mapped[str] = mapped_column(String(100))
+    algorithm: Mapped[str] = mapped_column(String(10), default="Ed25519", doc="Ed25519 | RS256 | ES256")
+    public_multibase: Mapped[str] = mapped_column(
+        String(100), doc="Ed25519: Multikey; JWT keys: JWK thumbprint"
+    )
+    public_jwk: Mapped[dict | None] = mapped_column(JSON, doc="JWT keys only")
     secret_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime]
     active: Mapped[bool]

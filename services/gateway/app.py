@@ -26,7 +26,9 @@ from pydantic.json_schema import models_json_schema
 from cairn import bus
 from cairn.badge_images import badge_png, badge_svg
 from cairn.credential_status import Action, StatusChangeError, change_status, status_list_document
+from cairn.credentials import vc_jwt
 from cairn.credentials.baking import bake_png, bake_svg
+from cairn.credentials.did_web import org_did
 from cairn.credentials.status_list import Purpose
 from cairn.credentials.verification import Report
 from cairn.identity import recipient_key
@@ -318,6 +320,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             headers={"Content-Disposition": f'attachment; filename="badge-{credential_uuid}.svg"'},
         )
 
+    @app.get("/credentials/{credential_uuid}.jwt", responses={200: {"content": {"application/jwt": {}}}})
+    async def credential_jwt(
+        credential_uuid: str, request: Request, alg: vc_jwt.Algorithm = "RS256"
+    ) -> Response:
+        """The credential as a VC-JWT (RS256 or ES256), for verifiers that take JWTs only."""
+        credential = await stored_credential(credential_uuid, request)
+        org = await store_of(request).org(credential.org_id)
+        assert org is not None
+        key, thumbprint = await store_of(request).jwt_key(org.id, alg)
+        kid = f"{org_did(settings.public_url, org.slug)}#{thumbprint}"
+        return Response(
+            vc_jwt.encode(credential.document, key, kid),
+            media_type="application/jwt",
+            headers={"Content-Disposition": f'attachment; filename="badge-{credential_uuid}.jwt"'},
+        )
+
     @app.get("/credentials/{credential_uuid}", response_class=HTMLResponse)
     async def credential_page(credential_uuid: str, request: Request) -> HTMLResponse:
         """The public page a shared link opens: the badge and a live verification result."""
@@ -395,7 +413,13 @@ def _verdict(report: Report) -> str:
 
 def _credential_links(credential_uuid: str) -> dict[str, str]:
     base = f"/credentials/{credential_uuid}"
-    return {"page": base, "json": f"{base}.json", "png": f"{base}.png", "svg": f"{base}.svg"}
+    return {
+        "page": base,
+        "json": f"{base}.json",
+        "png": f"{base}.png",
+        "svg": f"{base}.svg",
+        "jwt": f"{base}.jwt",
+    }
 
 
 def _uuid_of(credential_id: str) -> str:

@@ -86,6 +86,21 @@ def test_issue_rotate_suspend_revoke(system, tmp_path):
     assert httpx.post(f"{public}/v1/verify", json=first).json()["valid"]
     assert httpx.post(f"{public}/v1/verify", json=second).json()["valid"]
 
+    # The same credential as a VC-JWT, for verifiers that take JWTs: its keys join the DID document.
+    jwts = {
+        alg: httpx.get(f"{public}/credentials/{first_uuid}.jwt", params={"alg": alg})
+        for alg in ("RS256", "ES256")
+    }
+    for alg, response in jwts.items():
+        assert response.headers["content-type"] == "application/jwt"
+        assert cairn_verify(system, tmp_path, f"a-{alg}.jwt", response.content).endswith(": valid")
+    jwk_types = [
+        m["publicKeyJwk"]["kty"]
+        for m in httpx.get(f"{public}/orgs/riverside/did.json").json()["verificationMethod"]
+        if m["type"] == "JsonWebKey"
+    ]
+    assert jwk_types == ["RSA", "EC"]
+
     # Another organisation's key cannot touch it, and changes nothing.
     assert other.post(f"/v1/credentials/{first_uuid}/revoke", json={}).status_code == 404
     assert verdict(system, first_uuid) == "valid"
@@ -102,6 +117,7 @@ def test_issue_rotate_suspend_revoke(system, tmp_path):
     assert revoked.json() == {**revoked.json(), "status": "revoked", "status_reason": "awarded by mistake"}
     assert cairn_verify(system, tmp_path, "a.png", png).endswith("status: revoked")
     assert verdict(system, first_uuid) == "revoked"
+    assert cairn_verify(system, tmp_path, "a-ES256.jwt", jwts["ES256"].content).endswith("status: revoked")
     again = client.post(f"/v1/credentials/{first_uuid}/unsuspend", json={})
     assert again.status_code == 409 and "revoked" in again.json()["detail"]
     statuses = {c["id"]: c["status"] for c in client.get("/v1/credentials").json()}

@@ -175,3 +175,18 @@ async def test_rotation_keeps_old_public_keys(store):
     second = await store.rotate_issuer_key(org.id)
     assert public_key_multibase((await store.issuer_key(org.id)).public_key()) == second != first
     assert await store.issuer_public_keys(org.id) == [first, second]
+
+
+async def test_jwt_keys_are_made_once_sealed_and_kept_after_rotation(store):
+    from cairn.credentials import vc_jwt
+
+    org, _ = await store.create_org("A", "a")
+    rsa_key, rsa_id = await store.jwt_key(org.id, "RS256")
+    again, again_id = await store.jwt_key(org.id, "RS256")
+    assert again_id == rsa_id and again.public_key().public_numbers() == rsa_key.public_key().public_numbers()
+    _, ec_id = await store.jwt_key(org.id, "ES256")
+    assert [vc_jwt.jwk_thumbprint(j) for j in await store.issuer_jwks(org.id)] == [rsa_id, ec_id]
+    assert len(await store.issuer_public_keys(org.id)) == 1, "JWT keys are not Multikeys"
+    await store.rotate_issuer_key(org.id)
+    _, new_rsa_id = await store.jwt_key(org.id, "RS256")
+    assert new_rsa_id != rsa_id and len(await store.issuer_jwks(org.id)) == 3

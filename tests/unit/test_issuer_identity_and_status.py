@@ -1,5 +1,6 @@
-"""did:web issuers, key rotation, Bitstring Status Lists and baked images: pure, no I/O."""
+"""did:web issuers, key rotation, Bitstring Status Lists, baked images and VC-JWT: pure, no I/O."""
 
+import base64
 import copy
 import json
 from datetime import timedelta
@@ -9,10 +10,11 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from cairn.badge_images import badge_png, badge_svg
-from cairn.credentials import proofs, status_list
+from cairn.credentials import proofs, status_list, vc_jwt
 from cairn.credentials.baking import BakingError, bake_png, bake_svg, unbake
-from cairn.credentials.did_web import document_url, org_did
-from cairn.credentials.verification import verify_credential
+from cairn.credentials.did_web import did_document, document_url, org_did
+from cairn.credentials.multikey import public_key_multibase
+from cairn.credentials.verification import Material, verify_credential
 from tests.sample_credentials import DID, NOW, PUBLIC_URL, issued, material, signed_list
 
 STANDARDS = Path(__file__).parent.parent / "data" / "standards"
@@ -169,3 +171,40 @@ def test_status_lists_without_valid_until_never_expire():
     evidence = material([key])
     reasons = verify_credential(issued(key), evidence, NOW + timedelta(days=1)).reasons
     assert reasons == [], "lists without validUntil do not expire"
+
+
+@pytest.mark.parametrize("alg", vc_jwt.ALGORITHMS)
+def test_vc_jwt_verifies_and_refuses_tampering(alg):
+    ed25519, jwt_key = Ed25519PrivateKey.generate(), vc_jwt.generate_key(alg)
+    jwk = vc_jwt.public_jwk(jwt_key.public_key())
+    evidence = material([ed25519])
+    evidence.documents[document_url(DID)] = did_document(
+        DID, [public_key_multibase(ed25519.public_key())], [jwk]
+    )
+    kid = f"{DID}#{vc_jwt.jwk_thumbprint(jwk)}"
+    token = vc_jwt.encode(issued(ed25519), jwt_key, kid)
+    header, claims = vc_jwt.parse(token)
+    assert header == {"alg": alg, "typ": "JWT", "kid": kid}
+    assert claims["iss"] == DID and claims["jti"] == claims["vc"]["id"] and "proof" not in claims["vc"]
+    report = verify_credential(token, evidence, NOW)
+    assert report.valid, report.reasons
+
+    head, _, signature = token.split(".")
+    forged = dict(claims, vc={**claims["vc"], "name": "Pantry volunteer: 100 hours"})
+    forged_payload = base64.urlsafe_b64encode(json.dumps(forged).encode()).rstrip(b"=").decode()
+    assert (
+        "proof: signature does not match the token"
+        in verify_credential(f"{head}.{forged_payload}.{signature}", evidence, NOW).reasons
+    )
+    other = vc_jwt.encode(issued(ed25519), vc_jwt.generate_key(alg), kid)
+    assert "proof: signature does not match the token" in verify_credential(other, evidence, NOW).reasons
+    revoked = material([ed25519], revoked=(4242,))
+    revoked.documents[document_url(DID)] = evidence.documents[document_url(DID)]
+    assert verify_credential(token, revoked, NOW).reasons == ["status: revoked"]
+    assert unbake(bake_png(badge_png(), token)) == token
+
+
+def test_garbage_is_not_a_vc_jwt():
+    assert verify_credential("eyJhbGciOi.not.a-token", Material(), NOW).reasons == [
+        "shape: not a VC-JWT: expected header.payload.signature with a vc claim"
+    ]
