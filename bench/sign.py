@@ -2,13 +2,18 @@
 
 Each credential is built the way the signer builds it (its own id, recipient and time, so no
 cache can answer for it) and signed; the raw baseline signs 64-byte messages with the same key
-in the same run. Prints one JSON line per suite, then the ratios to raw Ed25519.
+in the same run. Prints one JSON line per suite, then the ratios to raw Ed25519. With --javascript it also
+times Digital Bazaar's JavaScript stack signing the same credential with eddsa-rdfc-2022
+(tests/interop/js; `make test` installs it).
 
-    .venv/bin/python bench/sign.py [--credentials 2000]
+    .venv/bin/python bench/sign.py [--credentials 2000] [--javascript]
 """
 
 import argparse
 import json
+import subprocess
+import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -20,6 +25,7 @@ from cairn.credentials import proofs
 from cairn.credentials.builder import IssuerProfile, build_credential, iso
 from cairn.credentials.multikey import did_key, did_key_verification_method
 from cairn.credentials.status_list import status_entries
+from cairn.settings import REPO_ROOT
 from cairn.terminal_progress import progress_bar
 from schemas.awards import AwardGranted, Evidence
 from schemas.badge_class import BadgeClass, TotalHours
@@ -77,9 +83,27 @@ def rate(label: str, count: int, work: Callable[[int], object]) -> float:
     return count / (time.perf_counter() - started)
 
 
+def javascript_rate(key: Ed25519PrivateKey, credential: dict, count: int) -> float:
+    sys.path.insert(0, str(REPO_ROOT))  # the interop test knows how to talk to the JS stack
+    from tests.interop.test_digital_bazaar import JS, request_for
+
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as request:
+        json.dump({**request_for(credential, key), "created": iso(START)}, request)
+        request.flush()
+        print("javascript-eddsa-rdfc-2022 (node) …", file=sys.stderr)
+        done = subprocess.run(
+            ["node", str(JS / "interop.mjs"), "bench", request.name, str(count)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    return json.loads(done.stdout)["per_second"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--credentials", type=int, default=2000)
+    parser.add_argument("--javascript", action="store_true", help="also time the JavaScript stack")
     args = parser.parse_args()
     key = Ed25519PrivateKey.generate()
     method = did_key_verification_method(key.public_key())
@@ -96,6 +120,8 @@ def main() -> None:
     results = {"raw-ed25519": rate("raw-ed25519", args.credentials * 5, lambda n: key.sign(raw_messages[n]))}
     for suite in proofs.SUITES:
         results[suite] = rate(suite, args.credentials, signer(suite))
+    if args.javascript:
+        results["javascript-eddsa-rdfc-2022"] = javascript_rate(key, documents[0], args.credentials)
     for suite, per_second in results.items():
         print(json.dumps({"suite": suite, "per_second": round(per_second, 1)}))
     raw = results["raw-ed25519"]

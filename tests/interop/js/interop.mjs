@@ -1,6 +1,7 @@
 // Signs and verifies credentials with Digital Bazaar's JavaScript stack, for tests/interop.
 //   node interop.mjs sign    REQUEST.json   -> the signed credential
 //   node interop.mjs verify  REQUEST.json   -> {"verified": bool, "error": "..."}
+//   node interop.mjs bench   REQUEST.json N -> {"per_second": signed credentials per second}
 // REQUEST.json: {credential, contexts: {url: file}, documents: {url: document},
 //                key: {id, controller, publicKeyMultibase, secretKeyMultibase}, created}
 // Every document comes from the request: nothing is fetched.
@@ -34,6 +35,20 @@ if(command === 'sign') {
   });
   const signed = await vc.issue({credential: request.credential, suite, documentLoader});
   process.stdout.write(JSON.stringify(signed));
+} else if(command === 'bench') {
+  const count = Number(process.argv[4] || 500);
+  const key = await Ed25519Multikey.from(request.key);
+  const sign = async n => vc.issue({
+    credential: {...request.credential, id: `urn:uuid:bench-${n}`},
+    suite: new DataIntegrityProof({signer: key.signer(), date: request.created, cryptosuite}),
+    documentLoader
+  });
+  await sign(-1);
+  const started = performance.now();
+  for(let n = 0; n < count; n++) {
+    await sign(n);
+  }
+  process.stdout.write(JSON.stringify({per_second: count / ((performance.now() - started) / 1000)}));
 } else if(command === 'verify') {
   const suite = new DataIntegrityProof({cryptosuite});
   const result = await vc.verifyCredential({
