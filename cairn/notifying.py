@@ -1,8 +1,10 @@
-"""Emails the earner a claim link for an issued credential, once.
+"""Emails the earner a claim link for an issued credential: once per credential, and once more
+per resend.
 
 A notification row per credential records what was sent. The claim token and Message-ID are
-derived from the credential id, so if the notifier dies between the SMTP server accepting the
-message and the row being written, the re-sent email is byte-for-byte the same message.
+derived from the credential id and the resend generation, so if the notifier dies between the
+SMTP server accepting the message and the row being written, the re-sent email is byte-for-byte
+the same message.
 """
 
 import logging
@@ -10,48 +12,81 @@ from datetime import timedelta
 
 from cairn.bus import PoisonRecord
 from cairn.crash_points import crash_point
-from cairn.email_message import ClaimEmail, message_id_for, render_claim_email
+from cairn.email_message import Branding, ClaimEmail, message_id_for, render_claim_email
 from cairn.settings import Settings
-from cairn.smtp import send
+from cairn.smtp import Mailer, PermanentFailure, TemporaryFailure
 from cairn.store import Store
 from schemas.awards import CredentialIssued
 
 log = logging.getLogger(__name__)
+DONE = {"sent", "bounced", "failed", "suppressed"}
 
 
-async def notify_earner(store: Store, issued: CredentialIssued, settings: Settings) -> bool:
-    """Sends the claim email unless it was sent already; returns whether it sent one now."""
+async def notify_earner(store: Store, issued: CredentialIssued, settings: Settings, mailer: Mailer) -> bool:
+    """Sends the claim email unless this generation of it is done; returns whether it sent one.
+
+    A server that cannot be reached raises (the record is retried, nothing is lost); a 5xx is
+    recorded as bounced and a 4xx that outlasts every retry as failed, for the organisation to see.
+    """
+    generation = issued.claim_generation
     existing = await store.notification(issued.credential_id)
-    if existing is not None and existing.status == "sent":
+    if existing is not None and (
+        existing.generation > generation or (existing.generation == generation and existing.status in DONE)
+    ):
         return False
     credential = await store.credential(issued.credential_id)
     org = await store.org(issued.org_id)
     contact = await store.recipient(issued.org_id, issued.recipient_key)
     if credential is None or org is None:
         raise PoisonRecord(f"credential {issued.credential_id} or its organisation is not in the store")
-    message_id = message_id_for(issued.credential_id)
+    message_id = message_id_for(issued.credential_id, generation)
     if contact is None:  # erased since the award: nobody to tell
-        await store.record_notification(issued.credential_id, message_id, "failed", "recipient erased")
+        await store.record_notification(
+            issued.credential_id, message_id, "failed", "recipient erased", generation
+        )
         return False
-    token = store.claim_token_for(issued.credential_id)
-    await store.ensure_claim_token(issued.credential_id, token, timedelta(days=settings.claim_token_days))
-    achievement = credential.document["credentialSubject"]["achievement"]
+    if contact.unsubscribed:
+        await store.record_notification(
+            issued.credential_id, message_id, "suppressed", "unsubscribed", generation
+        )
+        return False
+    token = store.claim_token_for(issued.credential_id, generation)
+    await store.ensure_claim_token(
+        issued.credential_id, token, timedelta(days=settings.claim_token_days), generation
+    )
+    document = credential.document
+    achievement = document["credentialSubject"]["achievement"]
+    code = store.unsubscribe_code(org.id, issued.recipient_key)
     message = render_claim_email(
         ClaimEmail(
             recipient_email=contact.email,
             recipient_name=contact.name,
-            org_name=org.name,
+            branding=Branding(org.name, org.colour, org.image_url),
             badge_name=achievement["name"],
             badge_description=achievement["description"],
+            evidence=[e["description"] for e in document.get("evidence", []) if "description" in e],
             claim_url=f"{settings.public_url}/claim/{token}",
+            unsubscribe_url=f"{settings.public_url}/unsubscribe/{org.slug}/{issued.recipient_key}/{code}",
             message_id=message_id,
+            resent=generation > 0,
         ),
         sender=settings.mail_from,
     )
-    await store.record_notification(issued.credential_id, message_id, "sending")
+    await store.record_notification(issued.credential_id, message_id, "sending", None, generation)
     crash_point("notifier.before_send")
-    await send(message, settings.smtp_host, settings.smtp_port)
-    await store.record_notification(issued.credential_id, message_id, "sent")
+    try:
+        await mailer.send(message)
+    except PermanentFailure as e:
+        await store.record_notification(issued.credential_id, message_id, "bounced", str(e)[:500], generation)
+        log.warning("claim email for %s bounced: %s", issued.credential_id, e)
+        return False
+    except TemporaryFailure as e:
+        if e.unreachable:
+            raise
+        await store.record_notification(issued.credential_id, message_id, "failed", str(e)[:500], generation)
+        log.warning("claim email for %s failed after retries: %s", issued.credential_id, e)
+        return False
+    await store.record_notification(issued.credential_id, message_id, "sent", None, generation)
     crash_point("notifier.sent_recorded")
-    log.info("claim email sent for %s", issued.credential_id)
+    log.info("claim email sent for %s (generation %d)", issued.credential_id, generation)
     return True

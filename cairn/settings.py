@@ -3,6 +3,7 @@
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -17,6 +18,12 @@ class Settings(BaseSettings):
     database_url: str = ""
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_ca_file: Path | None = None  # trust this CA for STARTTLS (e.g. a private relay)
+    smtp_max_attempts: int = 6
+    smtp_timeout_seconds: float = 30
     mail_from: str = "Cairn <badges@cairn.invalid>"
     mail_dir: Path | None = None
     public_url: str = "http://127.0.0.1:8000"

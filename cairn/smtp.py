@@ -1,9 +1,12 @@
-"""SMTP adapters: sending with aiosmtplib, and the development sink (aiosmtpd) that keeps
-every message it receives as an .eml file, so tests and the demo can read mail back."""
+"""SMTP adapters: the Mailer (aiosmtplib) that sends with retries, and the development sink
+(aiosmtpd) that keeps every message it receives as an .eml file, so tests and the demo can
+read mail back."""
 
 import asyncio
 import logging
+import random
 import time
+from collections.abc import Awaitable, Callable
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -12,11 +15,108 @@ import aiosmtplib
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from cairn.settings import Settings
+
 log = logging.getLogger(__name__)
 
 
-async def send(message: EmailMessage, host: str, port: int) -> None:
-    await aiosmtplib.send(message, hostname=host, port=port, timeout=30)
+class PermanentFailure(Exception):
+    """The server refused the message for good (5xx): the address bounced."""
+
+
+class TemporaryFailure(Exception):
+    """Still failing after every retry: with 4xx replies, or (`unreachable`) with no server at all."""
+
+    def __init__(self, reason: str, unreachable: bool) -> None:
+        super().__init__(reason)
+        self.unreachable = unreachable
+
+
+def backoff(attempt: int, base: float, cap: float, draw: Callable[[], float] = random.random) -> float:
+    """Exponential backoff with jitter: half the doubled delay, plus a random share of the other
+    half, so that notifiers restarted together do not retry in step."""
+    delay = min(cap, base * 2 ** (attempt - 1))
+    return delay / 2 + draw() * delay / 2
+
+
+class Mailer:
+    """Sends over one reused connection (STARTTLS and AUTH if configured), retrying temporary
+    failures; raises PermanentFailure or TemporaryFailure. Never logs the password."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        base_delay: float = 0.5,
+        max_delay: float = 30.0,
+    ) -> None:
+        self._settings = settings
+        self._sleep = sleep
+        self._base_delay, self._max_delay = base_delay, max_delay
+        self._client: aiosmtplib.SMTP | None = None
+        self.connections_opened = 0
+
+    async def _connected(self) -> aiosmtplib.SMTP:
+        if self._client is not None and self._client.is_connected:
+            return self._client
+        s = self._settings
+        client = aiosmtplib.SMTP(
+            hostname=s.smtp_host,
+            port=s.smtp_port,
+            start_tls=s.smtp_starttls,
+            cert_bundle=str(s.smtp_ca_file) if s.smtp_ca_file else None,
+            username=s.smtp_username,
+            password=s.smtp_password.get_secret_value() if s.smtp_password else None,
+            timeout=self._settings.smtp_timeout_seconds,
+        )
+        await client.connect()
+        self.connections_opened += 1
+        self._client = client
+        return client
+
+    async def close(self) -> None:
+        if self._client is not None and self._client.is_connected:
+            try:
+                await self._client.quit()
+            except aiosmtplib.SMTPException:
+                self._client.close()
+        self._client = None
+
+    async def _drop(self) -> None:
+        if self._client is not None:
+            self._client.close()
+        self._client = None
+
+    async def send(self, message: EmailMessage) -> None:
+        last_error, unreachable = "", False
+        for attempt in range(1, self._settings.smtp_max_attempts + 1):
+            try:
+                client = await self._connected()
+            except (aiosmtplib.SMTPException, OSError, TimeoutError) as e:
+                # no server, TLS or login trouble: the relay's problem (or ours), never the address's
+                last_error, unreachable = f"{type(e).__name__}: {e}", True
+                await self._drop()
+            else:
+                try:
+                    await client.send_message(message)
+                    return
+                except aiosmtplib.SMTPRecipientsRefused as e:
+                    last_error, unreachable = "; ".join(f"{r.code} {r.message}" for r in e.recipients), False
+                    if all(500 <= r.code < 600 for r in e.recipients):
+                        raise PermanentFailure(last_error) from e
+                except aiosmtplib.SMTPResponseException as e:
+                    last_error, unreachable = f"{e.code} {e.message}", False
+                    if 500 <= e.code < 600:
+                        raise PermanentFailure(last_error) from e
+                    await self._drop()
+                except (aiosmtplib.SMTPException, OSError, TimeoutError) as e:
+                    last_error, unreachable = f"{type(e).__name__}: {e}", True
+                    await self._drop()
+            if attempt < self._settings.smtp_max_attempts:
+                delay = backoff(attempt, self._base_delay, self._max_delay)
+                log.warning("SMTP attempt %d failed (%s); retrying in %.1fs", attempt, last_error, delay)
+                await self._sleep(delay)
+        raise TemporaryFailure(last_error, unreachable)
 
 
 class _MaildirHandler:

@@ -18,6 +18,19 @@ class CredentialSummary(BaseModel):
     issued_at: datetime
     status: str = Field(description="active | suspended | revoked")
     status_reason: str | None = None
+    email_status: str = Field(
+        default="pending",
+        description="pending | sending | sent | bounced (refused by the mail server) | "
+        "failed (still refused after retries) | suppressed (the earner unsubscribed)",
+    )
+    email_error: str | None = Field(default=None, description="the mail server's last answer, if it refused")
+
+
+class ResendAccepted(BaseModel):
+    """POST /v1/credentials/{id}/resend: the new claim email is on its way."""
+
+    credential_id: str
+    claim_generation: int = Field(description="1 for the first resend; earlier links stop working")
 
 
 class RecipientProgress(BaseModel):

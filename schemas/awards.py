@@ -64,6 +64,9 @@ class CredentialIssued(BaseModel):
     badge_class_id: str
     recipient_key: str
     issued_at: datetime
+    claim_generation: int = Field(
+        default=0, ge=0, description="0 when issued; each resend of the claim email asks for the next"
+    )
 
 
 class BadgeProgress(BaseModel):

@@ -13,7 +13,13 @@ from schemas.activity import (
     VolunteerShiftIn,
     WorkshopAttendanceIn,
 )
-from schemas.admin import CredentialSummary, RecipientProgress, StatusChangeIn, VerificationResult
+from schemas.admin import (
+    CredentialSummary,
+    RecipientProgress,
+    ResendAccepted,
+    StatusChangeIn,
+    VerificationResult,
+)
 from schemas.awards import AwardGranted, AwardQuestioned, CredentialIssued, ProgressUpdated
 from schemas.badge_class import BadgeClass, BadgeClassIn
 from schemas.envelope import CloudEvent
@@ -36,6 +42,7 @@ CONTRACTS: dict[str, type[BaseModel]] = {
     "RecipientProgress": RecipientProgress,
     "CredentialSummary": CredentialSummary,
     "StatusChangeIn": StatusChangeIn,
+    "ResendAccepted": ResendAccepted,
     "VerificationResult": VerificationResult,
 }
 

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.serialization import (
     PrivateFormat,
     load_pem_private_key,
 )
-from sqlalchemy import event, func, select, update
+from sqlalchemy import delete, event, func, select, update
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -27,6 +27,7 @@ from cairn.credentials import vc_jwt
 from cairn.credentials.multikey import public_key_multibase, secret_key_from_multibase
 from cairn.credentials.multikey import secret_key_multibase as _secret_multibase
 from cairn.credentials.status_list import empty_bits, random_index, set_bit
+from cairn.identity import normalise_email
 from cairn.secrets import load_or_create_master_key, seal, unseal
 from cairn.settings import Settings
 from cairn.store import tables as t
@@ -52,6 +53,7 @@ class Org:
     url: str | None
     email: str | None
     image_url: str | None
+    colour: str
 
 
 @dataclass(frozen=True)
@@ -59,10 +61,25 @@ class RecipientContact:
     email: str
     name: str | None
     salt: str
+    unsubscribed: bool = False
+
+
+@dataclass(frozen=True)
+class Claim:
+    credential: t.Credential | None
+    expired: bool
 
 
 def _org(row: t.Organisation) -> Org:
-    return Org(id=row.id, slug=row.slug, name=row.name, url=row.url, email=row.email, image_url=row.image_url)
+    return Org(
+        id=row.id,
+        slug=row.slug,
+        name=row.name,
+        url=row.url,
+        email=row.email,
+        image_url=row.image_url,
+        colour=row.colour,
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _: ConnectionPoolEntry) -> None:
@@ -110,6 +127,7 @@ class Store:
                 url=url,
                 email=email,
                 image_url=image_url,
+                colour="#2e6b4f",
                 secret_sealed=seal(self._master_key, secrets.token_bytes(32), f"org-secret:{org_id}"),
                 created_at=now,
             )
@@ -261,7 +279,9 @@ class Store:
     async def recipient(self, org_id: str, recipient_key: str) -> RecipientContact | None:
         async with self._session() as s:
             row = await s.get(t.Recipient, (org_id, recipient_key))
-        return RecipientContact(row.email, row.name, row.salt) if row else None
+        return (
+            RecipientContact(row.email, row.name, row.salt, row.unsubscribed_at is not None) if row else None
+        )
 
     # badge classes
 
@@ -460,34 +480,107 @@ class Store:
         mac = hmac.new(self._master_key, f"claim:{credential_id}:{generation}".encode(), "sha256")
         return mac.hexdigest()[:43]
 
-    async def ensure_claim_token(self, credential_id: str, token: str, ttl: timedelta) -> None:
+    async def ensure_claim_token(
+        self, credential_id: str, token: str, ttl: timedelta, generation: int = 0
+    ) -> None:
+        """Stores the token's hash; tokens of earlier generations of the credential stop working."""
         async with self._session.begin() as s:
+            await s.execute(
+                delete(t.ClaimToken).where(
+                    t.ClaimToken.credential_id == credential_id, t.ClaimToken.generation < generation
+                )
+            )
             if await s.get(t.ClaimToken, _sha256(token)) is None:
                 s.add(
                     t.ClaimToken(
                         token_hash=_sha256(token),
                         credential_id=credential_id,
+                        generation=generation,
                         expires_at=_now() + ttl,
                         claimed_at=None,
                     )
                 )
 
-    async def claim(self, token: str) -> t.Credential | None:
-        """Resolves an unexpired claim token to its credential and records the first claim."""
+    async def claim(self, token: str) -> Claim:
+        """Looks a claim link up; an unexpired one records the first claim."""
         async with self._session.begin() as s:
             row = await s.get(t.ClaimToken, _sha256(token))
-            if row is None or row.expires_at < _now():
-                return None
+            if row is None:
+                return Claim(None, expired=False)
+            credential = await s.get(t.Credential, row.credential_id)
+            if row.expires_at < _now():
+                return Claim(credential, expired=True)
             if row.claimed_at is None:
                 row.claimed_at = _now()
-            return await s.get(t.Credential, row.credential_id)
+            return Claim(credential, expired=False)
+
+    # a volunteer's own view ("my badges")
+
+    async def create_sign_in_token(self, email: str, ttl: timedelta) -> str:
+        token = secrets.token_urlsafe(32)  # 256 random bits; only the hash is stored
+        async with self._session.begin() as s:
+            s.add(
+                t.SignInToken(
+                    token_hash=_sha256(token), email=normalise_email(email), expires_at=_now() + ttl
+                )
+            )
+        return token
+
+    async def sign_in(self, token: str) -> str | None:
+        """The email an unexpired magic link was sent to."""
+        async with self._session() as s:
+            row = await s.get(t.SignInToken, _sha256(token))
+        return row.email if row is not None and row.expires_at >= _now() else None
+
+    async def earner_records(self, email: str) -> list[tuple[Org, list[t.Credential], list[BadgeProgress]]]:
+        """Per organisation that knows this email: its credentials for them and their progress."""
+        async with self._session() as s:
+            people = (
+                await s.scalars(
+                    select(t.Recipient).where(func.lower(t.Recipient.email) == normalise_email(email))
+                )
+            ).all()
+            out = []
+            for person in people:
+                org = await s.get(t.Organisation, person.org_id)
+                credentials = (
+                    await s.scalars(
+                        select(t.Credential)
+                        .where(
+                            t.Credential.org_id == person.org_id,
+                            t.Credential.recipient_key == person.recipient_key,
+                        )
+                        .order_by(t.Credential.issued_at)
+                    )
+                ).all()
+                view = await s.get(t.ProgressView, (person.org_id, person.recipient_key))
+                progress = [BadgeProgress.model_validate(b) for b in view.badges] if view else []
+                if org is not None:
+                    out.append((_org(org), list(credentials), progress))
+        return out
+
+    # unsubscribing
+
+    def unsubscribe_code(self, org_id: str, recipient_key: str) -> str:
+        mac = hmac.new(self._master_key, f"unsubscribe:{org_id}:{recipient_key}".encode(), "sha256")
+        return mac.hexdigest()[:32]
+
+    async def unsubscribe(self, org_id: str, recipient_key: str, code: str) -> bool:
+        if not hmac.compare_digest(code, self.unsubscribe_code(org_id, recipient_key)):
+            return False
+        async with self._session.begin() as s:
+            row = await s.get(t.Recipient, (org_id, recipient_key))
+            if row is None:
+                return False
+            row.unsubscribed_at = row.unsubscribed_at or _now()
+        return True
 
     async def notification(self, credential_id: str) -> t.Notification | None:
         async with self._session() as s:
             return await s.get(t.Notification, credential_id)
 
     async def record_notification(
-        self, credential_id: str, message_id: str, status: str, error: str | None = None
+        self, credential_id: str, message_id: str, status: str, error: str | None = None, generation: int = 0
     ) -> None:
         async with self._session.begin() as s:
             row = await s.get(t.Notification, credential_id)
@@ -495,12 +588,15 @@ class Store:
                 row = t.Notification(
                     credential_id=credential_id,
                     message_id=message_id,
+                    generation=generation,
                     status=status,
                     attempts=0,
                     last_error=None,
                     sent_at=None,
                 )
                 s.add(row)
+            if generation != row.generation:
+                row.generation, row.message_id, row.attempts = generation, message_id, 0
             row.status = status
             row.attempts += 1
             row.last_error = error

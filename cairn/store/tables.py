@@ -39,6 +39,9 @@ class Organisation(Base):
     url: Mapped[str | None] = mapped_column(String(500))
     email: Mapped[str | None] = mapped_column(String(320))
     image_url: Mapped[str | None] = mapped_column(String(500), doc="logo, shown as the issuer's image")
+    colour: Mapped[str] = mapped_column(
+        String(7), default="#2e6b4f", doc="brand colour for emails and images"
+    )
     secret_sealed: Mapped[bytes] = mapped_column(LargeBinary, doc="HMAC secret for recipient keys")
     created_at: Mapped[datetime]
 
@@ -89,6 +92,9 @@ class Recipient(Base):
     email: Mapped[str] = mapped_column(String(320))
     name: Mapped[str | None] = mapped_column(String(200))
     salt: Mapped[str] = mapped_column(String(64), doc="salt of the credential's identityHash")
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(
+        doc="no more badge emails from this organisation"
+    )
 
 
 class Credential(Base):
@@ -132,6 +138,7 @@ class ClaimToken(Base):
 
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     credential_id: Mapped[str] = mapped_column(ForeignKey("credentials.id"), index=True)
+    generation: Mapped[int] = mapped_column(default=0, doc="a resend makes the next; older ones stop working")
     expires_at: Mapped[datetime]
     claimed_at: Mapped[datetime | None]
 
@@ -141,7 +148,11 @@ class Notification(Base):
 
     credential_id: Mapped[str] = mapped_column(ForeignKey("credentials.id"), primary_key=True)
     message_id: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(20), doc="sending | sent | bounced | failed")
+    generation: Mapped[int] = mapped_column(default=0, doc="0 for the first email, +1 per resend")
+    status: Mapped[str] = mapped_column(
+        String(20),
+        doc="sending | sent | bounced (5xx) | failed (gave up retrying) | suppressed (unsubscribed)",
+    )
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(String(500))
     sent_at: Mapped[datetime | None]
@@ -156,3 +167,13 @@ class ProgressView(Base):
     recipient_key: Mapped[str] = mapped_column(String(64), primary_key=True)
     as_of: Mapped[datetime]
     badges: Mapped[list] = mapped_column(JSON)
+
+
+class SignInToken(Base):
+    """A volunteer's "my badges" magic link: only its hash is kept, and it expires soon."""
+
+    __tablename__ = "sign_in_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))
+    expires_at: Mapped[datetime]

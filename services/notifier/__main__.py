@@ -6,6 +6,7 @@ from cairn import bus
 from cairn.notifying import notify_earner
 from cairn.service_runner import run_until_stopped
 from cairn.settings import get_settings
+from cairn.smtp import Mailer
 from cairn.store import store_for
 from schemas.awards import CredentialIssued
 from schemas.envelope import CloudEvent
@@ -14,15 +15,17 @@ from schemas.envelope import CloudEvent
 async def serve(stopping: asyncio.Event) -> None:
     settings = get_settings()
     store = store_for(settings)
+    mailer = Mailer(settings)
 
     async def handle(event: CloudEvent[CredentialIssued]) -> None:
-        await notify_earner(store, event.data, settings)
+        await notify_earner(store, event.data, settings, mailer)
 
     try:
         await bus.consume_forever(
             settings.kafka_bootstrap, "cairn-notifier", bus.CREDENTIALS, CredentialIssued, handle, stopping
         )
     finally:
+        await mailer.close()
         await store.close()
 
 

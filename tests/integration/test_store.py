@@ -96,15 +96,17 @@ async def test_claim_tokens_hashed_and_expiring(store):
     token = store.claim_token_for("urn:uuid:1")
     assert token == store.claim_token_for("urn:uuid:1") != store.claim_token_for("urn:uuid:1", generation=1)
     await store.ensure_claim_token("urn:uuid:1", token, timedelta(days=30))
-    assert (await store.claim(token)).id == "urn:uuid:1"
+    assert (await store.claim(token)).credential.id == "urn:uuid:1"
     wrong = token[:-1] + ("0" if token[-1] != "0" else "1")
-    assert await store.claim(wrong) is None
+    assert (await store.claim(wrong)).credential is None
     async with store.engine.connect() as conn:
         stored = (await conn.execute(text("SELECT token_hash FROM claim_tokens"))).scalar_one()
     assert stored != token
     expired = store.claim_token_for("urn:uuid:1", generation=2)
-    await store.ensure_claim_token("urn:uuid:1", expired, timedelta(seconds=-1))
-    assert await store.claim(expired) is None
+    await store.ensure_claim_token("urn:uuid:1", expired, timedelta(seconds=-1), generation=2)
+    claim = await store.claim(expired)
+    assert claim.expired and claim.credential.id == "urn:uuid:1", "expired, yet it can ask for a fresh link"
+    assert (await store.claim(token)).credential is None, "a later generation retires earlier links"
 
 
 async def _credential(store, org_id: str, n: int) -> str:

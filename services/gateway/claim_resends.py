@@ -1,0 +1,40 @@
+"""Asking the notifier to send a claim email again, with a new link (the old one stops working).
+
+The request is the credential's CredentialIssued record again, with the next claim generation:
+the notifier sends each generation once, even across its crashes.
+"""
+
+from fastapi import Request
+
+from cairn import bus
+from cairn.store import tables as t
+from schemas.awards import CredentialIssued
+from schemas.envelope import CREDENTIAL_ISSUED_TYPE, CloudEvent
+from services.gateway.dependencies import producer_of, store_of
+
+
+async def request_resend(request: Request, credential: t.Credential) -> int:
+    """Publishes the resend (acks=all) and returns its claim generation."""
+    notification = await store_of(request).notification(credential.id)
+    generation = (notification.generation if notification else 0) + 1
+    issued = CredentialIssued(
+        credential_id=credential.id,
+        award_id=credential.award_id,
+        org_id=credential.org_id,
+        badge_class_id=credential.badge_class_id,
+        recipient_key=credential.recipient_key,
+        issued_at=credential.issued_at,
+        claim_generation=generation,
+    )
+    envelope = CloudEvent[CredentialIssued](
+        id=f"{credential.id}#resend-{generation}",
+        source="/gateway",
+        type=CREDENTIAL_ISSUED_TYPE,
+        subject=credential.recipient_key,
+        orgid=credential.org_id,
+        data=issued,
+    )
+    await producer_of(request).send_and_wait(
+        bus.CREDENTIALS, key=credential.id.encode(), value=bus.encode(envelope)
+    )
+    return generation

@@ -1,0 +1,95 @@
+"""What every gateway route may ask for: the store, Kafka, settings, the organisation behind
+an API key, rate limits, and the templates. The running objects live on app.state."""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+from aiokafka import AIOKafkaProducer
+from fastapi import Depends, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.templating import Jinja2Templates
+
+from cairn.issuer_documents import own_then
+from cairn.rate_limits import RateLimiter
+from cairn.settings import Settings
+from cairn.smtp import Mailer
+from cairn.store import Store
+from cairn.store.store import Org
+from cairn.verifying import FetchJson, http_fetcher
+
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+bearer = HTTPBearer(auto_error=False)
+
+
+@dataclass
+class Limits:
+    """Per-key rate limits of the gateway (in memory: one gateway process, or per process)."""
+
+    claim_lookups: RateLimiter  # per client address: claim links are secrets, not to be guessed
+    earner_emails: RateLimiter  # per client address and per email: "send me a link" requests
+
+
+def store_of(request: Request) -> Store:
+    return request.app.state.store
+
+
+def producer_of(request: Request) -> AIOKafkaProducer:
+    return request.app.state.producer
+
+
+def settings_of(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def mailer_of(request: Request) -> Mailer:
+    return request.app.state.mailer
+
+
+def limits_of(request: Request) -> Limits:
+    return request.app.state.limits
+
+
+def fetcher(request: Request) -> FetchJson:
+    """Own documents from the store; other hosts only if CAIRN_VERIFY_ALLOW_HOSTS names them."""
+    settings = settings_of(request)
+    http: httpx.AsyncClient = request.app.state.http
+    return own_then(store_of(request), settings.public_url, http_fetcher(http, settings.verify_allow_hosts))
+
+
+def rate_limit(limiter: RateLimiter, key: str) -> None:
+    wait = limiter.check(key)
+    if wait:
+        raise HTTPException(
+            429, "too many requests; try again later", headers={"Retry-After": str(int(wait) + 1)}
+        )
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def current_org(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> Org:
+    if credentials is None:
+        raise HTTPException(401, "send Authorization: Bearer <API key>")
+    org = await store_of(request).org_for_api_key(credentials.credentials)
+    if org is None:
+        raise HTTPException(401, "unknown or revoked API key")
+    return org
+
+
+OrgDep = Annotated[Org, Depends(current_org)]
+
+
+async def json_body(request: Request) -> Any:
+    try:
+        return json.loads(await request.body())
+    except json.JSONDecodeError as e:
+        raise RequestValidationError(
+            [{"type": "json_invalid", "loc": ("body",), "msg": f"invalid JSON: {e}", "input": None}]
+        ) from e

@@ -1,0 +1,123 @@
+"""The volunteer's pages: claiming a badge, a fresh link when one expired, "my badges" by a
+link sent to their email, and unsubscribing. Secrets in URLs are rate-limited per address."""
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse
+from pydantic import EmailStr
+
+from cairn.email_message import SignInEmail, render_sign_in_email
+from services.gateway.claim_resends import request_resend
+from services.gateway.dependencies import (
+    client_address,
+    limits_of,
+    mailer_of,
+    rate_limit,
+    settings_of,
+    store_of,
+    templates,
+)
+from services.gateway.public_routes import credential_links, linkedin_url
+
+router = APIRouter()
+SIGN_IN_MINUTES = 30
+
+
+@router.get("/claim/{token}", response_class=HTMLResponse)
+async def claim_page(token: str, request: Request) -> HTMLResponse:
+    rate_limit(limits_of(request).claim_lookups, client_address(request))
+    claim = await store_of(request).claim(token)
+    if claim.credential is None:
+        return templates.TemplateResponse(request, "claim_missing.html", status_code=404)
+    if claim.expired:
+        return templates.TemplateResponse(request, "claim_expired.html", {"token": token}, status_code=410)
+    credential = claim.credential
+    org = await store_of(request).org(credential.org_id)
+    uuid = credential.id.removeprefix("urn:uuid:")
+    page_url = f"{settings_of(request).public_url}/credentials/{uuid}"
+    return templates.TemplateResponse(
+        request,
+        "claim.html",
+        {
+            "credential": credential.document,
+            "links": credential_links(uuid),
+            "page_url": page_url,
+            "linkedin_url": linkedin_url(credential.document, org.name if org else "", page_url),
+        },
+    )
+
+
+@router.post("/claim/{token}/renew", response_class=HTMLResponse)
+async def renew_claim(token: str, request: Request) -> HTMLResponse:
+    """An expired link asks for a fresh one, sent to the address the badge was sent to (never
+    to one typed here)."""
+    rate_limit(limits_of(request).claim_lookups, client_address(request))
+    rate_limit(limits_of(request).earner_emails, f"renew:{token}")
+    claim = await store_of(request).claim(token)
+    if claim.credential is None:
+        return templates.TemplateResponse(request, "claim_missing.html", status_code=404)
+    await request_resend(request, claim.credential)
+    return templates.TemplateResponse(request, "claim_renewed.html")
+
+
+@router.get("/my-badges", response_class=HTMLResponse)
+async def my_badges_form(request: Request) -> HTMLResponse:
+    return templates.TemplateResponse(request, "my_badges_request.html")
+
+
+@router.post("/my-badges", response_class=HTMLResponse)
+async def my_badges_request(request: Request, email: Annotated[EmailStr, Form()]) -> HTMLResponse:
+    """Emails a sign-in link. The answer is the same whether or not Cairn knows the address,
+    so the form cannot be used to find out who volunteers where."""
+    limits = limits_of(request)
+    rate_limit(limits.earner_emails, client_address(request))
+    rate_limit(limits.earner_emails, f"email:{email.lower()}")
+    store = store_of(request)
+    if await store.earner_records(email):
+        token = await store.create_sign_in_token(email, timedelta(minutes=SIGN_IN_MINUTES))
+        settings = settings_of(request)
+        link = f"{settings.public_url}/my-badges/{token}"
+        message = render_sign_in_email(SignInEmail(email, link, SIGN_IN_MINUTES), settings.mail_from)
+        await mailer_of(request).send(message)
+    return templates.TemplateResponse(request, "my_badges_sent.html", {"email": email})
+
+
+@router.get("/my-badges/{token}", response_class=HTMLResponse)
+async def my_badges(token: str, request: Request) -> HTMLResponse:
+    rate_limit(limits_of(request).claim_lookups, client_address(request))
+    store = store_of(request)
+    email = await store.sign_in(token)
+    if email is None:
+        return templates.TemplateResponse(request, "my_badges_expired.html", status_code=410)
+    records = []
+    for org, credentials, progress in await store.earner_records(email):
+        earned = [
+            {
+                "document": c.document,
+                "status": c.status,
+                "links": credential_links(c.id.removeprefix("urn:uuid:")),
+            }
+            for c in credentials
+        ]
+        next_up = [p for p in progress if not p.awarded]
+        records.append({"org": org, "earned": earned, "next_up": next_up})
+    return templates.TemplateResponse(request, "my_badges.html", {"email": email, "records": records})
+
+
+@router.get("/unsubscribe/{slug}/{recipient_key}/{code}", response_class=HTMLResponse)
+async def unsubscribe_page(slug: str, recipient_key: str, code: str, request: Request) -> HTMLResponse:
+    org = await store_of(request).org_by_slug(slug)
+    return templates.TemplateResponse(request, "unsubscribe.html", {"org": org, "done": False})
+
+
+@router.post("/unsubscribe/{slug}/{recipient_key}/{code}", response_class=HTMLResponse)
+async def unsubscribe(slug: str, recipient_key: str, code: str, request: Request) -> HTMLResponse:
+    """The page's button, and mail clients' one-click unsubscribe (RFC 8058), both POST here."""
+    store = store_of(request)
+    org = await store.org_by_slug(slug)
+    done = org is not None and await store.unsubscribe(org.id, recipient_key, code)
+    return templates.TemplateResponse(
+        request, "unsubscribe.html", {"org": org, "done": done}, status_code=200 if done else 404
+    )

@@ -1,0 +1,182 @@
+"""The organisation API (/v1/...): events in, badge classes, progress, credentials.
+
+Every route takes the organisation from the API key and touches only that organisation's
+records; another organisation's ids answer 404, as if they did not exist.
+"""
+
+import asyncio
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import EmailStr, TypeAdapter, ValidationError
+
+from cairn import bus
+from cairn.credential_status import Action, StatusChangeError, change_status
+from cairn.identity import recipient_key
+from cairn.store import tables as t
+from schemas.activity import (
+    ActivityIn,
+    ActivityRecordValue,
+    EventBatchIn,
+    EventsAccepted,
+    activity_from_api,
+    person_of,
+)
+from schemas.admin import (
+    BadgeClassStored,
+    CredentialSummary,
+    RecipientProgress,
+    ResendAccepted,
+    StatusChangeIn,
+)
+from schemas.badge_class import BadgeClass, BadgeClassIn
+from schemas.envelope import ACTIVITY_TYPES, BADGE_CLASS_TYPE, CloudEvent
+from services.gateway.claim_resends import request_resend
+from services.gateway.dependencies import OrgDep, json_body, producer_of, settings_of, store_of
+
+router = APIRouter(prefix="/v1")
+_single_event = TypeAdapter(ActivityIn)
+EVENT_BODY_NAMES = ["VolunteerShiftIn", "WorkshopAttendanceIn", "ActivityVoidedIn", "EventBatchIn"]
+
+
+@router.post(
+    "/events",
+    status_code=202,
+    response_model=EventsAccepted,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "oneOf": [{"$ref": f"#/components/schemas/{name}"} for name in EVENT_BODY_NAMES]
+                    }
+                }
+            },
+        }
+    },
+)
+async def post_events(request: Request, org: OrgDep) -> EventsAccepted:
+    """One event, or {"events": [...]} validated all-or-nothing; 202 once Kafka has them all."""
+    body = await json_body(request)
+    try:
+        if isinstance(body, dict) and "events" in body:
+            events = EventBatchIn.model_validate(body).events
+        else:
+            events = [_single_event.validate_python(body)]
+    except ValidationError as e:
+        raise RequestValidationError(e.errors(include_url=False), body=body) from e
+    store, producer = store_of(request), producer_of(request)
+    secret = await store.org_secret(org.id)
+    keyed = [(recipient_key(secret, person_of(e).email), e) for e in events]
+    await store.upsert_recipients(org.id, {k: (person_of(e).email, person_of(e).name) for k, e in keyed})
+    sends = []
+    for key, event in keyed:
+        envelope = CloudEvent(
+            id=event.id,
+            source=f"/orgs/{org.slug}",
+            type=ACTIVITY_TYPES[event.type],
+            subject=key,
+            orgid=org.id,
+            data=ActivityRecordValue(activity_from_api(event, key)),
+        )
+        sends.append(
+            await producer.send(bus.ACTIVITY, key=f"{org.id}:{key}".encode(), value=bus.encode(envelope))
+        )
+    await asyncio.gather(*sends)
+    return EventsAccepted(accepted=[e.id for e in events])
+
+
+@router.post("/badge-classes", status_code=201, response_model=BadgeClassStored)
+async def post_badge_class(body: BadgeClassIn, request: Request, org: OrgDep) -> BadgeClassStored:
+    badge = await store_of(request).save_badge_class(org.id, body)
+    envelope = CloudEvent[BadgeClass](
+        id=f"{org.id}:{badge.id}:{badge.version}",
+        source=f"/orgs/{org.slug}",
+        type=BADGE_CLASS_TYPE,
+        subject=badge.id,
+        orgid=org.id,
+        data=badge,
+    )
+    await producer_of(request).send_and_wait(
+        bus.BADGE_CLASSES, key=f"{org.id}:{badge.id}".encode(), value=bus.encode(envelope)
+    )
+    return BadgeClassStored(id=badge.id, version=badge.version)
+
+
+@router.get("/badge-classes", response_model=list[BadgeClass])
+async def list_badge_classes(request: Request, org: OrgDep) -> list[BadgeClass]:
+    return await store_of(request).badge_classes(org.id)
+
+
+@router.get("/recipients/{email}/progress", response_model=RecipientProgress)
+async def recipient_progress(email: EmailStr, request: Request, org: OrgDep) -> RecipientProgress:
+    """Where one volunteer stands toward each of this organisation's badges."""
+    store = store_of(request)
+    badges = await store.progress(org.id, recipient_key(await store.org_secret(org.id), email))
+    if badges is None:
+        raise HTTPException(404, "no activity recorded for this person")
+    return RecipientProgress(email=email, badges=badges)
+
+
+async def _own_credential(request: Request, org_id: str, credential_uuid: str) -> t.Credential:
+    credential = await store_of(request).credential(f"urn:uuid:{credential_uuid}")
+    if credential is None or credential.org_id != org_id:
+        raise HTTPException(404, "no such credential")
+    return credential
+
+
+@router.get("/credentials", response_model=list[CredentialSummary])
+async def list_credentials(request: Request, org: OrgDep) -> list[CredentialSummary]:
+    store = store_of(request)
+    return [summary(c, await store.notification(c.id)) for c in await store.credentials(org.id)]
+
+
+@router.post(
+    "/credentials/{credential_uuid}/resend",
+    status_code=202,
+    response_model=ResendAccepted,
+    responses={404: {"description": "no such credential in this organisation"}},
+)
+async def resend_claim_email(credential_uuid: str, request: Request, org: OrgDep) -> ResendAccepted:
+    """Emails the earner a new claim link; links sent before stop working."""
+    credential = await _own_credential(request, org.id, credential_uuid)
+    return ResendAccepted(
+        credential_id=credential.id, claim_generation=await request_resend(request, credential)
+    )
+
+
+@router.post(
+    "/credentials/{credential_uuid}/{action}",
+    response_model=CredentialSummary,
+    responses={
+        404: {"description": "no such credential in this organisation"},
+        409: {"description": "the change does not apply to the credential's status"},
+    },
+)
+async def change_credential_status(
+    credential_uuid: str, action: Action, body: StatusChangeIn, request: Request, org: OrgDep
+) -> CredentialSummary:
+    """Revoke (final), suspend, or unsuspend; the signed status lists change with it."""
+    store = store_of(request)
+    try:
+        credential = await change_status(
+            store, org, f"urn:uuid:{credential_uuid}", action, body.reason, settings_of(request).public_url
+        )
+    except LookupError as e:
+        raise HTTPException(404, "no such credential") from e
+    except StatusChangeError as e:
+        raise HTTPException(409, str(e)) from e
+    return summary(credential, await store.notification(credential.id))
+
+
+def summary(credential: t.Credential, notification: t.Notification | None) -> CredentialSummary:
+    return CredentialSummary(
+        id=credential.id,
+        badge_class_id=credential.badge_class_id,
+        issued_at=credential.issued_at,
+        status=credential.status,
+        status_reason=credential.status_reason,
+        email_status=notification.status if notification else "pending",
+        email_error=notification.last_error if notification else None,
+    )

@@ -1,0 +1,182 @@
+"""What anyone may fetch without a key: credentials and their pages, baked images, VC-JWTs, the
+organisations' DID documents and status lists, and the verify API."""
+
+import hashlib
+import json
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from cairn.badge_images import badge_png, badge_svg
+from cairn.credential_status import status_list_document
+from cairn.credentials import vc_jwt
+from cairn.credentials.baking import bake_png, bake_svg
+from cairn.credentials.did_web import org_did
+from cairn.credentials.status_list import Purpose
+from cairn.credentials.verification import Report
+from cairn.issuer_documents import did_document_for
+from cairn.store import tables as t
+from cairn.store.store import Org
+from cairn.verifying import verify
+from schemas.admin import CheckResult, VerificationResult
+from services.gateway.dependencies import fetcher, json_body, settings_of, store_of, templates
+
+router = APIRouter()
+
+
+async def stored_credential(request: Request, credential_uuid: str) -> tuple[t.Credential, Org]:
+    store = store_of(request)
+    credential = await store.credential(f"urn:uuid:{credential_uuid}")
+    org = await store.org(credential.org_id) if credential else None
+    if credential is None or org is None:
+        raise HTTPException(404, "no such credential")
+    return credential, org
+
+
+def _download(name: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{name}"'}
+
+
+@router.get("/credentials/{credential_uuid}.json")
+async def credential_json(credential_uuid: str, request: Request) -> JSONResponse:
+    credential, _ = await stored_credential(request, credential_uuid)
+    return JSONResponse(credential.document, headers=_download(f"badge-{credential_uuid}.json"))
+
+
+@router.get("/credentials/{credential_uuid}.png", responses={200: {"content": {"image/png": {}}}})
+async def credential_png(credential_uuid: str, request: Request, download: bool = True) -> Response:
+    """The badge image with the signed credential baked in (iTXt openbadgecredential)."""
+    credential, org = await stored_credential(request, credential_uuid)
+    headers = _download(f"badge-{credential_uuid}.png") if download else {}
+    return Response(
+        bake_png(badge_png(org.colour), credential.document), media_type="image/png", headers=headers
+    )
+
+
+@router.get("/credentials/{credential_uuid}.svg", responses={200: {"content": {"image/svg+xml": {}}}})
+async def credential_svg(credential_uuid: str, request: Request, download: bool = True) -> Response:
+    credential, org = await stored_credential(request, credential_uuid)
+    svg = badge_svg(credential.document.get("name", "Badge"), org.colour)
+    headers = _download(f"badge-{credential_uuid}.svg") if download else {}
+    return Response(bake_svg(svg, credential.document), media_type="image/svg+xml", headers=headers)
+
+
+@router.get("/credentials/{credential_uuid}.jwt", responses={200: {"content": {"application/jwt": {}}}})
+async def credential_jwt(credential_uuid: str, request: Request, alg: vc_jwt.Algorithm = "RS256") -> Response:
+    """The credential as a VC-JWT (RS256 or ES256), for verifiers that take JWTs only."""
+    credential, org = await stored_credential(request, credential_uuid)
+    key, thumbprint = await store_of(request).jwt_key(org.id, alg)
+    kid = f"{org_did(settings_of(request).public_url, org.slug)}#{thumbprint}"
+    return Response(
+        vc_jwt.encode(credential.document, key, kid),
+        media_type="application/jwt",
+        headers=_download(f"badge-{credential_uuid}.jwt"),
+    )
+
+
+@router.get("/credentials/{credential_uuid}", response_class=HTMLResponse)
+async def credential_page(credential_uuid: str, request: Request) -> HTMLResponse:
+    """The public page a shared link opens: the badge and a live verification result."""
+    credential, _ = await stored_credential(request, credential_uuid)
+    report = await verify(credential.document, fetcher(request))
+    public_url = settings_of(request).public_url
+    return templates.TemplateResponse(
+        request,
+        "credential.html",
+        {
+            "credential": credential.document,
+            "report": report,
+            "verdict": verdict(report),
+            "page_url": f"{public_url}/credentials/{credential_uuid}",
+            "links": credential_links(credential_uuid),
+        },
+    )
+
+
+@router.post("/v1/verify", response_model=VerificationResult)
+async def verify_api(request: Request) -> VerificationResult:
+    """Verifies a credential: a JSON body with an embedded proof, or a VC-JWT as a JSON string."""
+    presented = await json_body(request)
+    if not isinstance(presented, dict | str):
+        raise RequestValidationError(
+            [
+                {
+                    "type": "dict_type",
+                    "loc": ("body",),
+                    "msg": "a credential must be a JSON object",
+                    "input": None,
+                }
+            ]
+        )
+    report = await verify(presented, fetcher(request))
+    return VerificationResult(
+        valid=report.valid,
+        checks=[CheckResult(check=c.name, ok=c.ok, reason=c.reason) for c in report.checks],
+    )
+
+
+@router.get("/orgs/{slug}/did.json")
+async def did_json(slug: str, request: Request) -> JSONResponse:
+    document = await did_document_for(store_of(request), slug, settings_of(request).public_url)
+    if document is None:
+        raise HTTPException(404, "no such organisation")
+    return JSONResponse(
+        document, media_type="application/did+json", headers={"Cache-Control": "public, max-age=300"}
+    )
+
+
+@router.get("/orgs/{slug}/status/{purpose}")
+async def status_list_json(slug: str, purpose: Purpose, request: Request) -> JSONResponse:
+    """The signed BitstringStatusListCredential; verifiers may cache it for a minute."""
+    org = await store_of(request).org_by_slug(slug)
+    if org is None:
+        raise HTTPException(404, "no such organisation")
+    document = await status_list_document(store_of(request), org, purpose, settings_of(request).public_url)
+    etag = '"' + hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()[:32] + '"'
+    headers = {"Cache-Control": "public, max-age=60", "ETag": etag}
+    if request.headers.get("if-none-match") == etag:
+        return JSONResponse(None, status_code=304, headers=headers)
+    return JSONResponse(document, media_type="application/vc+ld+json", headers=headers)
+
+
+def verdict(report: Report) -> str:
+    """One word for the page: valid, revoked, suspended, expired, or invalid."""
+    if report.valid:
+        return "valid"
+    for check in report.checks:
+        if not check.ok and check.name == "status" and check.reason in ("revoked", "suspended"):
+            return check.reason
+        if not check.ok and check.name == "validity" and check.reason.startswith("expired"):
+            return "expired"
+    return "invalid"
+
+
+def credential_links(credential_uuid: str) -> dict[str, str]:
+    base = f"/credentials/{credential_uuid}"
+    return {
+        "page": base,
+        "json": f"{base}.json",
+        "png": f"{base}.png",
+        "svg": f"{base}.svg",
+        "image": f"{base}.svg?download=false",
+        "jwt": f"{base}.jwt",
+    }
+
+
+def linkedin_url(credential: dict, org_name: str, page_url: str) -> str:
+    """LinkedIn's add-to-profile link with the certification's fields filled in."""
+    issued = credential.get("validFrom", "")
+    fields = {
+        "startTask": "CERTIFICATION_NAME",
+        "name": credential.get("name", ""),
+        "organizationName": org_name,
+        "issueYear": issued[:4],
+        "issueMonth": issued[5:7].lstrip("0"),
+        "certUrl": page_url,
+        "certId": credential.get("id", ""),
+    }
+    if valid_until := credential.get("validUntil"):
+        fields |= {"expirationYear": valid_until[:4], "expirationMonth": valid_until[5:7].lstrip("0")}
+    return "https://www.linkedin.com/profile/add?" + urlencode(fields)
