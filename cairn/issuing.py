@@ -11,6 +11,7 @@ from cairn.credentials.did_web import org_did, verification_method
 from cairn.credentials.multikey import public_key_multibase
 from cairn.credentials.status_list import status_entries
 from cairn.store import Store
+from cairn.store import tables as t
 from schemas.awards import AwardGranted, CredentialIssued, credential_id_for
 
 log = logging.getLogger(__name__)
@@ -66,11 +67,17 @@ async def issue_credential(store: Store, award: AwardGranted, public_url: str) -
         crash_point("signer.credential_stored")
     else:
         log.info("award %s redelivered: credential %s already issued", award.award_id, existing.id)
+    return issued_record(existing)
+
+
+def issued_record(credential: t.Credential, claim_generation: int = 0) -> CredentialIssued:
+    """The CredentialIssued record of a stored credential (a resend asks for a later generation)."""
     return CredentialIssued(
-        credential_id=existing.id,
-        award_id=award.award_id,
-        org_id=existing.org_id,
-        badge_class_id=existing.badge_class_id,
-        recipient_key=existing.recipient_key,
-        issued_at=existing.issued_at,
+        credential_id=credential.id,
+        award_id=credential.award_id,
+        org_id=credential.org_id,
+        badge_class_id=credential.badge_class_id,
+        recipient_key=credential.recipient_key,
+        issued_at=credential.issued_at,
+        claim_generation=claim_generation,
     )

@@ -7,6 +7,7 @@ the notifier sends each generation once, even across its crashes.
 from fastapi import Request
 
 from cairn import bus
+from cairn.issuing import issued_record
 from cairn.store import tables as t
 from schemas.awards import CredentialIssued
 from schemas.envelope import CREDENTIAL_ISSUED_TYPE, CloudEvent
@@ -17,15 +18,7 @@ async def request_resend(request: Request, credential: t.Credential) -> int:
     """Publishes the resend (acks=all) and returns its claim generation."""
     notification = await store_of(request).notification(credential.id)
     generation = (notification.generation if notification else 0) + 1
-    issued = CredentialIssued(
-        credential_id=credential.id,
-        award_id=credential.award_id,
-        org_id=credential.org_id,
-        badge_class_id=credential.badge_class_id,
-        recipient_key=credential.recipient_key,
-        issued_at=credential.issued_at,
-        claim_generation=generation,
-    )
+    issued = issued_record(credential, generation)
     envelope = CloudEvent[CredentialIssued](
         id=f"{credential.id}#resend-{generation}",
         source="/gateway",
