@@ -7,6 +7,7 @@ from cairn.bus import PoisonRecord
 from cairn.crash_points import crash_point
 from cairn.credentials import proofs
 from cairn.credentials.builder import IssuerProfile, build_credential, iso
+from cairn.credentials.did_auth import bound_to
 from cairn.credentials.did_web import org_did, verification_method
 from cairn.credentials.multikey import public_key_multibase
 from cairn.credentials.status_list import status_entries
@@ -68,6 +69,21 @@ async def issue_credential(store: Store, award: AwardGranted, public_url: str) -
     else:
         log.info("award %s redelivered: credential %s already issued", award.award_id, existing.id)
     return issued_record(existing)
+
+
+async def sign_for_holder(store: Store, credential: t.Credential, holder: str, public_url: str) -> dict:
+    """The stored credential issued to the wallet's DID, signed now with the active key."""
+    org = await store.org(credential.org_id)
+    if org is None:
+        raise LookupError(f"organisation of {credential.id} is gone")
+    key = await store.issuer_key(org.id)
+    did = org_did(public_url, org.slug)
+    options = proofs.ProofOptions(
+        cryptosuite="eddsa-rdfc-2022",
+        verification_method=verification_method(did, public_key_multibase(key.public_key())),
+        created=iso(datetime.now(UTC)),
+    )
+    return proofs.sign(bound_to(credential.document, holder), key, options)
 
 
 def issued_record(credential: t.Credential, claim_generation: int = 0) -> CredentialIssued:

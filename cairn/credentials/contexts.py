@@ -9,10 +9,12 @@ from pyld.jsonld import JsonLdError
 
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
 OB_V3P0 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+VC_V1 = "https://www.w3.org/2018/credentials/v1"
+ED25519_2020 = "https://w3id.org/security/suites/ed25519-2020/v1"
 
 CONTEXT_FILES = {
     VC_V2: "credentials_v2.jsonld",
-    "https://www.w3.org/2018/credentials/v1": "credentials_v1.jsonld",
+    VC_V1: "credentials_v1.jsonld",
     "https://www.w3.org/ns/credentials/examples/v2": "credentials_examples_v2.jsonld",
     OB_V3P0: "ob_v3p0_context-3.0.3.json",
     "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.2.json": "ob_v3p0_context-3.0.2.json",
@@ -20,6 +22,7 @@ CONTEXT_FILES = {
     "https://purl.imsglobal.org/spec/ob/v3p0/context.json": "ob_v3p0_context.json",
     "https://w3id.org/security/data-integrity/v2": "data-integrity-v2.jsonld",
     "https://www.w3.org/ns/credentials/status/v1": "vc-bitstring-status-list-v1.jsonld",
+    ED25519_2020: "ed25519-signature-2020-v1.jsonld",
 }
 
 

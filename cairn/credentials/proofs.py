@@ -1,7 +1,9 @@
-"""W3C Data Integrity EdDSA proofs: eddsa-rdfc-2022 (the Open Badges suite) and eddsa-jcs-2022.
+"""W3C Data Integrity EdDSA proofs: eddsa-rdfc-2022 (the Open Badges suite), eddsa-jcs-2022,
+and the older Ed25519Signature2020 (what wallets sign DIDAuth presentations with).
 
-Pure functions: documents in, documents out. Both suites hash the proof configuration and the
-unsecured document separately and sign proofHash || documentHash with Ed25519.
+Pure functions: documents in, documents out. Every suite hashes the proof configuration and the
+unsecured document separately and signs proofHash || documentHash with Ed25519;
+Ed25519Signature2020 canonicalises like eddsa-rdfc-2022 but names itself by proof type.
 """
 
 import hashlib
@@ -15,8 +17,9 @@ from pyld import jsonld
 from cairn.credentials import jcs, rdfc
 from cairn.credentials.multikey import b58encode, multibase_decode
 
-Suite = Literal["eddsa-rdfc-2022", "eddsa-jcs-2022"]
-SUITES: tuple[Suite, ...] = ("eddsa-rdfc-2022", "eddsa-jcs-2022")
+Suite = Literal["eddsa-rdfc-2022", "eddsa-jcs-2022", "Ed25519Signature2020"]
+SUITES: tuple[Suite, ...] = ("eddsa-rdfc-2022", "eddsa-jcs-2022")  # the Data Integrity cryptosuites
+LEGACY_2020: Suite = "Ed25519Signature2020"
 JsonDoc = dict[str, Any]
 
 
@@ -30,16 +33,25 @@ class ProofOptions:
     verification_method: str
     created: str
     proof_purpose: str = "assertionMethod"
+    challenge: str | None = None  # authentication proofs (DIDAuth) bind to a challenge and domain
+    domain: str | None = None
 
     def config(self, document_context: Any) -> JsonDoc:
-        return {
-            "type": "DataIntegrityProof",
-            "cryptosuite": self.cryptosuite,
+        if self.cryptosuite == LEGACY_2020:
+            config: JsonDoc = {"type": LEGACY_2020}
+        else:
+            config = {"type": "DataIntegrityProof", "cryptosuite": self.cryptosuite}
+        config |= {
             "created": self.created,
             "verificationMethod": self.verification_method,
             "proofPurpose": self.proof_purpose,
-            "@context": document_context,
         }
+        if self.challenge is not None:
+            config["challenge"] = self.challenge
+        if self.domain is not None:
+            config["domain"] = self.domain
+        config["@context"] = document_context
+        return config
 
 
 def canonize_rdfc(document: JsonDoc) -> str:
@@ -52,7 +64,7 @@ def canonize_jcs(document: JsonDoc) -> str:
 
 
 def _canonize(suite: Suite, document: JsonDoc) -> str:
-    if suite == "eddsa-rdfc-2022":
+    if suite in ("eddsa-rdfc-2022", LEGACY_2020):
         return canonize_rdfc(document)
     if suite == "eddsa-jcs-2022":
         return canonize_jcs(document)
@@ -73,7 +85,7 @@ def sign(document: JsonDoc, key: Ed25519PrivateKey, options: ProofOptions) -> Js
     config = options.config(unsecured.get("@context"))
     signature = key.sign(hash_data(options.cryptosuite, unsecured, config))
     proof = dict(config)
-    if options.cryptosuite == "eddsa-rdfc-2022":
+    if options.cryptosuite != "eddsa-jcs-2022":
         del proof["@context"]  # rdfc proofs inherit the document's context; jcs proofs keep it
     proof["proofValue"] = "z" + b58encode(signature)
     return {**unsecured, "proof": proof}
@@ -84,11 +96,14 @@ def verify(document: JsonDoc, public_key: Ed25519PublicKey) -> None:
     proof = document.get("proof")
     if not isinstance(proof, dict):
         raise ProofError("no proof, or more than one (proof sets are not supported)")
-    if proof.get("type") != "DataIntegrityProof":
+    if proof.get("type") == LEGACY_2020:
+        suite = LEGACY_2020
+    elif proof.get("type") != "DataIntegrityProof":
         raise ProofError(f"proof type {proof.get('type')!r} is not DataIntegrityProof")
-    suite = proof.get("cryptosuite")
-    if suite not in SUITES:
-        raise ProofError(f"unsupported cryptosuite {suite!r}")
+    else:
+        suite = proof.get("cryptosuite")
+        if suite not in SUITES:
+            raise ProofError(f"unsupported cryptosuite {suite!r}")
     value = proof.get("proofValue")
     if not isinstance(value, str):
         raise ProofError("proof has no proofValue")

@@ -559,6 +559,35 @@ class Store:
                     out.append((_org(org), list(credentials), progress))
         return out
 
+    # wallet exchanges
+
+    async def create_exchange(self, credential_id: str, ttl: timedelta) -> t.WalletExchange:
+        row = t.WalletExchange(
+            id=secrets.token_urlsafe(24),
+            credential_id=credential_id,
+            challenge=secrets.token_urlsafe(24),
+            expires_at=_now() + ttl,
+            holder=None,
+        )
+        async with self._session.begin() as s:
+            s.add(row)
+        return row
+
+    async def exchange(self, exchange_id: str) -> t.WalletExchange | None:
+        async with self._session() as s:
+            row = await s.get(t.WalletExchange, exchange_id)
+        return row if row is not None and row.expires_at >= _now() else None
+
+    async def complete_exchange(self, exchange_id: str, holder: str) -> bool:
+        """Records the holder; False if the exchange was used already (each is single-use)."""
+        async with self._session.begin() as s:
+            done = await s.execute(
+                update(t.WalletExchange)
+                .where(t.WalletExchange.id == exchange_id, t.WalletExchange.holder.is_(None))
+                .values(holder=holder)
+            )
+        return done.rowcount == 1
+
     # unsubscribing
 
     def unsubscribe_code(self, org_id: str, recipient_key: str) -> str:

@@ -177,3 +177,15 @@ class SignInToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     email: Mapped[str] = mapped_column(String(320))
     expires_at: Mapped[datetime]
+
+
+class WalletExchange(Base):
+    """A VC-API exchange that hands a credential to a wallet once it proves its DID (DIDAuth)."""
+
+    __tablename__ = "wallet_exchanges"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    credential_id: Mapped[str] = mapped_column(ForeignKey("credentials.id"))
+    challenge: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime]
+    holder: Mapped[str | None] = mapped_column(String(200), doc="the wallet's DID, once it answered")

@@ -1,5 +1,6 @@
 """The gateway: the organisation API, the volunteer's pages and the public credential documents
-(FastAPI). This module only wires: routes live in org_api, public_routes and earner_pages.
+(FastAPI). This module only wires: routes live in org_api, public_routes, earner_pages and
+wallet.
 
 Requests are validated by the schemas/ models, identities come from the store, and records go
 to Kafka. A 202 means Kafka acknowledged every record (acks=all).
@@ -23,7 +24,7 @@ from cairn.store import Store, store_for
 from schemas.activity import ActivityVoidedIn, EventBatchIn, VolunteerShiftIn, WorkshopAttendanceIn
 from schemas.awards import ProgressUpdated
 from schemas.envelope import CloudEvent
-from services.gateway import earner_pages, org_api, public_routes
+from services.gateway import earner_pages, org_api, public_routes, wallet
 from services.gateway.dependencies import Limits
 
 EVENT_BODIES = [VolunteerShiftIn, WorkshopAttendanceIn, ActivityVoidedIn, EventBatchIn]
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(org_api.router)
     app.include_router(public_routes.router)
     app.include_router(earner_pages.router)
+    app.include_router(wallet.router)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

@@ -45,6 +45,7 @@ async def claim_page(token: str, request: Request) -> HTMLResponse:
             "links": credential_links(uuid),
             "page_url": page_url,
             "linkedin_url": linkedin_url(credential.document, org.name if org else "", page_url),
+            "wallet_url": f"/claim/{token}/wallet",
         },
     )
 

@@ -3,12 +3,17 @@ page, key rotation, suspension and revocation through the signed status lists.""
 
 import json
 import re
+from urllib.parse import unquote
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from cairn.credentials.multikey import did_key
+from cairn.smtp import read_mailbox
 from tests.conftest import ten_hours_badge
 from tests.e2e.volunteering import claim_link, organisation, shift, wait_for_mail
+from tests.wallet_simulator import did_auth_presentation
 
 pytestmark = pytest.mark.e2e
 
@@ -134,3 +139,40 @@ def test_verify_api_reports_each_failure(system):
     assert "OpenBadgeCredential" in failed["shape"]
     not_json = httpx.post(f"{public}/v1/verify", content=b"{", headers={"Content-Type": "application/json"})
     assert not_json.status_code == 422 and "invalid JSON" in not_json.text
+
+
+def test_wallet_gets_the_badge_bound_to_its_did(system):
+    client = organisation(system, "Wallet Friends", "wallet-friends")
+    assert client.post("/v1/badge-classes", json=ten_hours_badge()).status_code == 201
+    mails_before = len(read_mailbox(system.mail_dir))
+    uuid, _ = earn_badge(system, client, "cam@example.org", mails_before)
+    claim_url = claim_link(read_mailbox(system.mail_dir)[-1])
+    page = httpx.get(claim_url).text
+    assert 'id="linkedin" href="https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME' in page
+
+    # The claim page's wallet button: a deep link into the Learner Credential Wallet.
+    wallet_link = re.search(r'id="wallet" href="([^"]+)"', page).group(1)
+    redirect = httpx.get(system.public_url + wallet_link)
+    assert redirect.status_code == 303
+    location = redirect.headers["location"]
+    assert location.startswith("https://lcw.app/request.html?request=")
+    offer = json.loads(unquote(location.split("request=", 1)[1]))
+    exchange_url = offer["protocols"]["vcapi"]
+    assert offer["credentialRequestOrigin"] == system.public_url
+
+    request = httpx.post(exchange_url, json={}).json()["verifiablePresentationRequest"]
+    assert request["query"][0]["type"] == "DIDAuthentication"
+    wallet_key = Ed25519PrivateKey.generate()
+    wrong = did_auth_presentation(wallet_key, "not-the-challenge", request["domain"])
+    refused = httpx.post(exchange_url, json={"verifiablePresentation": wrong})
+    assert refused.status_code == 400 and "another challenge" in refused.json()["detail"]
+
+    answer = did_auth_presentation(wallet_key, request["challenge"], request["domain"])
+    response = httpx.post(exchange_url, json={"verifiablePresentation": answer})
+    assert response.status_code == 200, response.text
+    [credential] = response.json()["verifiablePresentation"]["verifiableCredential"]
+    assert credential["credentialSubject"]["id"] == did_key(wallet_key.public_key())
+    assert credential["id"] == f"urn:uuid:{uuid}"
+    assert httpx.post(f"{system.public_url}/v1/verify", json=credential).json()["valid"]
+    again = httpx.post(exchange_url, json={"verifiablePresentation": answer})
+    assert again.status_code == 409, "an exchange hands out its credential once"
