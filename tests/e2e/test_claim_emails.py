@@ -1,0 +1,104 @@
+"""Claim emails on the running system: resend retires the old link, an expired link asks for a
+fresh one, and one-click unsubscribe stops the next email."""
+
+import asyncio
+import re
+import time
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from sqlalchemy import update
+
+from cairn.smtp import read_mailbox
+from cairn.store import open_store
+from cairn.store import tables as t
+from tests.conftest import ten_hours_badge
+from tests.e2e.volunteering import claim_link, organisation, shift, wait_for_mail
+
+pytestmark = pytest.mark.e2e
+
+
+def earn(system, client, email: str) -> tuple[str, str]:
+    """Posts 10 hours for `email`; returns the credential uuid and the claim link emailed."""
+    before = len(read_mailbox(system.mail_dir))
+    events = [shift(f"{email}-{day}", day, 5, email=email) for day in (1, 2)]
+    assert client.post("/v1/events", json={"events": events}).status_code == 202
+    link = claim_link(wait_for_mail(system.mail_dir, before + 1)[-1])
+    page = httpx.get(link).text
+    uuid = re.search(r'href="/credentials/([0-9a-f-]+)\.json"', page).group(1)
+    return uuid, link
+
+
+def expire_claim_links(system) -> None:
+    """Time passes: every claim link's 30 days are over."""
+    from cairn.secrets import load_or_create_master_key
+
+    async def expire() -> None:
+        store = open_store(
+            f"sqlite+aiosqlite:///{system.var_dir / 'cairn.db'}",
+            load_or_create_master_key(system.var_dir / "master.key"),
+        )
+        async with store.engine.begin() as conn:
+            await conn.execute(update(t.ClaimToken).values(expires_at=datetime.now(UTC) - timedelta(days=1)))
+        await store.close()
+
+    asyncio.run(expire())
+
+
+def test_resend_expiry_renewal_and_unsubscribe(system):
+    client = organisation(system, "Riverside Food Bank", "riverside-mail")
+    assert client.post("/v1/badge-classes", json=ten_hours_badge()).status_code == 201
+    uuid, first_link = earn(system, client, "fay@example.org")
+    [listed] = client.get("/v1/credentials").json()
+    assert listed["email_status"] == "sent"
+
+    # The organisation resends: a new email, a new link; the first link stops working.
+    before = len(read_mailbox(system.mail_dir))
+    resent = client.post(f"/v1/credentials/{uuid}/resend")
+    assert resent.status_code == 202 and resent.json()["claim_generation"] == 1
+    mail = wait_for_mail(system.mail_dir, before + 1)[-1]
+    assert mail["Subject"] == "Your new link: Pantry volunteer: 10 hours"
+    second_link = claim_link(mail)
+    assert second_link != first_link
+    assert httpx.get(first_link).status_code == 404
+    assert httpx.get(second_link).status_code == 200
+    other = organisation(system, "Elsewhere", "elsewhere-mail")
+    assert other.post(f"/v1/credentials/{uuid}/resend").status_code == 404, "not another org's to resend"
+
+    # Thirty days later the link has expired; the page offers a fresh one, to the same address.
+    expire_claim_links(system)
+    expired = httpx.get(second_link)
+    assert expired.status_code == 410 and "Email me a fresh link" in expired.text
+    before = len(read_mailbox(system.mail_dir))
+    renewed = httpx.post(second_link + "/renew")
+    assert renewed.status_code == 200 and 'id="renewed"' in renewed.text
+    fresh = wait_for_mail(system.mail_dir, before + 1)[-1]
+    assert fresh["To"] == mail["To"]
+    assert httpx.get(claim_link(fresh)).status_code == 200
+
+    # One-click unsubscribe (RFC 8058), then the next badge sends nothing.
+    unsubscribe_url = fresh["List-Unsubscribe"].strip("<>")
+    done = httpx.post(unsubscribe_url, data={"List-Unsubscribe": "One-Click"})
+    assert done.status_code == 200 and 'id="unsubscribed"' in done.text
+    forged = httpx.post(unsubscribe_url[:-4] + "0000")
+    assert forged.status_code == 404
+    assert (
+        client.post(
+            "/v1/badge-classes",
+            json=ten_hours_badge(
+                id="five", name="Five hours", criteria={"kind": "total_hours", "at_least": 5}
+            ),
+        ).status_code
+        == 201
+    )
+    statuses = {}
+    for _ in range(150):
+        statuses = {c["badge_class_id"]: c["email_status"] for c in client.get("/v1/credentials").json()}
+        if statuses.get("five") == "suppressed":
+            break
+        time.sleep(0.2)
+    assert statuses == {"ten-hours": "sent", "five": "suppressed"}
+    assert read_mailbox(system.mail_dir)[-1]["Message-ID"] == fresh["Message-ID"], (
+        "no email after unsubscribing"
+    )
