@@ -36,6 +36,10 @@ async def issue_credential(store: Store, award: AwardGranted, public_url: str) -
         issued_at = datetime.now(UTC).replace(microsecond=0)
         credential_id = credential_id_for(award.award_id)
         did = org_did(public_url, org.slug)
+        if badge.image is None:  # the uploaded image, or one drawn in the organisation's colour
+            badge = badge.model_copy(
+                update={"image": f"{public_url}/orgs/{org.slug}/badges/{badge.id}/image"}
+            )
         unsigned = build_credential(
             credential_id=credential_id,
             award=award,

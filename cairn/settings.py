@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     aggregator_workers: int = 1
     master_key_file: Path | None = None
     claim_token_days: int = 30
+    api_requests_per_minute: int = 1200  # per API key, after a burst of api_burst
+    api_burst: int = 300
+    max_request_bytes: int = 5 * 1024 * 1024  # bodies above this get 413
+    admin_token: SecretStr | None = None  # platform admin API (/admin/v1/...); unset = disabled
     verify_allow_hosts: list[str] = []  # hosts POST /v1/verify may fetch DID documents and status lists from
 
     @property

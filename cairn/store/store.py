@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.serialization import (
     PrivateFormat,
     load_pem_private_key,
 )
-from sqlalchemy import delete, event, func, select, update
+from sqlalchemy import ColumnElement, delete, event, func, select, update
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -35,6 +35,13 @@ from schemas.awards import BadgeProgress, ProgressUpdated
 from schemas.badge_class import BadgeClass, BadgeClassIn
 
 API_KEY_PREFIX = "cairn_"
+SCOPES = {
+    "events:write": "post activity (one, a batch, or CSV)",
+    "badges:write": "create and change badge classes and their images",
+    "credentials:write": "revoke, suspend, unsuspend, resend claim emails",
+    "read": "read badge classes, progress, credentials, exports",
+    "org:admin": "manage API keys and the profile; erase a person's data",
+}
 
 
 def _now() -> datetime:
@@ -54,6 +61,16 @@ class Org:
     email: str | None
     image_url: str | None
     colour: str
+
+
+@dataclass(frozen=True)
+class ApiKeyInfo:
+    id: str
+    org: Org
+    name: str
+    scopes: frozenset[str]
+    created_at: datetime
+    revoked_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -79,6 +96,17 @@ def _org(row: t.Organisation) -> Org:
         email=row.email,
         image_url=row.image_url,
         colour=row.colour,
+    )
+
+
+def _key_info(key: t.ApiKey, org: t.Organisation) -> ApiKeyInfo:
+    return ApiKeyInfo(
+        id=key.id,
+        org=_org(org),
+        name=key.name,
+        scopes=frozenset(key.scopes.split()),
+        created_at=key.created_at,
+        revoked_at=key.revoked_at,
     )
 
 
@@ -133,18 +161,74 @@ class Store:
             )
             s.add(row)
             await s.flush()
-            s.add(
-                t.ApiKey(
-                    id=str(uuid.uuid4()),
-                    org_id=org_id,
-                    name="default",
-                    key_hash=_sha256(api_key),
-                    created_at=now,
-                    revoked_at=None,
-                )
-            )
+            s.add(self._api_key_row(org_id, "default", api_key, set(SCOPES), now))
             s.add(self._issuer_key_row(org_id, issuer, now))
         return _org(row), api_key
+
+    def _api_key_row(self, org_id: str, name: str, key: str, scopes: set[str], now: datetime) -> t.ApiKey:
+        unknown = scopes - set(SCOPES)
+        if unknown:
+            raise ValueError(f"unknown scopes: {', '.join(sorted(unknown))}")
+        return t.ApiKey(
+            id=str(uuid.uuid4()),
+            org_id=org_id,
+            name=name,
+            key_hash=_sha256(key),
+            scopes=" ".join(sorted(scopes)),
+            created_at=now,
+            revoked_at=None,
+        )
+
+    async def create_api_key(self, org_id: str, name: str, scopes: set[str]) -> tuple[str, str]:
+        """A new key for the organisation: (its id, the key itself, shown this once)."""
+        key = API_KEY_PREFIX + secrets.token_urlsafe(32)
+        row = self._api_key_row(org_id, name, key, scopes, _now())
+        async with self._session.begin() as s:
+            s.add(row)
+        return row.id, key
+
+    async def api_key(self, key: str) -> ApiKeyInfo | None:
+        """The unrevoked key and its organisation, looked up by the key's hash."""
+        return await self._live_key(t.ApiKey.key_hash == _sha256(key))
+
+    async def api_key_by_id(self, key_id: str) -> ApiKeyInfo | None:
+        """An unrevoked key by its id (a dashboard session holds the id, never the key)."""
+        return await self._live_key(t.ApiKey.id == key_id)
+
+    async def _live_key(self, condition: ColumnElement[bool]) -> ApiKeyInfo | None:
+        async with self._session() as s:
+            found = (
+                await s.execute(
+                    select(t.ApiKey, t.Organisation)
+                    .join(t.Organisation, t.ApiKey.org_id == t.Organisation.id)
+                    .where(condition, t.ApiKey.revoked_at.is_(None))
+                )
+            ).first()
+        return _key_info(found[0], found[1]) if found else None
+
+    def session_mac(self, value: str) -> str:
+        """Signs dashboard session cookies and form tokens (a key derived from the master key)."""
+        return hmac.new(self._master_key, f"session:{value}".encode(), "sha256").hexdigest()
+
+    async def api_keys(self, org_id: str) -> list[ApiKeyInfo]:
+        async with self._session() as s:
+            rows = (
+                await s.execute(
+                    select(t.ApiKey, t.Organisation)
+                    .join(t.Organisation, t.ApiKey.org_id == t.Organisation.id)
+                    .where(t.ApiKey.org_id == org_id)
+                    .order_by(t.ApiKey.created_at)
+                )
+            ).all()
+        return [_key_info(key, org) for key, org in rows]
+
+    async def revoke_api_key(self, org_id: str, key_id: str) -> bool:
+        async with self._session.begin() as s:
+            row = await s.get(t.ApiKey, key_id)
+            if row is None or row.org_id != org_id:
+                return False
+            row.revoked_at = row.revoked_at or _now()
+        return True
 
     def _issuer_key_row(self, org_id: str, key: Ed25519PrivateKey, now: datetime) -> t.IssuerKey:
         return t.IssuerKey(
@@ -155,15 +239,6 @@ class Store:
             created_at=now,
             active=True,
         )
-
-    async def org_for_api_key(self, api_key: str) -> Org | None:
-        async with self._session() as s:
-            row = await s.scalar(
-                select(t.Organisation)
-                .join(t.ApiKey, t.ApiKey.org_id == t.Organisation.id)
-                .where(t.ApiKey.key_hash == _sha256(api_key), t.ApiKey.revoked_at.is_(None))
-            )
-        return _org(row) if row else None
 
     async def org(self, org_id: str) -> Org | None:
         async with self._session() as s:
@@ -441,12 +516,127 @@ class Store:
         async with self._session() as s:
             return await s.get(t.Credential, credential_id)
 
-    async def credentials(self, org_id: str) -> list[t.Credential]:
+    async def credentials(
+        self,
+        org_id: str,
+        badge_class_id: str | None = None,
+        recipient_key: str | None = None,
+        status: str | None = None,
+    ) -> list[t.Credential]:
+        query = select(t.Credential).where(t.Credential.org_id == org_id)
+        if badge_class_id:
+            query = query.where(t.Credential.badge_class_id == badge_class_id)
+        if recipient_key:
+            query = query.where(t.Credential.recipient_key == recipient_key)
+        if status:
+            query = query.where(t.Credential.status == status)
+        async with self._session() as s:
+            return list((await s.scalars(query.order_by(t.Credential.issued_at))).all())
+
+    # organisation profile and badge images
+
+    async def update_org_profile(self, org_id: str, changes: dict[str, Any]) -> Org:
+        allowed = {"name", "url", "email", "image_url", "colour"}
+        async with self._session.begin() as s:
+            row = await s.get_one(t.Organisation, org_id)
+            for name, value in changes.items():
+                if name not in allowed:
+                    raise ValueError(f"{name} is not a profile field")
+                setattr(row, name, value)
+        return _org(row)
+
+    async def set_badge_image(self, org_id: str, badge_class_id: str, content_type: str, data: bytes) -> None:
+        async with self._session.begin() as s:
+            await s.merge(
+                t.BadgeImage(
+                    org_id=org_id,
+                    badge_class_id=badge_class_id,
+                    content_type=content_type,
+                    data=data,
+                    updated_at=_now(),
+                )
+            )
+
+    async def badge_image(self, org_id: str, badge_class_id: str) -> t.BadgeImage | None:
+        async with self._session() as s:
+            return await s.get(t.BadgeImage, (org_id, badge_class_id))
+
+    # a person's data: export and erasure
+
+    async def recipients(self, org_id: str) -> list[t.Recipient]:
         async with self._session() as s:
             rows = await s.scalars(
-                select(t.Credential).where(t.Credential.org_id == org_id).order_by(t.Credential.issued_at)
+                select(t.Recipient).where(t.Recipient.org_id == org_id).order_by(t.Recipient.email)
             )
             return list(rows.all())
+
+    async def progress_views(self, org_id: str) -> dict[str, list[BadgeProgress]]:
+        """recipient_key -> their progress toward each badge, for the whole organisation."""
+        async with self._session() as s:
+            rows = await s.scalars(select(t.ProgressView).where(t.ProgressView.org_id == org_id))
+            return {r.recipient_key: [BadgeProgress.model_validate(b) for b in r.badges] for r in rows.all()}
+
+    async def person_export(self, org_id: str, recipient_key: str) -> dict[str, Any] | None:
+        """Everything this organisation's store holds about one person."""
+        async with self._session() as s:
+            person = await s.get(t.Recipient, (org_id, recipient_key))
+            if person is None:
+                return None
+            credentials = (
+                await s.scalars(
+                    select(t.Credential).where(
+                        t.Credential.org_id == org_id, t.Credential.recipient_key == recipient_key
+                    )
+                )
+            ).all()
+            notifications = {
+                n.credential_id: n
+                for n in (
+                    await s.scalars(
+                        select(t.Notification).where(
+                            t.Notification.credential_id.in_([c.id for c in credentials])
+                        )
+                    )
+                ).all()
+            }
+            progress = await s.get(t.ProgressView, (org_id, recipient_key))
+        return {
+            "contact": {
+                "email": person.email,
+                "name": person.name,
+                "unsubscribed_at": person.unsubscribed_at.isoformat() if person.unsubscribed_at else None,
+            },
+            "credentials": [
+                {
+                    "id": c.id,
+                    "status": c.status,
+                    "issued_at": c.issued_at.isoformat(),
+                    "email_status": notifications[c.id].status if c.id in notifications else None,
+                    "document": c.document,
+                }
+                for c in credentials
+            ],
+            "progress": progress.badges if progress else [],
+        }
+
+    async def erase_person(self, org_id: str, recipient_key: str) -> bool:
+        """Deletes the contact details and every link that leads from an email to the person's
+        credentials (claim links, sign-in links). The credentials stay valid: they hold only a
+        salted hash, and the salt goes with the contact row."""
+        async with self._session.begin() as s:
+            person = await s.get(t.Recipient, (org_id, recipient_key))
+            if person is None:
+                return False
+            credential_ids = select(t.Credential.id).where(
+                t.Credential.org_id == org_id, t.Credential.recipient_key == recipient_key
+            )
+            await s.execute(delete(t.ClaimToken).where(t.ClaimToken.credential_id.in_(credential_ids)))
+            await s.execute(
+                delete(t.WalletExchange).where(t.WalletExchange.credential_id.in_(credential_ids))
+            )
+            await s.execute(delete(t.SignInToken).where(t.SignInToken.email == normalise_email(person.email)))
+            await s.delete(person)
+        return True
 
     # progress (derived from cairn.progress.v1)
 

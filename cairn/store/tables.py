@@ -52,7 +52,10 @@ class ApiKey(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
     name: Mapped[str] = mapped_column(String(100))
-    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    key_hash: Mapped[str] = mapped_column(
+        String(64), unique=True, doc="SHA-256 of the key; the key is shown once"
+    )
+    scopes: Mapped[str] = mapped_column(String(200), doc="space-separated, see cairn/store/store.py SCOPES")
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
 
@@ -189,3 +192,15 @@ class WalletExchange(Base):
     challenge: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[datetime]
     holder: Mapped[str | None] = mapped_column(String(200), doc="the wallet's DID, once it answered")
+
+
+class BadgeImage(Base):
+    """An uploaded badge image (PNG, or SVG after sanitising); without one a default is drawn."""
+
+    __tablename__ = "badge_images"
+
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    badge_class_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(50))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[datetime]

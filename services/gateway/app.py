@@ -1,6 +1,6 @@
 """The gateway: the organisation API, the volunteer's pages and the public credential documents
-(FastAPI). This module only wires: routes live in org_api, public_routes, earner_pages and
-wallet.
+(FastAPI). This module only wires: routes live in org_api, org_admin, public_routes,
+earner_pages, wallet and dashboard.
 
 Requests are validated by the schemas/ models, identities come from the store, and records go
 to Kafka. A 202 means Kafka acknowledged every record (acks=all).
@@ -24,7 +24,8 @@ from cairn.store import Store, store_for
 from schemas.activity import ActivityVoidedIn, EventBatchIn, VolunteerShiftIn, WorkshopAttendanceIn
 from schemas.awards import ProgressUpdated
 from schemas.envelope import CloudEvent
-from services.gateway import earner_pages, org_api, public_routes, wallet
+from services.gateway import dashboard, earner_pages, org_admin, org_api, public_routes, wallet
+from services.gateway.body_limit import BodySizeLimit
 from services.gateway.dependencies import Limits
 
 EVENT_BODIES = [VolunteerShiftIn, WorkshopAttendanceIn, ActivityVoidedIn, EventBatchIn]
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings, app.state.store, app.state.producer = settings, store, producer
         app.state.http, app.state.mailer = http, mailer
         app.state.limits = Limits(
+            api_keys=RateLimiter(per_minute=settings.api_requests_per_minute, burst=settings.api_burst),
             claim_lookups=RateLimiter(per_minute=30, burst=20),
             earner_emails=RateLimiter(per_minute=0.2, burst=3),
         )
@@ -63,10 +65,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Post community activity; Cairn turns it into Open Badges 3.0 credentials.",
         lifespan=lifespan,
     )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.include_router(org_api.router)
+    app.include_router(org_admin.router)
     app.include_router(public_routes.router)
     app.include_router(earner_pages.router)
     app.include_router(wallet.router)
+    app.include_router(dashboard.router)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

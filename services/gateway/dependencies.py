@@ -29,6 +29,7 @@ bearer = HTTPBearer(auto_error=False)
 class Limits:
     """Per-key rate limits of the gateway (in memory: one gateway process, or per process)."""
 
+    api_keys: RateLimiter  # per API key
     claim_lookups: RateLimiter  # per client address: claim links are secrets, not to be guessed
     earner_emails: RateLimiter  # per client address and per email: "send me a link" requests
 
@@ -72,18 +73,33 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-async def current_org(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
-) -> Org:
-    if credentials is None:
-        raise HTTPException(401, "send Authorization: Bearer <API key>")
-    org = await store_of(request).org_for_api_key(credentials.credentials)
-    if org is None:
-        raise HTTPException(401, "unknown or revoked API key")
-    return org
+def requires(scope: str) -> Any:
+    """The organisation of the request's API key, if the key has `scope` (and is within its
+    rate limit). A dashboard session counts as its key."""
+
+    async def organisation(
+        request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+    ) -> Org:
+        key = request.scope.get("cairn.session_key")  # set by the dashboard for its own requests
+        if key is None:
+            if credentials is None:
+                raise HTTPException(401, "send Authorization: Bearer <API key>")
+            key = await store_of(request).api_key(credentials.credentials)
+            if key is None:
+                raise HTTPException(401, "unknown or revoked API key")
+        if scope not in key.scopes:
+            raise HTTPException(403, f"this API key lacks the scope {scope!r}")
+        rate_limit(limits_of(request).api_keys, key.id)
+        return key.org
+
+    return Depends(organisation)
 
 
-OrgDep = Annotated[Org, Depends(current_org)]
+EventWriter = Annotated[Org, requires("events:write")]
+BadgeWriter = Annotated[Org, requires("badges:write")]
+CredentialWriter = Annotated[Org, requires("credentials:write")]
+Reader = Annotated[Org, requires("read")]
+OrgAdmin = Annotated[Org, requires("org:admin")]
 
 
 async def json_body(request: Request) -> Any:

@@ -4,7 +4,7 @@ Every route takes the organisation from the API key and touches only that organi
 records; another organisation's ids answer 404, as if they did not exist.
 """
 
-import asyncio
+from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -16,11 +16,8 @@ from cairn.identity import recipient_key
 from cairn.store import tables as t
 from schemas.activity import (
     ActivityIn,
-    ActivityRecordValue,
     EventBatchIn,
     EventsAccepted,
-    activity_from_api,
-    person_of,
 )
 from schemas.admin import (
     BadgeClassStored,
@@ -30,9 +27,19 @@ from schemas.admin import (
     StatusChangeIn,
 )
 from schemas.badge_class import BadgeClass, BadgeClassIn
-from schemas.envelope import ACTIVITY_TYPES, BADGE_CLASS_TYPE, CloudEvent
+from schemas.envelope import BADGE_CLASS_TYPE, CloudEvent
 from services.gateway.claim_resends import request_resend
-from services.gateway.dependencies import OrgDep, json_body, producer_of, settings_of, store_of
+from services.gateway.dependencies import (
+    BadgeWriter,
+    CredentialWriter,
+    EventWriter,
+    Reader,
+    json_body,
+    producer_of,
+    settings_of,
+    store_of,
+)
+from services.gateway.event_intake import accept_events
 
 router = APIRouter(prefix="/v1")
 _single_event = TypeAdapter(ActivityIn)
@@ -56,7 +63,7 @@ EVENT_BODY_NAMES = ["VolunteerShiftIn", "WorkshopAttendanceIn", "ActivityVoidedI
         }
     },
 )
-async def post_events(request: Request, org: OrgDep) -> EventsAccepted:
+async def post_events(request: Request, org: EventWriter) -> EventsAccepted:
     """One event, or {"events": [...]} validated all-or-nothing; 202 once Kafka has them all."""
     body = await json_body(request)
     try:
@@ -66,29 +73,11 @@ async def post_events(request: Request, org: OrgDep) -> EventsAccepted:
             events = [_single_event.validate_python(body)]
     except ValidationError as e:
         raise RequestValidationError(e.errors(include_url=False), body=body) from e
-    store, producer = store_of(request), producer_of(request)
-    secret = await store.org_secret(org.id)
-    keyed = [(recipient_key(secret, person_of(e).email), e) for e in events]
-    await store.upsert_recipients(org.id, {k: (person_of(e).email, person_of(e).name) for k, e in keyed})
-    sends = []
-    for key, event in keyed:
-        envelope = CloudEvent(
-            id=event.id,
-            source=f"/orgs/{org.slug}",
-            type=ACTIVITY_TYPES[event.type],
-            subject=key,
-            orgid=org.id,
-            data=ActivityRecordValue(activity_from_api(event, key)),
-        )
-        sends.append(
-            await producer.send(bus.ACTIVITY, key=f"{org.id}:{key}".encode(), value=bus.encode(envelope))
-        )
-    await asyncio.gather(*sends)
-    return EventsAccepted(accepted=[e.id for e in events])
+    return EventsAccepted(accepted=await accept_events(store_of(request), producer_of(request), org, events))
 
 
 @router.post("/badge-classes", status_code=201, response_model=BadgeClassStored)
-async def post_badge_class(body: BadgeClassIn, request: Request, org: OrgDep) -> BadgeClassStored:
+async def post_badge_class(body: BadgeClassIn, request: Request, org: BadgeWriter) -> BadgeClassStored:
     badge = await store_of(request).save_badge_class(org.id, body)
     envelope = CloudEvent[BadgeClass](
         id=f"{org.id}:{badge.id}:{badge.version}",
@@ -105,12 +94,12 @@ async def post_badge_class(body: BadgeClassIn, request: Request, org: OrgDep) ->
 
 
 @router.get("/badge-classes", response_model=list[BadgeClass])
-async def list_badge_classes(request: Request, org: OrgDep) -> list[BadgeClass]:
+async def list_badge_classes(request: Request, org: Reader) -> list[BadgeClass]:
     return await store_of(request).badge_classes(org.id)
 
 
 @router.get("/recipients/{email}/progress", response_model=RecipientProgress)
-async def recipient_progress(email: EmailStr, request: Request, org: OrgDep) -> RecipientProgress:
+async def recipient_progress(email: EmailStr, request: Request, org: Reader) -> RecipientProgress:
     """Where one volunteer stands toward each of this organisation's badges."""
     store = store_of(request)
     badges = await store.progress(org.id, recipient_key(await store.org_secret(org.id), email))
@@ -127,9 +116,18 @@ async def _own_credential(request: Request, org_id: str, credential_uuid: str) -
 
 
 @router.get("/credentials", response_model=list[CredentialSummary])
-async def list_credentials(request: Request, org: OrgDep) -> list[CredentialSummary]:
+async def list_credentials(
+    request: Request,
+    org: Reader,
+    badge: str | None = None,
+    email: EmailStr | None = None,
+    status: Literal["active", "suspended", "revoked"] | None = None,
+) -> list[CredentialSummary]:
+    """The organisation's credentials, oldest first; filter by badge class, earner or status."""
     store = store_of(request)
-    return [summary(c, await store.notification(c.id)) for c in await store.credentials(org.id)]
+    key = recipient_key(await store.org_secret(org.id), email) if email else None
+    found = await store.credentials(org.id, badge_class_id=badge, recipient_key=key, status=status)
+    return [summary(c, await store.notification(c.id)) for c in found]
 
 
 @router.post(
@@ -138,7 +136,7 @@ async def list_credentials(request: Request, org: OrgDep) -> list[CredentialSumm
     response_model=ResendAccepted,
     responses={404: {"description": "no such credential in this organisation"}},
 )
-async def resend_claim_email(credential_uuid: str, request: Request, org: OrgDep) -> ResendAccepted:
+async def resend_claim_email(credential_uuid: str, request: Request, org: CredentialWriter) -> ResendAccepted:
     """Emails the earner a new claim link; links sent before stop working."""
     credential = await _own_credential(request, org.id, credential_uuid)
     return ResendAccepted(
@@ -155,7 +153,7 @@ async def resend_claim_email(credential_uuid: str, request: Request, org: OrgDep
     },
 )
 async def change_credential_status(
-    credential_uuid: str, action: Action, body: StatusChangeIn, request: Request, org: OrgDep
+    credential_uuid: str, action: Action, body: StatusChangeIn, request: Request, org: CredentialWriter
 ) -> CredentialSummary:
     """Revoke (final), suspend, or unsuspend; the signed status lists change with it."""
     store = store_of(request)

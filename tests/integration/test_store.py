@@ -40,9 +40,26 @@ BADGE = BadgeClassIn(
 async def test_api_keys_find_their_org_only(store):
     org_a, key_a = await store.create_org("A", "a")
     org_b, key_b = await store.create_org("B", "b")
-    assert (await store.org_for_api_key(key_a)).id == org_a.id
-    assert (await store.org_for_api_key(key_b)).id == org_b.id
-    assert await store.org_for_api_key(key_a + "x") is None
+    assert (await store.api_key(key_a)).org.id == org_a.id
+    assert (await store.api_key(key_b)).org.id == org_b.id
+    assert await store.api_key(key_a + "x") is None
+
+
+async def test_api_keys_are_named_scoped_hashed_and_revocable(store):
+    org, _ = await store.create_org("A", "a")
+    key_id, key = await store.create_api_key(org.id, "rota sync", {"events:write"})
+    found = await store.api_key(key)
+    assert (found.name, found.scopes) == ("rota sync", frozenset({"events:write"}))
+    async with store.engine.connect() as conn:
+        hashes = (await conn.execute(text("SELECT key_hash FROM api_keys"))).scalars().all()
+    assert key not in hashes and len(hashes) == 2
+    with pytest.raises(ValueError, match="unknown scopes: root"):
+        await store.create_api_key(org.id, "bad", {"root"})
+    other, _ = await store.create_org("B", "b")
+    assert not await store.revoke_api_key(other.id, key_id), "another organisation cannot revoke it"
+    assert await store.revoke_api_key(org.id, key_id)
+    assert await store.api_key(key) is None
+    assert [k.revoked_at is not None for k in await store.api_keys(org.id)] == [False, True]
 
 
 async def test_secrets_are_encrypted_at_rest(store):

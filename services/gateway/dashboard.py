@@ -1,0 +1,210 @@
+"""The coordinators' dashboard: server-rendered pages over the same store and rules as the API.
+
+Sign-in is with an API key; the session cookie holds the key's id and a MAC (never the key),
+is HttpOnly and SameSite=Strict, and every form carries a token derived from the session. A
+page or button needs the same scope as the API route it stands for.
+"""
+
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, HTTPException, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from cairn.credential_status import StatusChangeError, change_status
+from cairn.csv_import import parse_csv
+from cairn.store.store import ApiKeyInfo
+from services.gateway.claim_resends import request_resend
+from services.gateway.dependencies import (
+    client_address,
+    limits_of,
+    producer_of,
+    rate_limit,
+    settings_of,
+    store_of,
+    templates,
+)
+from services.gateway.event_intake import accept_events
+
+router = APIRouter(prefix="/dashboard", include_in_schema=False)
+COOKIE = "cairn_session"
+SESSION_SECONDS = 12 * 3600
+
+
+async def _session(request: Request) -> ApiKeyInfo | None:
+    value = request.cookies.get(COOKIE, "")
+    key_id, _, rest = value.partition(".")
+    issued, _, mac = rest.partition(".")
+    store = store_of(request)
+    if not (key_id and issued.isdigit() and mac) or mac != store.session_mac(f"{key_id}.{issued}"):
+        return None
+    if time.time() - int(issued) > SESSION_SECONDS:
+        return None
+    return await store.api_key_by_id(key_id)  # a revoked key ends its sessions
+
+
+async def _signed_in(request: Request, scope: str = "read") -> ApiKeyInfo:
+    key = await _session(request)
+    if key is None:
+        raise HTTPException(303, headers={"Location": "/dashboard/sign-in"})
+    if scope not in key.scopes:
+        raise HTTPException(403, f"your API key lacks the scope {scope!r}")
+    rate_limit(limits_of(request).api_keys, key.id)
+    return key
+
+
+def _form_token(request: Request, key: ApiKeyInfo) -> str:
+    return store_of(request).session_mac(f"form:{request.cookies.get(COOKIE, '')}")[:32]
+
+
+async def _checked_form(request: Request, scope: str, token: str) -> ApiKeyInfo:
+    key = await _signed_in(request, scope)
+    if token != _form_token(request, key):
+        raise HTTPException(403, "the form is stale; reload the page")
+    return key
+
+
+def _page(request: Request, name: str, key: ApiKeyInfo, **context: Any) -> HTMLResponse:
+    return templates.TemplateResponse(
+        request, name, {"org": key.org, "key": key, "form_token": _form_token(request, key), **context}
+    )
+
+
+@router.get("/sign-in", response_class=HTMLResponse)
+async def sign_in_page(request: Request) -> HTMLResponse:
+    return templates.TemplateResponse(request, "dashboard_sign_in.html", {"error": None})
+
+
+@router.post("/sign-in", response_model=None)
+async def sign_in(request: Request, api_key: Annotated[str, Form()]) -> Response:
+    rate_limit(limits_of(request).claim_lookups, client_address(request))
+    key = await store_of(request).api_key(api_key.strip())
+    if key is None or "read" not in key.scopes:
+        return templates.TemplateResponse(
+            request, "dashboard_sign_in.html", {"error": "That key is unknown, revoked, or cannot read."}, 401
+        )
+    issued = str(int(time.time()))
+    value = f"{key.id}.{issued}.{store_of(request).session_mac(f'{key.id}.{issued}')}"
+    response = RedirectResponse("/dashboard", status_code=303)
+    secure = settings_of(request).public_url.startswith("https://")
+    response.set_cookie(
+        COOKIE, value, max_age=SESSION_SECONDS, httponly=True, samesite="strict", secure=secure
+    )
+    return response
+
+
+@router.post("/sign-out")
+async def sign_out() -> RedirectResponse:
+    response = RedirectResponse("/dashboard/sign-in", status_code=303)
+    response.delete_cookie(COOKIE)
+    return response
+
+
+@router.get("", response_class=HTMLResponse)
+async def overview(request: Request) -> HTMLResponse:
+    key = await _signed_in(request)
+    store = store_of(request)
+    badges = await store.badge_classes(key.org.id)
+    credentials = await store.credentials(key.org.id)
+    awarded = {b.id: sum(1 for c in credentials if c.badge_class_id == b.id) for b in badges}
+    return _page(request, "dashboard_overview.html", key, badges=badges, awarded=awarded)
+
+
+@router.get("/volunteers", response_class=HTMLResponse)
+async def volunteers(request: Request) -> HTMLResponse:
+    key = await _signed_in(request)
+    store = store_of(request)
+    progress = await store.progress_views(key.org.id)
+    people = [
+        {"email": p.email, "name": p.name, "badges": progress.get(p.recipient_key, [])}
+        for p in await store.recipients(key.org.id)
+    ]
+    return _page(request, "dashboard_volunteers.html", key, people=people)
+
+
+@router.get("/credentials", response_class=HTMLResponse)
+async def credentials(request: Request) -> HTMLResponse:
+    key = await _signed_in(request)
+    store = store_of(request)
+    contacts = {p.recipient_key: p for p in await store.recipients(key.org.id)}
+    rows = []
+    for credential in reversed(await store.credentials(key.org.id)):
+        notification = await store.notification(credential.id)
+        contact = contacts.get(credential.recipient_key)
+        rows.append(
+            {
+                "credential": credential,
+                "uuid": credential.id.removeprefix("urn:uuid:"),
+                "earner": (contact.name or contact.email) if contact else "(erased)",
+                "email_status": notification.status if notification else "pending",
+                "email_error": notification.last_error if notification else None,
+            }
+        )
+    return _page(request, "dashboard_credentials.html", key, rows=rows)
+
+
+@router.post("/credentials/{credential_uuid}/{action}")
+async def credential_action(
+    credential_uuid: str,
+    action: str,
+    request: Request,
+    token: Annotated[str, Form()],
+    reason: Annotated[str, Form()] = "",
+) -> RedirectResponse:
+    key = await _checked_form(request, "credentials:write", token)
+    credential_id = f"urn:uuid:{credential_uuid}"
+    store = store_of(request)
+    credential = await store.credential(credential_id)
+    if credential is None or credential.org_id != key.org.id:
+        raise HTTPException(404, "no such credential")
+    if action == "resend":
+        await request_resend(request, credential)
+    elif action in ("revoke", "suspend", "unsuspend"):
+        try:
+            await change_status(
+                store, key.org, credential_id, action, reason or None, settings_of(request).public_url
+            )  # type: ignore[arg-type]
+        except StatusChangeError as e:
+            raise HTTPException(409, str(e)) from e
+    else:
+        raise HTTPException(404, "no such action")
+    return RedirectResponse("/dashboard/credentials", status_code=303)
+
+
+@router.get("/upload", response_class=HTMLResponse)
+async def upload_page(request: Request) -> HTMLResponse:
+    key = await _signed_in(request, "events:write")
+    return _page(request, "dashboard_upload.html", key, result=None, csv_text=None)
+
+
+@router.post("/upload", response_class=HTMLResponse)
+async def upload(
+    request: Request,
+    token: Annotated[str, Form()],
+    file: UploadFile | None = None,
+    csv_text: Annotated[str | None, Form()] = None,
+    timezone: Annotated[str, Form()] = "UTC",
+    date_order: Annotated[str, Form()] = "dmy",
+    confirm: Annotated[str | None, Form()] = None,
+) -> HTMLResponse:
+    """First a preview of the file (nothing posted); then, on confirm, every row, or none."""
+    key = await _checked_form(request, "events:write", token)
+    text = csv_text if csv_text is not None else (await file.read()).decode("utf-8-sig") if file else ""
+    try:
+        parsed = parse_csv(text, None, timezone, "mdy" if date_order == "mdy" else "dmy")
+    except ValueError as e:
+        return _page(request, "dashboard_upload.html", key, result=None, csv_text=None, error=str(e))
+    posted: list[str] = []
+    if confirm and not parsed.errors and parsed.events:
+        events = [event for _, event in parsed.events]
+        posted = await accept_events(store_of(request), producer_of(request), key.org, events)
+    return _page(
+        request,
+        "dashboard_upload.html",
+        key,
+        result=parsed,
+        posted=posted,
+        csv_text=text,
+        timezone=timezone,
+        date_order=date_order,
+    )
