@@ -621,8 +621,8 @@ class Store:
 
     async def erase_person(self, org_id: str, recipient_key: str) -> bool:
         """Deletes the contact details and every link that leads from an email to the person's
-        credentials (claim links, sign-in links). The credentials stay valid: they hold only a
-        salted hash, and the salt goes with the contact row."""
+        credentials (claim links, sign-in links, the email-derived key on their rows). The
+        credentials stay valid: they hold only a salted hash, and the salt goes with the contact."""
         async with self._session.begin() as s:
             person = await s.get(t.Recipient, (org_id, recipient_key))
             if person is None:
@@ -635,6 +635,16 @@ class Store:
                 delete(t.WalletExchange).where(t.WalletExchange.credential_id.in_(credential_ids))
             )
             await s.execute(delete(t.SignInToken).where(t.SignInToken.email == normalise_email(person.email)))
+            await s.execute(
+                update(t.Credential)
+                .where(t.Credential.org_id == org_id, t.Credential.recipient_key == recipient_key)
+                .values(recipient_key=secrets.token_hex(32))  # no longer derivable from the email
+            )
+            await s.execute(
+                delete(t.ProgressView).where(
+                    t.ProgressView.org_id == org_id, t.ProgressView.recipient_key == recipient_key
+                )
+            )
             await s.delete(person)
         return True
 
