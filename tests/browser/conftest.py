@@ -7,6 +7,10 @@ from pathlib import Path
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 from cairn.settings import REPO_ROOT
 
@@ -18,6 +22,12 @@ class Browser:
     def __init__(self, driver: webdriver.Chrome, downloads: Path, name: str) -> None:
         self.driver, self.downloads, self.name = driver, downloads, name
         self.shots = 0
+
+    def follow(self, element: WebElement) -> None:
+        """Clicks something that loads a new page, and waits until the old page is gone."""
+        old_page = self.driver.find_element(By.TAG_NAME, "html")
+        element.click()
+        WebDriverWait(self.driver, 15).until(expected_conditions.staleness_of(old_page))
 
     def screenshot(self, label: str) -> Path:
         self.shots += 1

@@ -6,8 +6,6 @@ import time
 
 import pytest
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.conftest import ten_hours_badge
 from tests.e2e.volunteering import organisation
@@ -40,10 +38,10 @@ def test_sign_in_upload_progress_and_issued(system, browser, tmp_path):
     driver.get(f"{system.public_url}/dashboard")
     assert driver.current_url.endswith("/dashboard/sign-in"), "pages need a session"
     driver.find_element(By.ID, "api_key").send_keys("cairn_not-a-key")
-    driver.find_element(By.ID, "sign-in").click()
+    browser.follow(driver.find_element(By.ID, "sign-in"))
     assert "unknown" in driver.find_element(By.ID, "error").text
     driver.find_element(By.ID, "api_key").send_keys(api_key)
-    driver.find_element(By.ID, "sign-in").click()
+    browser.follow(driver.find_element(By.ID, "sign-in"))
     assert driver.find_element(By.CLASS_NAME, "badge-class-name").text == "Pantry volunteer: 10 hours"
     cookie = driver.get_cookie("cairn_session")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and api_key not in cookie["value"]
@@ -51,19 +49,19 @@ def test_sign_in_upload_progress_and_issued(system, browser, tmp_path):
 
     rota = tmp_path / "rota.csv"
     rota.write_text(ROTA)
-    driver.find_element(By.ID, "nav-upload").click()
+    browser.follow(driver.find_element(By.ID, "nav-upload"))
     driver.find_element(By.ID, "file").send_keys(str(rota))
-    driver.find_element(By.ID, "preview").click()
+    browser.follow(driver.find_element(By.ID, "preview"))
     assert driver.find_element(By.ID, "summary").text.startswith(
         "3 rows read as volunteer shifts; 0 with errors"
     )
     assert len(driver.find_elements(By.CSS_SELECTOR, "#preview-rows tbody tr")) == 3
     browser.screenshot("csv-preview")
     assert client.get("/v1/credentials").json() == [], "a preview posts nothing"
-    driver.find_element(By.ID, "confirm").click()
+    browser.follow(driver.find_element(By.ID, "confirm"))
     assert driver.find_element(By.ID, "posted").text.startswith("Posted 3 events")
 
-    driver.find_element(By.ID, "nav-volunteers").click()
+    browser.follow(driver.find_element(By.ID, "nav-volunteers"))
 
     def bars() -> dict[str, str]:
         found = {}
@@ -76,13 +74,12 @@ def test_sign_in_upload_progress_and_issued(system, browser, tmp_path):
     wait_until(driver, lambda: bars() == {"Gus Moreno": "10.0", "Hana Sato": "3.5"})
     browser.screenshot("volunteers-progress")
 
-    driver.find_element(By.ID, "nav-credentials").click()
+    browser.follow(driver.find_element(By.ID, "nav-credentials"))
     wait_until(driver, lambda: "sent" in [e.text for e in driver.find_elements(By.CSS_SELECTOR, "td.email")])
     [row] = driver.find_elements(By.CLASS_NAME, "credential")
     assert "Gus Moreno" in row.text and "active" in row.text
     browser.screenshot("issued")
-    row.find_element(By.CSS_SELECTOR, "button.revoke").click()
-    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(row))
+    browser.follow(row.find_element(By.CSS_SELECTOR, "button.revoke"))
     assert driver.find_element(By.CSS_SELECTOR, "td.status").text.startswith("revoked")
     [listed] = client.get("/v1/credentials").json()
     assert listed["status"] == "revoked" and listed["status_reason"] == "revoked from the dashboard"
@@ -90,9 +87,9 @@ def test_sign_in_upload_progress_and_issued(system, browser, tmp_path):
 
     # A read-only key signs in but cannot revoke; a revoked key's session ends.
     reader = client.post("/v1/api-keys", json={"name": "viewer", "scopes": ["read"]}).json()
-    driver.find_element(By.CSS_SELECTOR, "nav form button").click()
+    browser.follow(driver.find_element(By.CSS_SELECTOR, "nav form button"))
     driver.find_element(By.ID, "api_key").send_keys(reader["key"])
-    driver.find_element(By.ID, "sign-in").click()
+    browser.follow(driver.find_element(By.ID, "sign-in"))
     driver.get(f"{system.public_url}/dashboard/upload")
     assert "lacks the scope 'events:write'" in driver.page_source
     assert client.delete(f"/v1/api-keys/{reader['id']}").status_code == 204
