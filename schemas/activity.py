@@ -110,7 +110,20 @@ class WorkshopAttendanceIn(BaseModel):
 class ActivityVoidedIn(BaseModel):
     """POST /v1/events body that takes back an activity posted in error."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "void-rota-2026-11-28-0042",
+                    "type": "activity_voided",
+                    "voids": "rota-2026-11-28-0042",
+                    "reason": "entered twice",
+                    "volunteer": {"email": "sam@example.org"},
+                }
+            ]
+        },
+    )
 
     id: str = Field(min_length=1, max_length=200, description="Your idempotency key for the void itself.")
     type: Literal["activity_voided"]
@@ -131,7 +144,31 @@ def person_of(event: VolunteerShiftIn | WorkshopAttendanceIn | ActivityVoidedIn)
 class EventBatchIn(BaseModel):
     """POST /v1/events body for many events at once (validated all-or-nothing)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "events": [
+                        {
+                            "id": "rota-2026-11-28-0042",
+                            "type": "volunteer_shift",
+                            "volunteer": {"email": "sam@example.org", "name": "Sam"},
+                            "started_at": "2026-11-28T09:00:00Z",
+                            "hours": 4,
+                        },
+                        {
+                            "id": "rota-2026-11-28-0043",
+                            "type": "volunteer_shift",
+                            "volunteer": {"email": "ana@example.org"},
+                            "started_at": "2026-11-28T09:00:00Z",
+                            "hours": 3.5,
+                        },
+                    ]
+                }
+            ]
+        },
+    )
 
     events: list[ActivityIn] = Field(min_length=1, max_length=1000)
 

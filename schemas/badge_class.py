@@ -109,22 +109,21 @@ AnyOf.model_rebuild()
 AtLeastOf.model_rebuild()
 
 
+PANTRY_EXAMPLE = {
+    "id": "pantry-10-hours",
+    "name": "Pantry volunteer: 10 hours",
+    "description": "Gave ten hours at the food bank's pantry.",
+    "criteria_narrative": "Log at least 10 hours of pantry shifts.",
+    "criteria": {"kind": "total_hours", "at_least": 10},
+}
+
+
 class BadgeClassIn(BaseModel):
     """POST /v1/badge-classes body."""
 
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": "pantry-10-hours",
-                    "name": "Pantry volunteer: 10 hours",
-                    "description": "Gave ten hours at the food bank's pantry.",
-                    "criteria_narrative": "Log at least 10 hours of pantry shifts.",
-                    "criteria": {"kind": "total_hours", "at_least": 10},
-                }
-            ]
-        },
+        json_schema_extra={"examples": [PANTRY_EXAMPLE]},
     )
 
     id: str = Field(pattern=SLUG, description="Stable slug, unique within the organisation.")
@@ -157,6 +156,11 @@ class BadgeClassIn(BaseModel):
 
 class BadgeClass(BadgeClassIn):
     """The record on cairn.badge-classes.v1 and the stored definition: BadgeClassIn plus owner and version."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{**PANTRY_EXAMPLE, "org_id": "6f1c2a8e-org", "version": 1}]},
+    )
 
     org_id: str
     version: int = Field(ge=1)

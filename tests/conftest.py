@@ -67,10 +67,12 @@ class System:
     def mail_dir(self) -> Path:
         return self.var_dir / "mail"
 
-    def cairn(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def cairn(
+        self, *args: str, check: bool = True, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "cairn.cli", *args],
-            env=self.env,
+            env={**self.env, **(env or {})},
             capture_output=True,
             text=True,
             check=check,

@@ -83,6 +83,20 @@ def test_csv_upload_preview_then_post_with_row_errors(system):
     assert again["accepted"] == posted["accepted"], "the same file gives the same ids: idempotent"
 
 
+def test_cli_imports_a_rota_file_in_batches(system, tmp_path):
+    org = new_org(system, "cli-import")
+    key = {"CAIRN_API_KEY": org.headers["Authorization"].removeprefix("Bearer ")}
+    rows = "\n".join(f"v{n}@example.org,2026-11-{1 + n % 28:02d},{1 + n % 3}" for n in range(1200))
+    rota = tmp_path / "rota.csv"
+    rota.write_text("Email,Date,Hours\n" + rows + "\n")
+    done = system.cairn("events", "import", str(rota), env=key)
+    assert done.stdout.splitlines()[-1] == "posted 1200 events"
+    assert "posting" in done.stderr and "1200/1200" in done.stderr, "a progress bar"
+    (tmp_path / "bad.csv").write_text("Email,Date,Hours\nx@example.org,2026-11-01,3\nnope,2026-11-02,3\n")
+    refused = system.cairn("events", "import", str(tmp_path / "bad.csv"), check=False, env=key)
+    assert refused.returncode == 1 and "row 3, column Email" in refused.stderr
+
+
 def test_badge_images_upload_png_or_sanitised_svg(system):
     org = new_org(system, "images")
     assert org.post("/v1/badge-classes", json=ten_hours_badge()).status_code == 201
