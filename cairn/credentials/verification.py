@@ -1,8 +1,8 @@
 """Verification of a signed credential, each check reported separately with its reason.
 
 The same code serves `cairn verify`, POST /v1/verify and the public credential page. It is
-pure: the DID documents and status lists it needs (see `documents_needed`) are fetched by the
-caller (cairn/verifying.py) and handed in as `Material`.
+pure: the DID documents and status lists it needs (`did_documents_needed`, `status_lists_needed`)
+are fetched by the caller (cairn/verifying.py) and handed in as `Material`.
 """
 
 from dataclasses import dataclass, field
