@@ -157,3 +157,17 @@ class PersonExport(BaseModel):
     contact: dict
     credentials: list[dict]
     progress: list[dict]
+
+
+class AwardQuestionOut(BaseModel):
+    """GET /v1/award-questions: an award a void undid. Nothing was revoked; you decide."""
+
+    award_id: str
+    credential_id: str
+    badge_class_id: str
+    email: str | None = Field(description="None if the person's data was erased")
+    reason: str
+    evidence: list[dict] = Field(description="the figures as they stand now")
+    questioned_at: datetime
+    credential_status: str | None
+    decision: str | None = Field(description="kept | revoked, once decided")

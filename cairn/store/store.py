@@ -31,7 +31,7 @@ from cairn.identity import normalise_email
 from cairn.secrets import load_or_create_master_key, seal, unseal
 from cairn.settings import Settings
 from cairn.store import tables as t
-from schemas.awards import BadgeProgress, ProgressUpdated
+from schemas.awards import AwardQuestioned, BadgeProgress, ProgressUpdated
 from schemas.badge_class import BadgeClass, BadgeClassIn
 
 API_KEY_PREFIX = "cairn_"
@@ -646,6 +646,42 @@ class Store:
                 )
             )
             await s.delete(person)
+        return True
+
+    # award questions (derived from cairn.award-questions.v1)
+
+    async def save_question(self, question: AwardQuestioned) -> None:
+        """Keeps the first record of a question; a redelivery changes nothing, nor a decision."""
+        async with self._session.begin() as s:
+            if await s.get(t.AwardQuestionRow, question.award_id) is None:
+                s.add(
+                    t.AwardQuestionRow(
+                        award_id=question.award_id,
+                        org_id=question.org_id,
+                        badge_class_id=question.badge_class_id,
+                        recipient_key=question.recipient_key,
+                        reason=question.reason[:500],
+                        evidence=[e.model_dump(mode="json") for e in question.evidence],
+                        questioned_at=_now(),
+                        decision=None,
+                    )
+                )
+
+    async def questions(self, org_id: str) -> list[t.AwardQuestionRow]:
+        async with self._session() as s:
+            rows = await s.scalars(
+                select(t.AwardQuestionRow)
+                .where(t.AwardQuestionRow.org_id == org_id)
+                .order_by(t.AwardQuestionRow.questioned_at)
+            )
+            return list(rows.all())
+
+    async def decide_question(self, org_id: str, award_id: str, decision: str) -> bool:
+        async with self._session.begin() as s:
+            row = await s.get(t.AwardQuestionRow, award_id)
+            if row is None or row.org_id != org_id:
+                return False
+            row.decision = decision
         return True
 
     # progress (derived from cairn.progress.v1)

@@ -204,3 +204,18 @@ class BadgeImage(Base):
     content_type: Mapped[str] = mapped_column(String(50))
     data: Mapped[bytes] = mapped_column(LargeBinary)
     updated_at: Mapped[datetime]
+
+
+class AwardQuestionRow(Base):
+    """An award a void undid (from cairn.award-questions.v1), until the organisation decides."""
+
+    __tablename__ = "award_questions"
+
+    award_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    badge_class_id: Mapped[str] = mapped_column(String(64))
+    recipient_key: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(500))
+    evidence: Mapped[list] = mapped_column(JSON)
+    questioned_at: Mapped[datetime]
+    decision: Mapped[str | None] = mapped_column(String(20), doc="kept | revoked, once decided")

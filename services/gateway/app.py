@@ -22,7 +22,7 @@ from cairn.settings import Settings, get_settings
 from cairn.smtp import Mailer
 from cairn.store import Store, store_for
 from schemas.activity import ActivityVoidedIn, EventBatchIn, VolunteerShiftIn, WorkshopAttendanceIn
-from schemas.awards import ProgressUpdated
+from schemas.awards import AwardQuestioned, ProgressUpdated
 from schemas.envelope import CloudEvent
 from services.gateway import dashboard, earner_pages, org_admin, org_api, public_routes, wallet
 from services.gateway.body_limit import BodySizeLimit
@@ -48,12 +48,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             earner_emails=RateLimiter(per_minute=0.2, burst=3),
         )
         stopping = asyncio.Event()
-        progress_views = asyncio.create_task(_keep_progress(settings, store, stopping))
+        followers = [
+            asyncio.create_task(_keep_progress(settings, store, stopping)),
+            asyncio.create_task(_keep_questions(settings, store, stopping)),
+        ]
         try:
             yield
         finally:
             stopping.set()
-            await progress_views
+            await asyncio.gather(*followers)
             await producer.stop()
             await mailer.close()
             await http.aclose()
@@ -92,6 +95,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+async def _keep_questions(settings: Settings, store: Store, stopping: asyncio.Event) -> None:
+    """Keeps award questions in the store for the organisation to decide (at-least-once; the
+    first record of a question wins)."""
+
+    async def save(event: CloudEvent[AwardQuestioned]) -> None:
+        await store.save_question(event.data)
+
+    await bus.consume_forever(
+        settings.kafka_bootstrap,
+        "cairn-gateway-questions",
+        bus.AWARD_QUESTIONS,
+        AwardQuestioned,
+        save,
+        stopping,
+    )
 
 
 async def _keep_progress(settings: Settings, store: Store, stopping: asyncio.Event) -> None:

@@ -25,6 +25,7 @@ from services.gateway.dependencies import (
     templates,
 )
 from services.gateway.event_intake import accept_events
+from services.gateway.org_api import award_questions
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 COOKIE = "cairn_session"
@@ -168,7 +169,30 @@ async def credential_action(
             raise HTTPException(409, str(e)) from e
     else:
         raise HTTPException(404, "no such action")
-    return RedirectResponse("/dashboard/credentials", status_code=303)
+    back = request.headers.get("referer", "")
+    return RedirectResponse(
+        "/dashboard/questions" if back.endswith("/questions") else "/dashboard/credentials", 303
+    )
+
+
+@router.get("/questions", response_class=HTMLResponse)
+async def questions(request: Request) -> HTMLResponse:
+    """Awards a void undid: nothing was revoked; the coordinator keeps or revokes each."""
+    key = await _signed_in(request)
+    return _page(
+        request,
+        "dashboard_questions.html",
+        key,
+        questions=await award_questions(store_of(request), key.org.id),
+    )
+
+
+@router.post("/questions/{award_id}/keep")
+async def keep_question(award_id: str, request: Request, token: Annotated[str, Form()]) -> RedirectResponse:
+    key = await _checked_form(request, "credentials:write", token)
+    if not await store_of(request).decide_question(key.org.id, award_id, "kept"):
+        raise HTTPException(404, "no such question")
+    return RedirectResponse("/dashboard/questions", status_code=303)
 
 
 @router.get("/upload", response_class=HTMLResponse)

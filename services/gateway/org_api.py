@@ -8,11 +8,13 @@ from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
 from pydantic import EmailStr, TypeAdapter, ValidationError
 
 from cairn import bus
 from cairn.credential_status import Action, StatusChangeError, change_status
 from cairn.identity import recipient_key
+from cairn.store import Store
 from cairn.store import tables as t
 from schemas.activity import (
     ActivityIn,
@@ -20,12 +22,14 @@ from schemas.activity import (
     EventsAccepted,
 )
 from schemas.admin import (
+    AwardQuestionOut,
     BadgeClassStored,
     CredentialSummary,
     RecipientProgress,
     ResendAccepted,
     StatusChangeIn,
 )
+from schemas.awards import credential_id_for
 from schemas.badge_class import BadgeClass, BadgeClassIn
 from schemas.envelope import BADGE_CLASS_TYPE, CloudEvent
 from services.gateway.claim_resends import request_resend
@@ -166,6 +170,44 @@ async def change_credential_status(
     except StatusChangeError as e:
         raise HTTPException(409, str(e)) from e
     return summary(credential, await store.notification(credential.id))
+
+
+@router.get("/award-questions", response_model=list[AwardQuestionOut])
+async def list_award_questions(request: Request, org: Reader) -> list[AwardQuestionOut]:
+    """Awards whose criteria no longer hold since an activity was voided, oldest first."""
+    return await award_questions(store_of(request), org.id)
+
+
+@router.post(
+    "/award-questions/{award_id}/keep", status_code=204, responses={404: {"description": "no such question"}}
+)
+async def keep_award(award_id: str, request: Request, org: CredentialWriter) -> Response:
+    """Decides to keep the badge; to withdraw it, revoke its credential (which decides too)."""
+    if not await store_of(request).decide_question(org.id, award_id, "kept"):
+        raise HTTPException(404, "no such question")
+    return Response(status_code=204)
+
+
+async def award_questions(store: Store, org_id: str) -> list[AwardQuestionOut]:
+    contacts = {p.recipient_key: p.email for p in await store.recipients(org_id)}
+    out = []
+    for question in await store.questions(org_id):
+        credential = await store.credential(credential_id_for(question.award_id))
+        out.append(
+            AwardQuestionOut(
+                award_id=question.award_id,
+                credential_id=credential_id_for(question.award_id),
+                badge_class_id=question.badge_class_id,
+                email=contacts.get(question.recipient_key),
+                reason=question.reason,
+                evidence=question.evidence,
+                questioned_at=question.questioned_at,
+                credential_status=credential.status if credential else None,
+                decision=question.decision
+                or ("revoked" if credential and credential.status == "revoked" else None),
+            )
+        )
+    return out
 
 
 def summary(credential: t.Credential, notification: t.Notification | None) -> CredentialSummary:

@@ -1,6 +1,8 @@
 """Organisations on the running system: the admin API, scoped keys, CSV upload, badge images,
 a person's export and erasure, limits, and the cross-tenant matrix over every /v1 route."""
 
+import time
+
 import httpx
 import pytest
 
@@ -169,6 +171,19 @@ def test_cross_tenant_matrix(system):
     wait_for_mail(system.mail_dir, before + 1)
     [b_credential] = b.get("/v1/credentials").json()
     b_uuid = b_credential["id"].removeprefix("urn:uuid:")
+    void = {
+        "id": "void-kim-2",
+        "type": "activity_voided",
+        "voids": "kim-2",
+        "reason": "twice",
+        "volunteer": {"email": "kim@example.org"},
+    }
+    assert b.post("/v1/events", json=void).status_code == 202
+    for _ in range(150):
+        if b.get("/v1/award-questions").json():
+            break
+        time.sleep(0.2)
+    [b_question] = b.get("/v1/award-questions").json()
     b_key_id = b.get("/v1/api-keys").json()[0]["id"]
 
     def b_state() -> dict:
@@ -179,6 +194,7 @@ def test_cross_tenant_matrix(system):
             "org": b.get("/v1/org").json(),
             "person": b.get("/v1/recipients/kim@example.org/export").json(),
             "progress": b.get("/v1/recipients/kim@example.org/progress").json(),
+            "questions": b.get("/v1/award-questions").json(),
         }
 
     before_state = b_state()
@@ -243,6 +259,13 @@ def test_cross_tenant_matrix(system):
         ),
         ("DELETE", "/v1/api-keys/{key_id}", lambda: a.delete(f"/v1/api-keys/{b_key_id}"), {404}),
         ("POST", "/v1/verify", lambda: a.post("/v1/verify", json={}), {200}),
+        ("GET", "/v1/award-questions", lambda: a.get("/v1/award-questions"), {200}),
+        (
+            "POST",
+            "/v1/award-questions/{award_id}/keep",
+            lambda: a.post(f"/v1/award-questions/{b_question['award_id']}/keep"),
+            {404},
+        ),
     ]
     for method, route, call, allowed in matrix:
         response = call()
@@ -251,7 +274,7 @@ def test_cross_tenant_matrix(system):
         assert a.post(f"/v1/credentials/{b_uuid}/{suffix}", json={}).status_code == 404
 
     # A saw only its own data, and B's is as it was.
-    assert a.get("/v1/credentials").json() == []
+    assert a.get("/v1/credentials").json() == [] and a.get("/v1/award-questions").json() == []
     assert a.get("/v1/org").json()["slug"] == "tenant-a" and b.get("/v1/org").json()["name"] == "Tenant-B"
     assert b_state() == before_state
 

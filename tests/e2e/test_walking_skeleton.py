@@ -131,6 +131,21 @@ def test_workshop_series_badge_then_a_void_questions_it(system):
     assert [c["status"] for c in client.get("/v1/credentials").json()] == [
         "active"
     ]  # questioned, not revoked
+    # The organisation sees the question through the API (and the dashboard) and decides.
+    deadline = time.monotonic() + 30
+    while not (listed := client.get("/v1/award-questions").json()):
+        assert time.monotonic() < deadline, "the question never reached the store"
+        time.sleep(0.2)
+    [open_question] = listed
+    assert open_question["email"] == "kim@example.org" and open_question["decision"] is None
+    assert open_question["credential_id"] == client.get("/v1/credentials").json()[0]["id"]
+    kept = client.post(f"/v1/award-questions/{open_question['award_id']}/keep")
+    assert kept.status_code == 204
+    assert client.get("/v1/award-questions").json()[0]["decision"] == "kept"
+    dashboard = httpx.Client(base_url=system.public_url, follow_redirects=True)
+    assert dashboard.post("/dashboard/sign-in", data={"api_key": api_key}).status_code == 200
+    page = dashboard.get("/dashboard/questions").text
+    assert 'class="decision">kept<' in page and "2 of 3 distinct sessions" in page
     # This organisation's key learns nothing about Sam, who volunteers at the other one.
     assert client.get("/v1/recipients/sam@example.org/progress").status_code == 404
 
