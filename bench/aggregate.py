@@ -4,7 +4,8 @@ Starts its own broker, writes EVENTS shift records for RECIPIENTS people onto
 cairn.activity.v1, then measures, in the same run:
   - bare-aiokafka: one consumer reading the topic to its end and parsing each JSON value;
   - faust-aggregator: `python -m services.aggregator` folding every event into progress,
-    timed from its first progress write (changelog record) to its last.
+    timed from its first progress write (changelog record) until the progress values hold
+    every event (it writes once per recipient per batch, not once per event).
   - pure-engine-no-kafka: the aggregator's per-event work alone (decode, record, settle, store
     and progress report), in-process, as a breakdown.
 Prints one JSON line per pipeline, the ratio, and the progress state per recipient.
@@ -152,13 +153,36 @@ async def pure_engine(bootstrap: str, events: int) -> float:
     return events / (time.perf_counter() - started)
 
 
-async def changelog_count(consumer: AIOKafkaConsumer) -> int:
-    partitions = [TopicPartition(CHANGELOG, p) for p in range(PARTITIONS)]
-    try:
-        ends = await consumer.end_offsets(partitions)
-    except Exception:  # the worker has not created its changelog yet
-        return 0
-    return sum(ends.values())
+class ChangelogFollower:
+    """Reads the progress table's changelog as the worker writes it: the latest value per
+    recipient, how many activities those values hold, and their sizes."""
+
+    def __init__(self, bootstrap: str) -> None:
+        self.consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+        self.latest: dict[bytes, bytes] = {}
+        self.first_seen: float | None = None
+
+    async def start(self) -> None:
+        await self.consumer.start()
+
+    async def poll(self) -> int:
+        """Activities recorded so far (each activity in a Progress value has an "at")."""
+        if not self.consumer.assignment():
+            if CHANGELOG not in await self.consumer.topics():
+                return 0
+            partitions = [TopicPartition(CHANGELOG, p) for p in range(PARTITIONS)]
+            self.consumer.assign(partitions)
+            await self.consumer.seek_to_beginning(*partitions)
+        batches = await self.consumer.getmany(timeout_ms=50, max_records=50_000)
+        for records in batches.values():
+            for record in records:
+                if self.first_seen is None:
+                    self.first_seen = time.perf_counter()
+                self.latest[record.key] = record.value
+        return sum(value.count(b'"at":"') for value in self.latest.values())
+
+    def bytes_per_recipient(self) -> float:
+        return sum(len(v) for v in self.latest.values()) / len(self.latest)
 
 
 async def faust_aggregator(bootstrap: str, events: int, var_dir: Path) -> tuple[float, float]:
@@ -177,47 +201,22 @@ async def faust_aggregator(bootstrap: str, events: int, var_dir: Path) -> tuple[
         stderr=subprocess.STDOUT,
         cwd=REPO_ROOT,
     )
-    probe = AIOKafkaConsumer(bootstrap_servers=bootstrap)
-    await probe.start()
+    follower = ChangelogFollower(bootstrap)
+    await follower.start()
     try:
-        started = finished = None
-        count = 0
+        recorded = 0
         deadline = time.monotonic() + 600
-        while count < events and time.monotonic() < deadline:
-            count = await changelog_count(probe)
-            if count and started is None:
-                started = time.perf_counter()
-            progress_bar("faust aggregator", count, events)
-            await asyncio.sleep(0.05)
+        while recorded < events and time.monotonic() < deadline:
+            recorded = await follower.poll()
+            progress_bar("faust aggregator", recorded, events)
         finished = time.perf_counter()
-        if count < events:
-            raise RuntimeError(f"aggregator wrote {count} of {events} progress records; see {var_dir}")
-        state = await state_per_recipient(bootstrap)
-        return (events - 1) / (finished - started), state
+        if recorded < events or follower.first_seen is None:
+            raise RuntimeError(f"aggregator recorded {recorded} of {events} events; see {var_dir}")
+        return events / (finished - follower.first_seen), follower.bytes_per_recipient()
     finally:
-        await probe.stop()
+        await follower.consumer.stop()
         worker.terminate()
         worker.wait(60)
-
-
-async def state_per_recipient(bootstrap: str) -> float:
-    """Average size of the latest progress value per recipient, read back from the changelog."""
-    consumer = AIOKafkaConsumer(
-        CHANGELOG, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest"
-    )
-    await consumer.start()
-    try:
-        latest: dict[bytes, int] = {}
-        while True:
-            batches = await consumer.getmany(timeout_ms=2000, max_records=10000)
-            if not batches:
-                break
-            for records in batches.values():
-                for record in records:
-                    latest[record.key] = len(record.value)
-        return sum(latest.values()) / len(latest)
-    finally:
-        await consumer.stop()
 
 
 async def main() -> None:

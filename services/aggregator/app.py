@@ -8,10 +8,14 @@ deterministic award_id (the signer dedupes), and never loses an award.
 
 import asyncio
 import logging
+import weakref
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import faust
+import faust.streams as faust_streams
 from aiokafka import AIOKafkaConsumer
 from pydantic import ValidationError
 
@@ -60,6 +64,8 @@ dlq_topic = app.topic(bus.dlq(bus.ACTIVITY), key_type=bytes, value_type=bytes)
 progress_table = app.Table(
     "progress", default=None, key_type=bytes, value_type=bytes, partitions=settings.topic_partitions
 )
+
+BATCH_MAX, BATCH_WITHIN = 500, 0.05  # seconds: the most an event waits for others to share its batch
 
 # org_id -> badge_class_id -> latest BadgeClass; filled from the compacted topic by every worker.
 catalog: dict[str, dict[str, BadgeClass]] = defaultdict(dict)
@@ -129,22 +135,45 @@ async def _publish_progress(key: bytes, progress: Progress, org_id: str, recipie
     await progress_topic.send(key=key, value=bus.encode(envelope))
 
 
+@contextmanager
+def _as_current(event: faust.EventT) -> Iterator[None]:
+    """Faust's table store finds a key's partition from the event being processed; in a batch
+    that is the key's last event. (faust-streaming 0.15.3 keeps it in this context variable.)"""
+    token = faust_streams._current_event.set(weakref.ref(event))
+    try:
+        yield
+    finally:
+        faust_streams._current_event.reset(token)
+
+
 @app.agent(activity_topic, concurrency=1)
 async def aggregate(stream: faust.StreamT[bytes]) -> None:
-    async for event in stream.events():
-        try:
-            record = bus.decode(event.value, ActivityRecordValue)
-        except (ValidationError, bus.PoisonRecord) as error:
-            await _dead_letter(event, error)
-            continue
-        data = record.data.root
-        key = f"{record.orgid}:{data.recipient_key}".encode()
+    """Folds a batch of events (up to BATCH_MAX, or what arrived within BATCH_WITHIN seconds)
+    into each recipient's progress, then settles and stores each recipient once. The batch's
+    offsets are committed only after that, so a crash replays the whole batch (duplicates are
+    dropped by event id; awards have deterministic ids)."""
+    async for events in stream.take_events(BATCH_MAX, within=BATCH_WITHIN):
         async with progress_lock:
-            updated = record_activity(_load(progress_table.get(key)), record.id, data)
-            if updated is None:
-                log.info("duplicate event %s ignored", record.id)
-                continue
-            await _settle_and_store(key, updated, record.orgid, data.recipient_key)
+            changed: dict[bytes, tuple[Progress, str, str]] = {}
+            last_event: dict[bytes, faust.EventT] = {}
+            for event in events:
+                try:
+                    record = bus.decode(event.value, ActivityRecordValue)
+                except (ValidationError, bus.PoisonRecord) as error:
+                    await _dead_letter(event, error)
+                    continue
+                data = record.data.root
+                key = f"{record.orgid}:{data.recipient_key}".encode()
+                current = changed[key][0] if key in changed else _load(progress_table.get(key))
+                updated = record_activity(current, record.id, data)
+                if updated is None:
+                    log.info("duplicate event %s ignored", record.id)
+                    continue
+                changed[key] = (updated, record.orgid, data.recipient_key)
+                last_event[key] = event
+            for key, (progress, org_id, recipient_key) in changed.items():
+                with _as_current(last_event[key]):
+                    await _settle_and_store(key, progress, org_id, recipient_key)
 
 
 @app.agent(reevaluate_topic, concurrency=1)
