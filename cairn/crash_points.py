@@ -1,8 +1,10 @@
-"""Named points where a service can be made to die by SIGKILL, so tests prove recovery for real.
+"""Named points where a service can be made to fail, so tests prove recovery for real.
 
-CAIRN_CRASH_POINTS=signer.credential_stored,notifier.email_sent kills the process the first
-time it reaches each named point (a marker file under var/run/ keeps a restarted process from
-dying again). Unset, as in production, every point is a no-op.
+CAIRN_CRASH_POINTS=signer.credential_stored,notifier.email_sent kills the process by SIGKILL
+the first time it reaches each named point; a fault point instead tells the caller to misbehave
+once (the aggregator stops fetching, as faust-streaming sometimes does). A marker file under
+var/run/ keeps a restarted process from failing again. Unset, as in production, every point is
+a no-op.
 """
 
 import os
@@ -13,13 +15,23 @@ from cairn.settings import get_settings
 ENV = "CAIRN_CRASH_POINTS"
 
 
-def crash_point(name: str) -> None:
+def _first_time(name: str, marker_prefix: str) -> bool:
     wanted = os.environ.get(ENV)
     if not wanted or name not in wanted.split(","):
-        return
-    marker = get_settings().var_dir / "run" / f"crashed-{name}"
+        return False
+    marker = get_settings().var_dir / "run" / f"{marker_prefix}-{name}"
     if marker.exists():
-        return
+        return False
     marker.parent.mkdir(parents=True, exist_ok=True)
     marker.touch()
-    os.kill(os.getpid(), signal.SIGKILL)
+    return True
+
+
+def crash_point(name: str) -> None:
+    if _first_time(name, "crashed"):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def fault_point(name: str) -> bool:
+    """True once, the first time an enabled point is reached: the caller then injects its fault."""
+    return _first_time(name, "faulted")

@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     gateway_port: int = 8000
     aggregator_web_port: int = 6066
     aggregator_workers: int = 1
+    aggregator_stall_seconds: float = 30  # an assigned partition unfetched this long: restart the worker
     master_key_file: Path | None = None
     claim_token_days: int = 30
     api_requests_per_minute: int = 1200  # per API key, after a burst of api_burst

@@ -8,6 +8,8 @@ deterministic award_id (the signer dedupes), and never loses an award.
 
 import asyncio
 import logging
+import os
+import time
 import weakref
 from collections import defaultdict
 from collections.abc import Iterator
@@ -20,7 +22,7 @@ from aiokafka import AIOKafkaConsumer
 from pydantic import ValidationError
 
 from cairn import bus
-from cairn.crash_points import crash_point
+from cairn.crash_points import crash_point, fault_point
 from cairn.criteria import Progress, needs_check, progress_report, record_activity, settle
 from cairn.settings import get_settings
 from schemas.activity import ActivityRecordValue
@@ -28,6 +30,7 @@ from schemas.awards import AwardGranted, AwardQuestioned, ProgressUpdated
 from schemas.badge_class import BadgeClass
 from schemas.envelope import AWARD_GRANTED_TYPE, AWARD_QUESTIONED_TYPE, PROGRESS_UPDATED_TYPE, CloudEvent
 from services.aggregator.transport import App
+from services.aggregator.watchdog import StallDetector
 
 log = logging.getLogger("cairn.aggregator")
 settings = get_settings()
@@ -174,6 +177,8 @@ async def aggregate(stream: faust.StreamT[bytes]) -> None:
             for key, (progress, org_id, recipient_key) in changed.items():
                 with _as_current(last_event[key]):
                     await _settle_and_store(key, progress, org_id, recipient_key)
+        if fault_point("aggregator.stop_fetching"):  # tests: imitate faust-streaming's stuck partitions
+            app.consumer.pause_partitions(tp for tp in app.consumer.assignment() if tp.topic == bus.ACTIVITY)
 
 
 @app.agent(reevaluate_topic, concurrency=1)
@@ -201,6 +206,25 @@ async def _request_reevaluation(badge: BadgeClass) -> None:
     for key, raw in list(progress_table.items()):
         if key.startswith(prefix) and needs_check(_load(raw), badge):
             await reevaluate_topic.send(key=key, value=b"")
+
+
+stall_detector = StallDetector(patience_seconds=settings.aggregator_stall_seconds)
+
+
+@app.timer(interval=5.0)
+async def watch_for_stalled_partitions() -> None:
+    """Exits (to be restarted) if an assigned activity partition has records it never fetches."""
+    if not app.tables.recovery.completed.is_set():
+        return
+    assigned = [tp for tp in app.consumer.assignment() if tp.topic == bus.ACTIVITY]
+    if not assigned:
+        return
+    highwaters = await app.consumer.highwaters(*assigned)
+    positions = {tp: await app.consumer.position(tp) for tp in assigned}
+    stuck = stall_detector.stalled(time.monotonic(), positions, highwaters)
+    if stuck:
+        log.error("partitions %s have waiting records but are not fetched; exiting to be restarted", stuck)
+        os._exit(70)  # no graceful stop: it would commit nothing more and wait on the stuck fetcher
 
 
 @app.task

@@ -1,0 +1,46 @@
+"""The aggregator notices assigned partitions it never fetches (a faust-streaming 0.15.3 defect,
+upstream #471 and #629) and exits to be restarted; nothing is lost. The stall is injected: the
+worker pauses its own activity partitions after its first batch."""
+
+import re
+import time
+
+import httpx
+import pytest
+
+from cairn.smtp import read_mailbox
+from tests.conftest import running_system, ten_hours_badge
+from tests.e2e.test_crash_recovery import shifts
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def stalling_system(kafka, tmp_path_factory):
+    env = {"CAIRN_CRASH_POINTS": "aggregator.stop_fetching", "CAIRN_AGGREGATOR_STALL_SECONDS": "5"}
+    with running_system(kafka, tmp_path_factory.mktemp("cairn-stall"), env) as running:
+        yield running
+
+
+def test_a_stuck_worker_restarts_itself_and_loses_nothing(stalling_system):
+    system = stalling_system
+    api_key = re.search(r"api key (\S+)", system.cairn("org", "create", "Stuck Food Bank").stdout).group(1)
+    client = httpx.Client(
+        base_url=system.public_url, headers={"Authorization": f"Bearer {api_key}"}, timeout=30
+    )
+    assert client.post("/v1/badge-classes", json=ten_hours_badge()).status_code == 201
+    assert client.post("/v1/events", json={"events": shifts(0, [6, 4])}).status_code == 202
+    deadline = time.monotonic() + 60
+    while not (system.var_dir / "run" / "faulted-aggregator.stop_fetching").exists():
+        assert time.monotonic() < deadline, "the aggregator never processed a batch"
+        time.sleep(0.2)
+    later = [s for v in range(1, 5) for s in shifts(v, [5, 5])]
+    assert client.post("/v1/events", json={"events": later}).status_code == 202
+
+    deadline = time.monotonic() + 120
+    while len(read_mailbox(system.mail_dir)) < 5 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert sorted(m["To"] for m in read_mailbox(system.mail_dir)) == [f"v{v}@example.org" for v in range(5)]
+    assert "aggregator exited (70); restarting" in (system.var_dir / "dev.log").read_text()
+    logs = system.var_dir / "logs"
+    assert "are not fetched; exiting to be restarted" in (logs / "aggregator.log").read_text()
