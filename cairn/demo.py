@@ -66,3 +66,5 @@ async def run_demo(settings: Settings, wait_seconds: float = 60) -> None:
         link = re.search(r"https?://\S+/claim/\S+", mail.get_body(("plain",)).get_content())  # type: ignore[union-attr]
         print(f"  {mail['To']}: {link.group(0) if link else '(no link)'}")
     print(f"open a claim link above; the API is documented at {settings.public_url}/docs")
+    print(f"coordinators: {settings.public_url}/dashboard (sign in with the API key above)")
+    print(f"volunteers: {settings.public_url}/my-badges (its email lands in {settings.resolved_mail_dir})")
