@@ -1,9 +1,10 @@
 """The aggregator: a Faust worker that folds activity into progress and emits AwardGranted.
 
-Wiring only; the criteria logic is cairn.criteria. Order of work per event, for at-least-once
-without loss: compute the new progress, send the awards and wait for Kafka's ack, and only then
-write the progress table. A crash before the write replays the event, re-sends the same
-deterministic award_id (the signer dedupes), and never loses an award.
+Wiring only; the criteria logic is cairn.criteria. Order of work per recipient in each batch,
+for at-least-once without loss: compute the new progress, send the awards and wait for Kafka's
+ack, and only then write the progress table; the batch's offsets are committed after that. A
+crash before the write replays the batch, re-sends the same deterministic award_id (the signer
+dedupes), and never loses an award.
 """
 
 import asyncio
