@@ -3,14 +3,18 @@
 import uvicorn
 
 from cairn.settings import get_settings
+from services.gateway import access_log
 from services.gateway.app import create_app
 
 
 def main() -> None:
     settings = get_settings()
-    uvicorn.run(
+    config = uvicorn.Config(
         create_app(settings), host=settings.gateway_host, port=settings.gateway_port, log_level="info"
     )
+    server = uvicorn.Server(config)  # configures logging; the filter goes on after that
+    access_log.install()
+    server.run()
 
 
 if __name__ == "__main__":
