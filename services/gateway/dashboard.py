@@ -6,7 +6,7 @@ page or button needs the same scope as the API route it stands for.
 """
 
 import time
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -147,7 +147,7 @@ async def credentials(request: Request) -> HTMLResponse:
 @router.post("/credentials/{credential_uuid}/{action}")
 async def credential_action(
     credential_uuid: str,
-    action: str,
+    action: Literal["resend", "revoke", "suspend", "unsuspend"],
     request: Request,
     token: Annotated[str, Form()],
     reason: Annotated[str, Form()] = "",
@@ -160,15 +160,13 @@ async def credential_action(
         raise HTTPException(404, "no such credential")
     if action == "resend":
         await request_resend(request, credential)
-    elif action in ("revoke", "suspend", "unsuspend"):
+    else:
         try:
             await change_status(
                 store, key.org, credential_id, action, reason or None, settings_of(request).public_url
-            )  # type: ignore[arg-type]
+            )
         except StatusChangeError as e:
             raise HTTPException(409, str(e)) from e
-    else:
-        raise HTTPException(404, "no such action")
     back = request.headers.get("referer", "")
     return RedirectResponse(
         "/dashboard/questions" if back.endswith("/questions") else "/dashboard/credentials", 303
