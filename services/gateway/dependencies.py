@@ -75,18 +75,16 @@ def client_address(request: Request) -> str:
 
 def requires(scope: str) -> Any:
     """The organisation of the request's API key, if the key has `scope` (and is within its
-    rate limit). A dashboard session counts as its key."""
+    rate limit)."""
 
     async def organisation(
         request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
     ) -> Org:
-        key = request.scope.get("cairn.session_key")  # set by the dashboard for its own requests
+        if credentials is None:
+            raise HTTPException(401, "send Authorization: Bearer <API key>")
+        key = await store_of(request).api_key(credentials.credentials)
         if key is None:
-            if credentials is None:
-                raise HTTPException(401, "send Authorization: Bearer <API key>")
-            key = await store_of(request).api_key(credentials.credentials)
-            if key is None:
-                raise HTTPException(401, "unknown or revoked API key")
+            raise HTTPException(401, "unknown or revoked API key")
         if scope not in key.scopes:
             raise HTTPException(403, f"this API key lacks the scope {scope!r}")
         rate_limit(limits_of(request).api_keys, key.id)
