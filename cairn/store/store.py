@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from cairn import identity
 from cairn.credentials import vc_jwt
 from cairn.credentials.multikey import public_key_multibase, secret_key_from_multibase
 from cairn.credentials.multikey import secret_key_multibase as _secret_multibase
@@ -313,6 +314,10 @@ class Store:
         key = load_pem_private_key(pem, password=None)
         assert isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey)
         return key, row.public_multibase
+
+    async def recipient_key_of(self, org_id: str, email: str) -> str:
+        """The pseudonymous key this organisation's records use for the person with `email`."""
+        return identity.recipient_key(await self.org_secret(org_id), email)
 
     async def issuer_key(self, org_id: str) -> Ed25519PrivateKey:
         """The organisation's active signing key, decrypted only in memory."""

@@ -12,7 +12,6 @@ from sqlalchemy.exc import IntegrityError
 
 from cairn.badge_images import badge_svg
 from cairn.csv_import import parse_csv
-from cairn.identity import recipient_key
 from cairn.store.store import ApiKeyInfo, Org
 from cairn.svg_sanitise import UnsafeSvg, sanitise_svg
 from schemas.admin import (
@@ -212,7 +211,7 @@ async def badge_image(slug: str, badge_id: str, request: Request) -> Response:
 async def export_person(email: EmailStr, request: Request, org: OrgAdmin) -> PersonExport:
     """Everything this organisation holds about the person (for a subject access request)."""
     store = store_of(request)
-    exported = await store.person_export(org.id, recipient_key(await store.org_secret(org.id), email))
+    exported = await store.person_export(org.id, await store.recipient_key_of(org.id, email))
     if exported is None:
         raise HTTPException(404, "no such person")
     return PersonExport.model_validate(exported)
@@ -222,6 +221,6 @@ async def export_person(email: EmailStr, request: Request, org: OrgAdmin) -> Per
 async def erase_person(email: EmailStr, request: Request, org: OrgAdmin) -> Response:
     """Erases the contact details; the person's credentials stay valid but no email leads to them."""
     store = store_of(request)
-    if not await store.erase_person(org.id, recipient_key(await store.org_secret(org.id), email)):
+    if not await store.erase_person(org.id, await store.recipient_key_of(org.id, email)):
         raise HTTPException(404, "no such person")
     return Response(status_code=204)

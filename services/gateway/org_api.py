@@ -13,7 +13,6 @@ from pydantic import EmailStr, TypeAdapter, ValidationError
 
 from cairn import bus
 from cairn.credential_status import Action, StatusChangeError, change_status
-from cairn.identity import recipient_key
 from cairn.store import Store
 from cairn.store import tables as t
 from schemas.activity import (
@@ -106,7 +105,7 @@ async def list_badge_classes(request: Request, org: Reader) -> list[BadgeClass]:
 async def recipient_progress(email: EmailStr, request: Request, org: Reader) -> RecipientProgress:
     """Where one volunteer stands toward each of this organisation's badges."""
     store = store_of(request)
-    badges = await store.progress(org.id, recipient_key(await store.org_secret(org.id), email))
+    badges = await store.progress(org.id, await store.recipient_key_of(org.id, email))
     if badges is None:
         raise HTTPException(404, "no activity recorded for this person")
     return RecipientProgress(email=email, badges=badges)
@@ -129,7 +128,7 @@ async def list_credentials(
 ) -> list[CredentialSummary]:
     """The organisation's credentials, oldest first; filter by badge class, earner or status."""
     store = store_of(request)
-    key = recipient_key(await store.org_secret(org.id), email) if email else None
+    key = await store.recipient_key_of(org.id, email) if email else None
     found = await store.credentials(org.id, badge_class_id=badge, recipient_key=key, status=status)
     return [summary(c, await store.notification(c.id)) for c in found]
 
