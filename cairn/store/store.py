@@ -538,6 +538,16 @@ class Store:
         async with self._session() as s:
             return list((await s.scalars(query.order_by(t.Credential.issued_at))).all())
 
+    async def award_counts(self, org_id: str) -> dict[str, int]:
+        """badge_class_id -> how many credentials the organisation has issued for it."""
+        async with self._session() as s:
+            rows = await s.execute(
+                select(t.Credential.badge_class_id, func.count())
+                .where(t.Credential.org_id == org_id)
+                .group_by(t.Credential.badge_class_id)
+            )
+            return {badge_id: count for badge_id, count in rows.all()}
+
     # organisation profile and badge images
 
     async def update_org_profile(self, org_id: str, changes: dict[str, Any]) -> Org:
@@ -844,6 +854,14 @@ class Store:
                 return False
             row.unsubscribed_at = row.unsubscribed_at or _now()
         return True
+
+    async def notifications(self, credential_ids: list[str]) -> dict[str, t.Notification]:
+        """The notification rows of many credentials, in one query."""
+        async with self._session() as s:
+            rows = await s.scalars(
+                select(t.Notification).where(t.Notification.credential_id.in_(credential_ids))
+            )
+            return {row.credential_id: row for row in rows.all()}
 
     async def notification(self, credential_id: str) -> t.Notification | None:
         async with self._session() as s:

@@ -25,7 +25,7 @@ from services.gateway.dependencies import (
     templates,
 )
 from services.gateway.event_intake import accept_events
-from services.gateway.org_api import award_questions
+from services.gateway.org_api import award_questions, summary
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 COOKIE = "cairn_session"
@@ -106,8 +106,8 @@ async def overview(request: Request) -> HTMLResponse:
     key = await _signed_in(request)
     store = store_of(request)
     badges = await store.badge_classes(key.org.id)
-    credentials = await store.credentials(key.org.id)
-    awarded = {b.id: sum(1 for c in credentials if c.badge_class_id == b.id) for b in badges}
+    counts = await store.award_counts(key.org.id)
+    awarded = {b.id: counts.get(b.id, 0) for b in badges}
     return _page(request, "dashboard_overview.html", key, badges=badges, awarded=awarded)
 
 
@@ -128,17 +128,19 @@ async def credentials(request: Request) -> HTMLResponse:
     key = await _signed_in(request)
     store = store_of(request)
     contacts = {p.recipient_key: p for p in await store.recipients(key.org.id)}
+    issued = list(reversed(await store.credentials(key.org.id)))
+    notifications = await store.notifications([c.id for c in issued])
     rows = []
-    for credential in reversed(await store.credentials(key.org.id)):
-        notification = await store.notification(credential.id)
+    for credential in issued:
         contact = contacts.get(credential.recipient_key)
+        listed = summary(credential, notifications.get(credential.id))
         rows.append(
             {
                 "credential": credential,
                 "uuid": credential.id.removeprefix("urn:uuid:"),
                 "earner": (contact.name or contact.email) if contact else "(erased)",
-                "email_status": notification.status if notification else "pending",
-                "email_error": notification.last_error if notification else None,
+                "email_status": listed.email_status,
+                "email_error": listed.email_error,
             }
         )
     return _page(request, "dashboard_credentials.html", key, rows=rows)

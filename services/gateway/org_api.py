@@ -130,7 +130,8 @@ async def list_credentials(
     store = store_of(request)
     key = await store.recipient_key_of(org.id, email) if email else None
     found = await store.credentials(org.id, badge_class_id=badge, recipient_key=key, status=status)
-    return [summary(c, await store.notification(c.id)) for c in found]
+    notifications = await store.notifications([c.id for c in found])
+    return [summary(c, notifications.get(c.id)) for c in found]
 
 
 @router.post(

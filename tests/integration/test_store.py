@@ -209,3 +209,13 @@ async def test_jwt_keys_are_made_once_sealed_and_kept_after_rotation(store):
     await store.rotate_issuer_key(org.id)
     _, new_rsa_id = await store.jwt_key(org.id, "RS256")
     assert new_rsa_id != rsa_id and len(await store.issuer_jwks(org.id)) == 3
+
+
+async def test_notifications_and_award_counts_in_one_query_each(store):
+    org, _ = await store.create_org("A", "a")
+    first, second = await _credential(store, org.id, 1), await _credential(store, org.id, 2)
+    await store.record_notification(first, "<m1>", "sent")
+    assert {k: n.status for k, n in (await store.notifications([first, second])).items()} == {first: "sent"}
+    assert await store.award_counts(org.id) == {"ten": 2}
+    other, _ = await store.create_org("B", "b")
+    assert await store.award_counts(other.id) == {}
