@@ -1,13 +1,12 @@
 """Revoking, suspending and unsuspending credentials, and the signed status lists that say so."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from cairn.credentials import proofs
 from cairn.credentials.builder import iso
-from cairn.credentials.did_web import org_did, verification_method
-from cairn.credentials.multikey import public_key_multibase
 from cairn.credentials.status_list import Purpose, empty_bits, list_credential, list_url
+from cairn.issuing import org_signer
 from cairn.store import Store
 from cairn.store import tables as t
 from cairn.store.store import Org
@@ -25,15 +24,14 @@ class StatusChangeError(ValueError):
     """The change does not apply to the credential's current status (e.g. unsuspend an active one)."""
 
 
-async def _list_signer(store: Store, org: Org, public_url: str) -> Any:
-    key = await store.issuer_key(org.id)
-    did = org_did(public_url, org.slug)
-    method = verification_method(did, public_key_multibase(key.public_key()))
+async def _list_signer(store: Store, org: Org, public_url: str) -> Callable[[Purpose, bytes], dict[str, Any]]:
+    signer = await org_signer(store, org, public_url)
 
     def sign(purpose: Purpose, bits: bytes) -> dict[str, Any]:
         now = iso(datetime.now(UTC))
-        unsigned = list_credential(list_url(public_url, org.slug, purpose), did, purpose, bits, now)
-        return proofs.sign(unsigned, key, proofs.ProofOptions("eddsa-rdfc-2022", method, now))
+        return signer.sign(
+            list_credential(list_url(public_url, org.slug, purpose), signer.did, purpose, bits, now), now
+        )
 
     return sign
 

@@ -1,7 +1,11 @@
 """Turns an AwardGranted into a signed, stored credential, at most once per award."""
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from cairn.bus import PoisonRecord
 from cairn.crash_points import crash_point
@@ -13,6 +17,7 @@ from cairn.credentials.multikey import public_key_multibase
 from cairn.credentials.status_list import status_entries
 from cairn.store import Store
 from cairn.store import tables as t
+from cairn.store.store import Org
 from schemas.awards import AwardGranted, CredentialIssued, credential_id_for
 
 log = logging.getLogger(__name__)
@@ -20,6 +25,25 @@ log = logging.getLogger(__name__)
 
 class MissingRecord(PoisonRecord):
     """The store lacks something the award refers to; retrying will not help."""
+
+
+@dataclass(frozen=True)
+class OrgSigner:
+    """An organisation's active Ed25519 key with its did:web and verification method."""
+
+    did: str
+    key: Ed25519PrivateKey
+    method: str
+
+    def sign(self, document: dict[str, Any], created: str) -> dict[str, Any]:
+        """An eddsa-rdfc-2022 proof, the suite Open Badges certifies."""
+        return proofs.sign(document, self.key, proofs.ProofOptions("eddsa-rdfc-2022", self.method, created))
+
+
+async def org_signer(store: Store, org: Org, public_url: str) -> OrgSigner:
+    key = await store.issuer_key(org.id)
+    did = org_did(public_url, org.slug)
+    return OrgSigner(did, key, verification_method(did, public_key_multibase(key.public_key())))
 
 
 async def issue_credential(store: Store, award: AwardGranted, public_url: str) -> CredentialIssued:
@@ -32,10 +56,9 @@ async def issue_credential(store: Store, award: AwardGranted, public_url: str) -
         contact = await store.recipient(award.org_id, award.recipient_key)
         if org is None or badge is None or contact is None:
             raise MissingRecord(f"award {award.award_id}: organisation, badge class or recipient missing")
-        key = await store.issuer_key(org.id)
+        signer = await org_signer(store, org, public_url)
         issued_at = datetime.now(UTC).replace(microsecond=0)
         credential_id = credential_id_for(award.award_id)
-        did = org_did(public_url, org.slug)
         if badge.image is None:  # the uploaded image, or one drawn in the organisation's colour
             badge = badge.model_copy(
                 update={"image": f"{public_url}/orgs/{org.slug}/badges/{badge.id}/image"}
@@ -44,7 +67,9 @@ async def issue_credential(store: Store, award: AwardGranted, public_url: str) -
             credential_id=credential_id,
             award=award,
             badge=badge,
-            issuer=IssuerProfile(id=did, name=org.name, url=org.url, email=org.email, image=org.image_url),
+            issuer=IssuerProfile(
+                id=signer.did, name=org.name, url=org.url, email=org.email, image=org.image_url
+            ),
             status=status_entries(public_url, org.slug, await store.status_index(org.id, credential_id)),
             org_slug=org.slug,
             recipient_email=contact.email,
@@ -52,18 +77,13 @@ async def issue_credential(store: Store, award: AwardGranted, public_url: str) -
             public_url=public_url,
             issued_at=issued_at,
         )
-        options = proofs.ProofOptions(
-            cryptosuite="eddsa-rdfc-2022",
-            verification_method=verification_method(did, public_key_multibase(key.public_key())),
-            created=iso(issued_at),
-        )
         existing, created = await store.insert_credential(
             credential_id=credential_id,
             award_id=award.award_id,
             org_id=org.id,
             badge_class_id=badge.id,
             recipient_key=award.recipient_key,
-            document=proofs.sign(unsigned, key, options),
+            document=signer.sign(unsigned, iso(issued_at)),
             issued_at=issued_at,
         )
         log.info(
@@ -80,14 +100,8 @@ async def sign_for_holder(store: Store, credential: t.Credential, holder: str, p
     org = await store.org(credential.org_id)
     if org is None:
         raise LookupError(f"organisation of {credential.id} is gone")
-    key = await store.issuer_key(org.id)
-    did = org_did(public_url, org.slug)
-    options = proofs.ProofOptions(
-        cryptosuite="eddsa-rdfc-2022",
-        verification_method=verification_method(did, public_key_multibase(key.public_key())),
-        created=iso(datetime.now(UTC)),
-    )
-    return proofs.sign(bound_to(credential.document, holder), key, options)
+    signer = await org_signer(store, org, public_url)
+    return signer.sign(bound_to(credential.document, holder), iso(datetime.now(UTC)))
 
 
 def issued_record(credential: t.Credential, claim_generation: int = 0) -> CredentialIssued:
