@@ -16,6 +16,7 @@ from cairn.csv_import import parse_csv
 from cairn.store.store import ApiKeyInfo
 from services.gateway.claim_resends import request_resend
 from services.gateway.dependencies import (
+    admit,
     client_address,
     limits_of,
     producer_of,
@@ -48,9 +49,7 @@ async def _signed_in(request: Request, scope: str = "read") -> ApiKeyInfo:
     key = await _session(request)
     if key is None:
         raise HTTPException(303, headers={"Location": "/dashboard/sign-in"})
-    if scope not in key.scopes:
-        raise HTTPException(403, f"your API key lacks the scope {scope!r}")
-    rate_limit(limits_of(request).api_keys, key.id)
+    admit(request, key, scope)
     return key
 
 

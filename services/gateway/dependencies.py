@@ -18,7 +18,7 @@ from cairn.rate_limits import RateLimiter
 from cairn.settings import Settings
 from cairn.smtp import Mailer
 from cairn.store import Store
-from cairn.store.store import Org
+from cairn.store.store import ApiKeyInfo, Org
 from cairn.verifying import FetchJson, http_fetcher
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -73,6 +73,13 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def admit(request: Request, key: ApiKeyInfo, scope: str) -> None:
+    """The one check for both doors (API bearer key, dashboard session): scope, then rate limit."""
+    if scope not in key.scopes:
+        raise HTTPException(403, f"this API key lacks the scope {scope!r}")
+    rate_limit(limits_of(request).api_keys, key.id)
+
+
 def requires(scope: str) -> Any:
     """The organisation of the request's API key, if the key has `scope` (and is within its
     rate limit)."""
@@ -85,9 +92,7 @@ def requires(scope: str) -> Any:
         key = await store_of(request).api_key(credentials.credentials)
         if key is None:
             raise HTTPException(401, "unknown or revoked API key")
-        if scope not in key.scopes:
-            raise HTTPException(403, f"this API key lacks the scope {scope!r}")
-        rate_limit(limits_of(request).api_keys, key.id)
+        admit(request, key, scope)
         return key.org
 
     return Depends(organisation)
