@@ -16,7 +16,7 @@ _env = Environment(
 @dataclass(frozen=True)
 class Branding:
     org_name: str
-    colour: str = "#2e6b4f"
+    colour: str
     logo_url: str | None = None
 
     @property

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from cairn import identity
+from cairn.badge_images import DEFAULT_COLOUR
 from cairn.credentials import vc_jwt
 from cairn.credentials.multikey import public_key_multibase, secret_key_from_multibase
 from cairn.credentials.multikey import secret_key_multibase as _secret_multibase
@@ -156,7 +157,7 @@ class Store:
                 url=url,
                 email=email,
                 image_url=image_url,
-                colour="#2e6b4f",
+                colour=DEFAULT_COLOUR,
                 secret_sealed=seal(self._master_key, secrets.token_bytes(32), f"org-secret:{org_id}"),
                 created_at=now,
             )

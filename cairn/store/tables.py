@@ -6,6 +6,8 @@ from sqlalchemy import JSON, DateTime, Dialect, ForeignKey, LargeBinary, String,
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from cairn.badge_images import DEFAULT_COLOUR
+
 
 class UtcDateTime(TypeDecorator[datetime]):
     """Aware UTC datetimes on every backend (SQLite would hand back naive ones)."""
@@ -40,7 +42,7 @@ class Organisation(Base):
     email: Mapped[str | None] = mapped_column(String(320))
     image_url: Mapped[str | None] = mapped_column(String(500), doc="logo, shown as the issuer's image")
     colour: Mapped[str] = mapped_column(
-        String(7), default="#2e6b4f", doc="brand colour for emails and images"
+        String(7), default=DEFAULT_COLOUR, doc="brand colour for emails and images"
     )
     secret_sealed: Mapped[bytes] = mapped_column(LargeBinary, doc="HMAC secret for recipient keys")
     created_at: Mapped[datetime]
