@@ -225,14 +225,15 @@ def _check_status(credential: JsonDoc, material: Material, now: datetime) -> Che
     return Check("status", True)
 
 
-def _check_jwt(token: str, material: Material, report: "Report") -> None:
-    parts = _jwt_parts(token)
-    kid = parts[0].get("kid") if parts else None
-    if parts is None or not isinstance(kid, str):
+def _check_jwt(
+    token: str, header: JsonDoc, credential: JsonDoc, material: Material, report: "Report"
+) -> None:
+    kid = header.get("kid")
+    if not isinstance(kid, str):
         report.checks.append(Check("issuer key", False, "the JWT header names no kid"))
         report.checks.append(Check("proof", False, "not checked: no issuer key"))
         return
-    if kid.partition("#")[0] != _issuer_id(parts[1]):
+    if kid.partition("#")[0] != _issuer_id(credential):
         report.checks.append(Check("issuer key", False, "kid is not the issuer's"))
         report.checks.append(Check("proof", False, "not checked: no issuer key"))
         return
@@ -261,16 +262,19 @@ def verify_credential(
     material = material or Material()
     now = now or datetime.now(UTC)
     report = Report()
-    credential = credential_of(presented)
-    if isinstance(presented, str) and not credential:
-        report.checks.append(
-            Check("shape", False, "not a VC-JWT: expected header.payload.signature with a vc claim")
-        )
-        return report
-    report.checks.append(_check_shape(credential))
     if isinstance(presented, str):
-        _check_jwt(presented, material, report)
+        parts = _jwt_parts(presented)
+        if parts is None:
+            report.checks.append(
+                Check("shape", False, "not a VC-JWT: expected header.payload.signature with a vc claim")
+            )
+            return report
+        header, credential = parts
+        report.checks.append(_check_shape(credential))
+        _check_jwt(presented, header, credential, material, report)
     else:
+        credential = presented
+        report.checks.append(_check_shape(credential))
         _check_key_and_proof(credential, material, report)
     report.checks.append(_check_status(credential, material, now))
     report.checks.append(_check_validity(credential, now))
