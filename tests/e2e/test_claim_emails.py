@@ -3,7 +3,6 @@ fresh one, and one-click unsubscribe stops the next email."""
 
 import asyncio
 import re
-import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -14,7 +13,7 @@ from cairn.smtp import read_mailbox
 from cairn.store import open_store
 from cairn.store import tables as t
 from tests.conftest import ten_hours_badge
-from tests.e2e.volunteering import claim_link, organisation, shift, wait_for_mail
+from tests.e2e.volunteering import claim_link, organisation, shift, wait_for_mail, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -92,12 +91,11 @@ def test_resend_expiry_renewal_and_unsubscribe(system):
         ).status_code
         == 201
     )
-    statuses = {}
-    for _ in range(150):
-        statuses = {c["badge_class_id"]: c["email_status"] for c in client.get("/v1/credentials").json()}
-        if statuses.get("five") == "suppressed":
-            break
-        time.sleep(0.2)
+    statuses = wait_until(
+        lambda: {c["badge_class_id"]: c["email_status"] for c in client.get("/v1/credentials").json()},
+        lambda found: found.get("five") == "suppressed",
+        "the five-hour badge's email was never suppressed",
+    )
     assert statuses == {"ten-hours": "sent", "five": "suppressed"}
     assert read_mailbox(system.mail_dir)[-1]["Message-ID"] == fresh["Message-ID"], (
         "no email after unsubscribing"

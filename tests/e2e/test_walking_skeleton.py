@@ -3,8 +3,6 @@
 import asyncio
 import json
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,7 +13,7 @@ from aiokafka import AIOKafkaConsumer
 from cairn import bus
 from cairn.smtp import read_mailbox
 from tests.conftest import ten_hours_badge
-from tests.e2e.volunteering import shift, wait_for_mail, wait_for_progress
+from tests.e2e.volunteering import shift, wait_for_mail, wait_for_progress, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -132,11 +130,9 @@ def test_workshop_series_badge_then_a_void_questions_it(system):
         "active"
     ]  # questioned, not revoked
     # The organisation sees the question through the API (and the dashboard) and decides.
-    deadline = time.monotonic() + 30
-    while not (listed := client.get("/v1/award-questions").json()):
-        assert time.monotonic() < deadline, "the question never reached the store"
-        time.sleep(0.2)
-    [open_question] = listed
+    [open_question] = wait_until(
+        lambda: client.get("/v1/award-questions").json(), bool, "the question never reached the store"
+    )
     assert open_question["email"] == "kim@example.org" and open_question["decision"] is None
     assert open_question["credential_id"] == client.get("/v1/credentials").json()[0]["id"]
     kept = client.post(f"/v1/award-questions/{open_question['award_id']}/keep")
@@ -173,14 +169,8 @@ async def read_questions(bootstrap: str, timeout: float = 30) -> list[dict]:
 def test_badges_import_publishes_a_file_of_classes(system):
     api_key = re.search(r"api key (\S+)", system.cairn("org", "create", "Eastside Bikes").stdout).group(1)
     data = Path(__file__).parent.parent / "data" / "criteria" / "bike-repair.yaml"
-    env = {**system.env, "CAIRN_API_KEY": api_key}
-    imported = subprocess.run(
-        [sys.executable, "-m", "cairn.cli", "badges", "import", str(data)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    key = {"CAIRN_API_KEY": api_key}
+    imported = system.cairn("badges", "import", str(data), check=False, env=key)
     assert imported.returncode == 0, imported.stderr
     assert imported.stdout.splitlines() == ["bike-repair: version 1", "fixer: version 1"]
     listed = httpx.get(
@@ -189,11 +179,5 @@ def test_badges_import_publishes_a_file_of_classes(system):
     assert sorted(b["id"] for b in listed.json()) == ["bike-repair", "fixer"]
 
     bad = data.parent / "not-there.yaml"
-    refused = subprocess.run(
-        [sys.executable, "-m", "cairn.cli", "badges", "import", str(bad)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    refused = system.cairn("badges", "import", str(bad), check=False, env=key)
     assert refused.returncode == 2 and "not-there.yaml" in refused.stderr

@@ -29,24 +29,37 @@ def shift(event_id: str, day: int, hours: float, email: str = "sam@example.org")
     }
 
 
-def wait_for_progress(client: httpx.Client, email: str, ready, timeout: float = 30) -> list:
+def wait_until(fetch, ready, what: str, timeout: float = 30, every: float = 0.2):
+    """Fetches until `ready(value)`; returns that value, or fails saying what never happened
+    and the last value seen."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        response = client.get(f"/v1/recipients/{email}/progress")
-        if response.status_code == 200 and ready(response.json()["badges"]):
-            return response.json()["badges"]
-        time.sleep(0.2)
-    raise AssertionError(f"progress for {email} not as expected: {response.status_code} {response.text}")
+    while True:
+        value = fetch()
+        if ready(value):
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}; last seen: {value!r}"[:2000])
+        time.sleep(every)
+
+
+def wait_for_progress(client: httpx.Client, email: str, ready, timeout: float = 30) -> list:
+    response = wait_until(
+        lambda: client.get(f"/v1/recipients/{email}/progress"),
+        lambda r: r.status_code == 200 and ready(r.json()["badges"]),
+        f"progress for {email} not as expected",
+        timeout,
+    )
+    return response.json()["badges"]
 
 
 def wait_for_mail(mail_dir, count: int, timeout: float = 60) -> list:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        mails = read_mailbox(mail_dir)
-        if len(mails) >= count:
-            return mails
-        time.sleep(0.1)
-    raise AssertionError(f"expected {count} emails, got {len(read_mailbox(mail_dir))}")
+    return wait_until(
+        lambda: read_mailbox(mail_dir),
+        lambda mails: len(mails) >= count,
+        f"expected {count} emails",
+        timeout,
+        0.1,
+    )
 
 
 def claim_link(mail) -> str:
