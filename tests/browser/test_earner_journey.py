@@ -18,11 +18,17 @@ pytestmark = pytest.mark.browser
 
 
 def wait_for_file(folder, pattern: str, timeout: float = 20):
+    """The downloaded file once chromium has finished writing it: no longer a .crdownload, not
+    empty, and the same size on two looks in a row (it may create the name before the bytes)."""
     deadline = time.monotonic() + timeout
+    last_size = -1
     while time.monotonic() < deadline:
         found = [p for p in folder.glob(pattern) if not p.name.endswith(".crdownload")]
         if found:
-            return found[0]
+            size = found[0].stat().st_size
+            if size > 0 and size == last_size:
+                return found[0]
+            last_size = size
         time.sleep(0.1)
     raise AssertionError(f"no {pattern} downloaded into {folder}")
 
