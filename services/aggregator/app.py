@@ -108,6 +108,8 @@ async def _question(question: AwardQuestioned) -> None:
 
 async def _settle_and_store(key: bytes, progress: Progress, org_id: str, recipient_key: str) -> None:
     outcome = settle(progress, list(catalog[org_id].values()), recipient_key)
+    if fault_point("aggregator.slow_store"):  # tests: widen the gap between settling and storing
+        await asyncio.sleep(3)
     for award in outcome.awards:
         await _grant(award)
         log.info("award %s: %s for %s", award.award_id, award.badge_class_id, recipient_key[:8])
@@ -202,11 +204,14 @@ async def _dead_letter(event: faust.EventT, error: Exception) -> None:
 
 
 async def _request_reevaluation(badge: BadgeClass) -> None:
-    """Asks the owning partition to re-check every local recipient this class has not seen."""
+    """Asks the owning partition to re-check every local recipient this class has not seen.
+    Under the progress lock: a batch settled before the class arrived may not have written its
+    progress yet, and a scan that ran then would miss those recipients for good."""
     prefix = f"{badge.org_id}:".encode()
-    for key, raw in list(progress_table.items()):
-        if key.startswith(prefix) and needs_check(_load(raw), badge):
-            await reevaluate_topic.send(key=key, value=b"")
+    async with progress_lock:
+        for key, raw in list(progress_table.items()):
+            if key.startswith(prefix) and needs_check(_load(raw), badge):
+                await reevaluate_topic.send(key=key, value=b"")
 
 
 stall_detector = StallDetector(patience_seconds=settings.aggregator_stall_seconds)

@@ -1,0 +1,37 @@
+"""A badge class that arrives while the aggregator is between settling a batch (without it) and
+storing that batch's progress still reaches those recipients. The gap is widened by a fault
+point; before the fix the re-evaluation scan ran in it, missed them, and the award never came
+(found by the kill test in CI)."""
+
+import time
+
+import pytest
+
+from tests.conftest import running_system, ten_hours_badge
+from tests.e2e.volunteering import organisation, shift, wait_for_mail
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def slow_storing_system(kafka, tmp_path_factory):
+    env = {"CAIRN_CRASH_POINTS": "aggregator.slow_store"}
+    with running_system(kafka, tmp_path_factory.mktemp("cairn-mid-batch"), env) as running:
+        yield running
+
+
+def test_a_class_published_mid_batch_still_awards(slow_storing_system):
+    system = slow_storing_system
+    client = organisation(system, "Late Class Food Bank", "late-class")
+    shifts = [shift("m1", 1, 6, email="noor@example.org"), shift("m2", 2, 4, email="noor@example.org")]
+    assert client.post("/v1/events", json={"events": shifts}).status_code == 202
+
+    marker = system.var_dir / "run" / "faulted-aggregator.slow_store"
+    deadline = time.monotonic() + 60
+    while not marker.exists():  # the batch is settled without any class, not yet stored
+        assert time.monotonic() < deadline, "the aggregator never settled the batch"
+        time.sleep(0.05)
+    assert client.post("/v1/badge-classes", json=ten_hours_badge()).status_code == 201
+
+    mails = wait_for_mail(system.mail_dir, 1, timeout=60)
+    assert len(mails) == 1 and "<noor@example.org>" in mails[0]["To"]
