@@ -13,13 +13,15 @@ import os
 import time
 import weakref
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import faust
 import faust.streams as faust_streams
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from faust.types import TP
 from pydantic import ValidationError
 
 from cairn import bus
@@ -31,7 +33,7 @@ from schemas.awards import AwardGranted, AwardQuestioned, ProgressUpdated
 from schemas.badge_class import BadgeClass
 from schemas.envelope import AWARD_GRANTED_TYPE, AWARD_QUESTIONED_TYPE, PROGRESS_UPDATED_TYPE, CloudEvent
 from services.aggregator.transport import App
-from services.aggregator.watchdog import StallDetector
+from services.aggregator.watchdog import StallDetector, stuck_partitions
 
 log = logging.getLogger("cairn.aggregator")
 settings = get_settings()
@@ -214,22 +216,47 @@ async def _request_reevaluation(badge: BadgeClass) -> None:
                 await reevaluate_topic.send(key=key, value=b"")
 
 
+class GroupOffsets:
+    """The watchdog's view of the activity partitions: the log ends from Faust's consumer, the
+    commits from the broker itself (an admin client), so a confused Faust cannot hide a stall."""
+
+    def __init__(self) -> None:
+        self._admin: AIOKafkaAdminClient | None = None
+
+    async def highwaters(self, *partitions: TP) -> Mapping[TP, int]:
+        return await asyncio.wait_for(app.consumer.highwaters(*partitions), 10)
+
+    async def committed(self, *partitions: TP) -> Mapping[TP, int]:
+        if self._admin is None:
+            self._admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+            await self._admin.start()
+        wanted = [TopicPartition(tp.topic, tp.partition) for tp in partitions]
+        offsets = await asyncio.wait_for(
+            self._admin.list_consumer_group_offsets(app.conf.id, partitions=wanted), 10
+        )
+        result = {}
+        for tp, asked in zip(partitions, wanted, strict=True):
+            done = offsets.get(asked)
+            if done is not None and done.offset >= 0:
+                result[tp] = done.offset
+            else:
+                result[tp] = await asyncio.wait_for(app.consumer.position(tp), 10)
+        return result
+
+
 stall_detector = StallDetector(patience_seconds=settings.aggregator_stall_seconds)
+group_offsets = GroupOffsets()
 
 
 @app.timer(interval=5.0)
 async def watch_for_stalled_partitions() -> None:
-    """Exits (to be restarted) if an assigned activity partition has records it never fetches."""
+    """Exits (to be restarted) if an assigned activity partition has records it never processes."""
     if not app.tables.recovery.completed.is_set():
         return
     assigned = [tp for tp in app.consumer.assignment() if tp.topic == bus.ACTIVITY]
-    if not assigned:
-        return
-    highwaters = await app.consumer.highwaters(*assigned)
-    positions = {tp: await app.consumer.position(tp) for tp in assigned}
-    stuck = stall_detector.stalled(time.monotonic(), positions, highwaters)
+    stuck = await stuck_partitions(group_offsets, assigned, stall_detector, time.monotonic())
     if stuck:
-        log.error("partitions %s have waiting records but are not fetched; exiting to be restarted", stuck)
+        log.error("partitions %s have waiting records but are not processed; exiting to be restarted", stuck)
         os._exit(70)  # no graceful stop: it would commit nothing more and wait on the stuck fetcher
 
 

@@ -33,7 +33,7 @@ VOLUNTEERS = 12
 @pytest.fixture(scope="module")
 def crashing_system(kafka, tmp_path_factory):
     # Two aggregator workers share the partitions; one is SIGKILLed mid-stream (and dies at its
-    # crash point). faust-streaming 0.15.3 sometimes never fetches a partition it was given after
+    # crash point). faust-streaming 0.15.3 sometimes never processes a partition it was given after
     # such a rebalance (upstream #471, #629); the worker's watchdog restarts it then
     # (tests/e2e/test_stalled_partition.py).
     env = {"CAIRN_CRASH_POINTS": ",".join(CRASH_POINTS), "CAIRN_AGGREGATOR_WORKERS": "2"}

@@ -1,4 +1,4 @@
-"""The aggregator notices assigned partitions it never fetches (a faust-streaming 0.15.3 defect,
+"""The aggregator notices assigned partitions it never processes (a faust-streaming 0.15.3 defect,
 upstream #471 and #629) and exits to be restarted; nothing is lost. The stall is injected: the
 worker pauses its own activity partitions after its first batch."""
 
@@ -43,4 +43,4 @@ def test_a_stuck_worker_restarts_itself_and_loses_nothing(stalling_system):
     assert sorted(m["To"] for m in read_mailbox(system.mail_dir)) == [f"v{v}@example.org" for v in range(5)]
     assert "aggregator exited (70); restarting" in (system.var_dir / "dev.log").read_text()
     logs = system.var_dir / "logs"
-    assert "are not fetched; exiting to be restarted" in (logs / "aggregator.log").read_text()
+    assert "are not processed; exiting to be restarted" in (logs / "aggregator.log").read_text()
