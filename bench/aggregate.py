@@ -8,7 +8,9 @@ cairn.activity.v1, then measures, in the same run:
     every event (it writes once per recipient per batch, not once per event).
   - pure-engine-no-kafka: the aggregator's per-event work alone (decode, record, settle, store
     and progress report), in-process, as a breakdown.
-Prints one JSON line per pipeline, the ratio, and the progress state per recipient.
+Prints one JSON line per pipeline, the ratio, and the progress state per recipient; then how
+big one recipient's state grows over ten years of daily shifts, bounded (as the aggregator
+keeps it) and unbounded (every activity by id).
 
     .venv/bin/python bench/aggregate.py [--events 20000] [--recipients 2000]
 """
@@ -29,7 +31,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import TopicPartition
 
 from cairn import bus, kafka_broker
-from cairn.criteria import Progress, progress_report, record_activity, settle
+from cairn.criteria import KEEP_BY_ID, Progress, progress_report, record_activity, settle
 from cairn.dev import free_port
 from cairn.settings import REPO_ROOT
 from cairn.terminal_progress import progress_bar
@@ -140,7 +142,7 @@ async def pure_engine(bootstrap: str, events: int) -> float:
         updated = record_activity(progress, record.id, data)
         if updated is not None:
             settled = settle(updated, [BADGE], data.recipient_key).progress
-            table[data.recipient_key] = settled.model_dump_json().encode()
+            table[data.recipient_key] = settled.stored()
             report = ProgressUpdated(
                 org_id="bench",
                 recipient_key=data.recipient_key,
@@ -219,6 +221,25 @@ async def faust_aggregator(bootstrap: str, events: int, var_dir: Path) -> tuple[
         worker.wait(60)
 
 
+def long_history_bytes(keep: int, days: int = 3650) -> tuple[int, int]:
+    """(largest, final) size of one recipient's stored progress over `days` of daily shifts
+    at one of three sites in one of two roles."""
+    progress, largest = Progress(), 0
+    start = datetime(2020, 1, 1, 9, tzinfo=UTC)
+    for day in range(days):
+        shift = VolunteerShiftLogged(
+            recipient_key="b" * 64,
+            started_at=start + timedelta(days=day),
+            hours=3,
+            site=f"site-{day % 3}",
+            role="lead" if day % 7 == 0 else None,
+        )
+        progress = record_activity(progress, f"shift-{day}", shift, keep=keep) or progress
+        if day % 50 == 0 or day == days - 1:
+            largest = max(largest, len(progress.stored()))
+    return largest, len(progress.stored())
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -249,6 +270,16 @@ async def main() -> None:
                 "ratio_aggregator_to_bare": round(aggregated / bare, 3),
                 "events_per_recipient": args.events / args.recipients,
                 "progress_bytes_per_recipient": round(state),
+            }
+        )
+    )
+    bounded, unbounded = long_history_bytes(KEEP_BY_ID), long_history_bytes(keep=10**9)
+    print(
+        json.dumps(
+            {
+                "ten_years_daily_bytes_bounded_largest": bounded[0],
+                "ten_years_daily_bytes_bounded_final": bounded[1],
+                "ten_years_daily_bytes_unbounded": unbounded[1],
             }
         )
     )

@@ -1,16 +1,21 @@
 """The criteria engine: folds activity into a recipient's progress and says which awards are due.
 
 Pure functions, no I/O: the aggregator, `cairn criteria check` and the tests all run this code.
-A recipient's Progress keeps every counted activity by event id, so a duplicate counts once, a
+A recipient's Progress keeps recent activities by event id, so a duplicate counts once, a
 void takes its activity back out, and every figure is recomputed in event time whatever order
 the events arrived in. Every criterion is monotone in the set of activities (more activity can
 only help), which is what makes incremental evaluation agree with evaluating the whole history.
+
+The state stays bounded: past KEEP_BY_ID activities, the oldest are compacted into one record
+per day and kind of activity (hours and counts summed) and their ids forgotten. Everything
+before the compaction point is then closed: an activity from before it cannot be told from a
+duplicate, so it is refused (BeforeCompactedHistory) rather than risk counting it twice.
 """
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from schemas.activity import (
     ActivityData,
@@ -47,13 +52,30 @@ class ActivityRecord(BaseModel):
     series: str | None = None
     session: str | None = None
     completed: bool = True
+    count: int = Field(default=1, description="activities this record stands for (more once compacted)")
+
+
+KEEP_BY_ID = 1000  # activities a recipient's progress keeps by event id before compacting
+
+
+class BeforeCompactedHistory(ValueError):
+    """An activity older than the recipient's compacted history: it may be a duplicate of one
+    whose id was forgotten, so it is refused (the aggregator dead-letters it with this reason)."""
 
 
 class Progress(BaseModel):
     """One recipient's state within one organisation: the value of the aggregator's table."""
 
-    activities: dict[str, ActivityRecord] = Field(default_factory=dict)
-    voided: list[str] = Field(default_factory=list, description="event ids taken back")
+    activities: dict[str, ActivityRecord] = Field(default_factory=dict, description="recent, by event id")
+    compacted: list[ActivityRecord] = Field(
+        default_factory=list, description="older activities, one record per day and kind, ids forgotten"
+    )
+    compacted_before: datetime | None = Field(
+        default=None, description="activities earlier than this are all in `compacted`"
+    )
+    voided: dict[str, datetime | None] = Field(
+        default_factory=dict, description="event ids taken back -> the activity's time, if it was seen"
+    )
     awarded: dict[str, list[datetime]] = Field(
         default_factory=dict, description="badge class -> when each occurrence was earned"
     )
@@ -61,6 +83,20 @@ class Progress(BaseModel):
     checked: dict[str, int] = Field(
         default_factory=dict, description="badge class -> the version these activities were evaluated under"
     )
+
+    @field_validator("voided", mode="before")
+    @classmethod
+    def _voided_list(cls, value: object) -> object:
+        """Progress stored before compaction existed kept voided ids as a list."""
+        return dict.fromkeys(value) if isinstance(value, list) else value
+
+    def stored(self) -> bytes:
+        """The table value: JSON without default fields, which most of an activity's are."""
+        return self.model_dump_json(exclude_defaults=True).encode()
+
+    def records(self) -> list[tuple[str | None, ActivityRecord]]:
+        """Every counted activity; compacted ones have no event id any more."""
+        return [*self.activities.items(), *((None, r) for r in self.compacted)]
 
 
 def _record_of(data: VolunteerShiftLogged | WorkshopAttendanceRecorded) -> ActivityRecord:
@@ -83,17 +119,62 @@ def _record_of(data: VolunteerShiftLogged | WorkshopAttendanceRecorded) -> Activ
     )
 
 
-def record_activity(progress: Progress, event_id: str, data: ActivityData) -> Progress | None:
-    """The progress with this event applied, or None when it changes nothing (a duplicate)."""
+def record_activity(
+    progress: Progress, event_id: str, data: ActivityData, keep: int = KEEP_BY_ID
+) -> Progress | None:
+    """The progress with this event applied, or None when it changes nothing (a duplicate).
+    Raises BeforeCompactedHistory for an activity earlier than the compacted history."""
     if isinstance(data, ActivityVoided):
         if data.voids in progress.voided:
             return None
+        taken = progress.activities.get(data.voids)
         remaining = {k: v for k, v in progress.activities.items() if k != data.voids}
-        return progress.model_copy(update={"activities": remaining, "voided": [*progress.voided, data.voids]})
+        voided = {**progress.voided, data.voids: taken.at if taken else None}
+        return progress.model_copy(update={"activities": remaining, "voided": voided})
     if event_id in progress.activities or event_id in progress.voided:
         return None
-    activities = {**progress.activities, event_id: _record_of(data)}
-    return progress.model_copy(update={"activities": activities})
+    record = _record_of(data)
+    if progress.compacted_before is not None and record.at < progress.compacted_before:
+        raise BeforeCompactedHistory(
+            f"activity at {record.at.isoformat()} is earlier than this recipient's compacted history "
+            f"(before {progress.compacted_before.isoformat()}); it cannot be told from a duplicate"
+        )
+    updated = progress.model_copy(update={"activities": {**progress.activities, event_id: record}})
+    return _compacted(updated, keep) if len(updated.activities) > keep else updated
+
+
+def _compacted(progress: Progress, keep: int) -> Progress:
+    """Keeps the newest three quarters of `keep` activities by id and folds the older ones into
+    one record per day and kind. Activities at the cut time stay, so the cut is a strict boundary."""
+    by_time = sorted(progress.activities.items(), key=lambda item: item[1].at)
+    cut = by_time[len(by_time) - max(1, keep * 3 // 4)][1].at
+    old = [record for _, record in by_time if record.at < cut]
+    if not old:
+        return progress  # every activity shares one time: nothing can be closed off yet
+    days: dict[tuple[object, ...], ActivityRecord] = {}
+    for record in [*progress.compacted, *old]:
+        key = (record.at.date(), *record.model_dump(exclude={"at", "hours", "count"}).values())
+        held = days.get(key)
+        days[key] = record if held is None else _merged(held, record)
+    # A voided activity from before the cut would be refused anyway, so its id can go; voids of
+    # activities not seen yet are remembered, the newest `keep` of them.
+    voided = [(e, at) for e, at in progress.voided.items() if at is None or at >= cut]
+    return progress.model_copy(
+        update={
+            "activities": {e: r for e, r in by_time if r.at >= cut},
+            "compacted": list(days.values()),
+            "compacted_before": cut,
+            "voided": dict(voided[-keep:]),
+        }
+    )
+
+
+def _merged(a: ActivityRecord, b: ActivityRecord) -> ActivityRecord:
+    """Two activities of one day and kind as one record; it takes the later time, so an award
+    earned on compacted history is never dated earlier than the activity that earned it."""
+    return a.model_copy(
+        update={"at": max(a.at, b.at), "hours": a.hours + b.hours, "count": a.count + b.count}
+    )
 
 
 @dataclass(frozen=True)
@@ -141,7 +222,7 @@ def _measure(criterion: Leaf, records: list[ActivityRecord]) -> tuple[str, float
     if isinstance(criterion, TotalHours):
         return "hours", round(sum(r.hours for r in records), 4), criterion.at_least
     if isinstance(criterion, ActivityCount):
-        return "activities", len(records), criterion.at_least
+        return "activities", sum(r.count for r in records), criterion.at_least
     if isinstance(criterion, DistinctCount):
         values = {_value(r, criterion.field) for r in records} - {None}
         if criterion.of is not None:
@@ -154,12 +235,12 @@ def _evaluate_leaf(criterion: Leaf, progress: Progress) -> Result:
     """Walks the matching activities in event time; earned_at is the first moment the measure,
     over the rolling window ending then (or everything so far), reached the requirement."""
     matching = sorted(
-        ((eid, r) for eid, r in progress.activities.items() if _matches(r, criterion.filter)),
-        key=lambda item: (item[1].at, item[0]),
+        ((eid, r) for eid, r in progress.records() if _matches(r, criterion.filter)),
+        key=lambda item: (item[1].at, item[0] or ""),
     )
     window = timedelta(days=criterion.within_days) if criterion.within_days else None
 
-    def in_window(end: datetime) -> list[tuple[str, ActivityRecord]]:
+    def in_window(end: datetime) -> list[tuple[str | None, ActivityRecord]]:
         return [(e, r) for e, r in matching if r.at <= end and (window is None or r.at > end - window)]
 
     earned_at = None
@@ -174,7 +255,7 @@ def _evaluate_leaf(criterion: Leaf, progress: Progress) -> Result:
         met=earned_at is not None,
         earned_at=earned_at,
         figures=[Figure(name, achieved, required)],
-        event_ids=[e for e, _ in current],
+        event_ids=[e for e, _ in current if e is not None],
     )
 
 
@@ -265,7 +346,7 @@ def _newly_earned(badge: BadgeClass, progress: Progress) -> list[tuple[int, Resu
         return [(1, result)] if result and result.met else []
     if badge.repeat == "calendar_year":  # the occurrence is the year
         earned = []
-        for year in sorted({r.at.year for r in progress.activities.values()} - {t.year for t in held}):
+        for year in sorted({r.at.year for _, r in progress.records()} - {t.year for t in held}):
             result = evaluate(badge.criteria, _within_year(progress, year))
             if result.met:
                 earned.append((year, result))
@@ -283,7 +364,8 @@ def _newly_earned(badge: BadgeClass, progress: Progress) -> list[tuple[int, Resu
 def _within_year(progress: Progress, year: int) -> Progress:
     """The progress as it stands with only that calendar year's activities (yearly badges)."""
     in_year = {k: r for k, r in progress.activities.items() if r.at.year == year}
-    return progress.model_copy(update={"activities": in_year})
+    compacted = [r for r in progress.compacted if r.at.year == year]
+    return progress.model_copy(update={"activities": in_year, "compacted": compacted})
 
 
 def _times(criterion: TotalHours | ActivityCount, multiple: int) -> TotalHours | ActivityCount:

@@ -6,6 +6,8 @@ from pathlib import Path
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from cairn.criteria import KEEP_BY_ID
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -31,7 +33,8 @@ class Settings(BaseSettings):
     gateway_port: int = 8000
     aggregator_web_port: int = 6066
     aggregator_workers: int = 1
-    aggregator_stall_seconds: float = 30  # an assigned partition unfetched this long: restart the worker
+    aggregator_stall_seconds: float = 30  # an assigned partition unprocessed this long: restart the worker
+    progress_keep_ids: int = KEEP_BY_ID  # activities per recipient kept by event id before compacting
     master_key_file: Path | None = None
     claim_token_days: int = 30
     api_requests_per_minute: int = 1200  # per API key, after a burst of api_burst

@@ -26,7 +26,14 @@ from pydantic import ValidationError
 
 from cairn import bus
 from cairn.crash_points import crash_point, fault_point
-from cairn.criteria import Progress, needs_check, progress_report, record_activity, settle
+from cairn.criteria import (
+    BeforeCompactedHistory,
+    Progress,
+    needs_check,
+    progress_report,
+    record_activity,
+    settle,
+)
 from cairn.settings import get_settings
 from schemas.activity import ActivityRecordValue
 from schemas.awards import AwardGranted, AwardQuestioned, ProgressUpdated
@@ -119,7 +126,7 @@ async def _settle_and_store(key: bytes, progress: Progress, org_id: str, recipie
     for question in outcome.questions:
         await _question(question)
         log.info("award %s questioned: %s", question.award_id, question.reason)
-    progress_table[key] = outcome.progress.model_dump_json().encode()
+    progress_table[key] = outcome.progress.stored()
     await _publish_progress(key, outcome.progress, org_id, recipient_key)
 
 
@@ -173,7 +180,11 @@ async def aggregate(stream: faust.StreamT[bytes]) -> None:
                 data = record.data.root
                 key = f"{record.orgid}:{data.recipient_key}".encode()
                 current = changed[key][0] if key in changed else _load(progress_table.get(key))
-                updated = record_activity(current, record.id, data)
+                try:
+                    updated = record_activity(current, record.id, data, keep=settings.progress_keep_ids)
+                except BeforeCompactedHistory as error:
+                    await _dead_letter(event, error)
+                    continue
                 if updated is None:
                     log.info("duplicate event %s ignored", record.id)
                     continue

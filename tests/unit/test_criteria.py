@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cairn.criteria import Progress, evaluate, needs_check, record_activity, settle
+from cairn.criteria import BeforeCompactedHistory, Progress, evaluate, needs_check, record_activity, settle
 from schemas.activity import ActivityVoided, VolunteerShiftLogged, WorkshopAttendanceRecorded
 from schemas.badge_class import BadgeClass
 
@@ -256,3 +256,52 @@ def test_void_under_a_yearly_badge_questions_the_pathway_built_on_it():
     voided = settle(record_activity(outcome.progress, "v0", void("e0")), [yearly, pathway], KEY)
     assert sorted(q.badge_class_id for q in voided.questions) == ["next", "r"]
     assert voided.questions[0].award_id == outcome.awards[0].award_id  # the 2026 occurrence
+
+
+def test_progress_stays_bounded_and_keeps_its_figures():
+    progress = Progress()
+    for day in range(400):  # two shifts a day for 400 days, each with its own id
+        for n in range(2):
+            progress = record_activity(progress, f"d{day}-{n}", shift(day, 1.5, site=f"s{day % 3}"), keep=100)
+    assert len(progress.activities) <= 100
+    assert len(progress.compacted) < 400, "one record per day and kind, not one per activity"
+    assert sum(r.count for _, r in progress.records()) == 800
+    figures = {
+        "hours": {"kind": "total_hours", "at_least": 1200},
+        "count": {"kind": "count", "at_least": 800},
+        "days": {"kind": "distinct", "field": "day", "at_least": 400},
+        "sites": {"kind": "distinct", "field": "site", "at_least": 3},
+        "streak": {"kind": "streak", "weeks": 57},
+    }
+    for name, criteria in figures.items():
+        result = evaluate(badge(criteria).criteria, progress)
+        assert result.met, name
+    assert not evaluate(badge({"kind": "total_hours", "at_least": 1200.5}).criteria, progress).met
+
+
+def test_before_the_compacted_history_is_refused_not_counted_twice():
+    progress = Progress()
+    for day in range(10):
+        progress = record_activity(progress, f"e{day}", shift(day, 1), keep=4)
+    assert progress.compacted_before is not None and "e0" not in progress.activities
+    with pytest.raises(BeforeCompactedHistory, match="earlier than this recipient's compacted history"):
+        record_activity(progress, "e0", shift(0, 1), keep=4)  # a redelivery of a forgotten id
+    assert record_activity(progress, "e9", shift(9, 1), keep=4) is None, "recent ids still dedupe"
+    assert record_activity(progress, "late", shift(9, 2), keep=4) is not None, "recent times still accepted"
+
+
+def test_an_award_on_compacted_history_is_the_same_award():
+    events = [(f"e{day}", shift(day, 1)) for day in range(30)]
+    whole = settle(fold(events), [badge(TEN_HOURS)], KEY).awards
+    progress = Progress()
+    for event_id, data in events:
+        progress = record_activity(progress, event_id, data, keep=4)
+    bounded = settle(progress, [badge(TEN_HOURS)], KEY).awards
+    assert [(a.award_id, a.earned_at) for a in bounded] == [(a.award_id, a.earned_at) for a in whole]
+    assert [e.achieved for e in bounded[0].evidence] == [30]
+
+
+def test_stored_progress_from_before_compaction_still_loads():
+    stored = '{"activities": {}, "voided": ["e1", "e2"], "awarded": {}, "questioned": [], "checked": {}}'
+    progress = Progress.model_validate_json(stored)
+    assert record_activity(progress, "e1", shift(0, 1)) is None, "a voided id stays voided"

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cairn.criteria import Progress, awards_for_history, record_activity, settle
-from schemas.activity import ActivityVoided, VolunteerShiftLogged, WorkshopAttendanceRecorded
+from cairn.criteria import BeforeCompactedHistory, Progress, awards_for_history, record_activity, settle
+from schemas.activity import ActivityVoided, VolunteerShiftLogged, WorkshopAttendanceRecorded, event_time
 from schemas.badge_class import BadgeClass
 
 KEY = "b" * 64
@@ -160,3 +160,37 @@ def test_incremental_awards_match_the_whole_history(classes, delivered, batch_en
         assert whole <= set(granted)
         extras = {badge for badge, _ in set(granted) - whole}
         assert extras <= set(progress.questioned) <= {badge for badge, _ in granted}
+
+
+def when(data: VolunteerShiftLogged | WorkshopAttendanceRecorded) -> datetime:
+    return data.attended_at if isinstance(data, WorkshopAttendanceRecorded) else event_time(data)
+
+
+@st.composite
+def in_time_order(draw: st.DrawFn) -> list[tuple[str, object]]:
+    """Events arriving in event-time order (ties in any order), some delivered again later."""
+    history = [(f"e{i}", data) for i, data in enumerate(draw(st.lists(activity, min_size=1, max_size=24)))]
+    history.sort(key=lambda item: when(item[1]))
+    delivered = list(history)
+    for again in draw(st.lists(st.sampled_from(history), max_size=6)):
+        delivered.insert(draw(st.integers(delivered.index(again) + 1, len(delivered))), again)
+    return delivered
+
+
+@settings(max_examples=int(os.environ.get("CAIRN_PROPERTY_EXAMPLES", "300")), deadline=None)
+@given(classes=badge_classes(), delivered=in_time_order(), keep=st.integers(2, 6))
+def test_compacted_progress_awards_what_the_whole_history_awards(classes, delivered, keep):
+    """With the state bounded to a few activities by id, the awards (ids and dates) are those of
+    the whole history; a redelivery from before the compacted history is refused, never counted."""
+    progress = Progress()
+    granted = []
+    for event_id, data in delivered:
+        try:
+            progress = record_activity(progress, event_id, data, keep=keep) or progress
+        except BeforeCompactedHistory:
+            continue
+        outcome = settle(progress, classes, KEY)
+        granted += [(a.award_id, a.earned_at) for a in outcome.awards]
+        progress = outcome.progress
+    whole = awards_for_history(list(dict(delivered).items()), classes, KEY)
+    assert sorted(granted) == sorted((a.award_id, a.earned_at) for a in whole)

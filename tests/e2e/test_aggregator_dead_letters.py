@@ -1,0 +1,70 @@
+"""What the aggregator cannot count goes to cairn.activity.v1.dlq with its cause, on the real
+broker, and nothing already counted is lost or counted twice. The progress keeps only 4
+activities by id here, so a redelivery from before the compacted history is refused."""
+
+import asyncio
+import json
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from cairn import bus
+from tests.conftest import running_system, ten_hours_badge
+from tests.e2e.volunteering import organisation, shift, wait_for_mail, wait_for_progress, wait_until
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def compacting_system(kafka, tmp_path_factory):
+    env = {"CAIRN_PROGRESS_KEEP_IDS": "4"}
+    with running_system(kafka, tmp_path_factory.mktemp("cairn-dlq"), env) as running:
+        yield running
+
+
+async def _write_raw(bootstrap: str, value: bytes) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait(bus.ACTIVITY, key=b"not-a-recipient", value=value)
+    finally:
+        await producer.stop()
+
+
+async def _dead_letters(bootstrap: str) -> list[dict]:
+    consumer = AIOKafkaConsumer(
+        bus.dlq(bus.ACTIVITY), bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
+    )
+    await consumer.start()
+    try:
+        batches = await consumer.getmany(timeout_ms=2000)
+        return [json.loads(r.value) for records in batches.values() for r in records]
+    finally:
+        await consumer.stop()
+
+
+def test_refused_records_reach_the_dlq_with_their_cause(compacting_system, kafka):
+    system = compacting_system
+    client = organisation(system, "Compact Food Bank", "compact")
+    assert client.post("/v1/badge-classes", json=ten_hours_badge()).status_code == 201
+    shifts = [shift(f"c{day}", day, 1, email="ria@example.org") for day in range(1, 13)]
+    assert client.post("/v1/events", json={"events": shifts}).status_code == 202
+    asyncio.run(_write_raw(kafka, b"{not json"))
+    # the first shift again, as a rota tool re-sending its whole export would
+    assert client.post("/v1/events", json=shifts[0]).status_code == 202
+
+    letters = wait_until(
+        lambda: asyncio.run(_dead_letters(kafka)), lambda found: len(found) >= 2, "two DLQ records", 60, 1
+    )
+    causes = sorted(letter["error"] for letter in letters)
+    assert len(letters) == 2, causes
+    # a shift counts at its end: 09:00 + 1 hour
+    assert causes[0].startswith("BeforeCompactedHistory: activity at 2026-11-01T10:00:00+00:00 is earlier")
+    assert causes[1].startswith("ValidationError"), causes[1]
+    refused = next(letter for letter in letters if letter["error"].startswith("Before"))
+    assert json.loads(refused["value"])["id"] == "c1" and "ria@example.org" not in refused["value"]
+
+    badges = wait_for_progress(client, "ria@example.org", lambda b: b and b[0]["awarded"])
+    assert badges[0]["figures"][0]["achieved"] == 12, "the refused redelivery was not counted"
+    mails = wait_for_mail(system.mail_dir, 1)
+    assert len(mails) == 1 and "<ria@example.org>" in mails[0]["To"]
