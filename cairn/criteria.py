@@ -446,6 +446,6 @@ def awards_for_history(
     """Everything a whole history earns, evaluated once at the end (the brute-force reference,
     and `cairn criteria check`)."""
     progress = Progress()
-    for event_id, data in events:
-        progress = record_activity(progress, event_id, data) or progress
+    for event_id, data in events:  # in any order, so nothing is compacted
+        progress = record_activity(progress, event_id, data, keep=len(events) + 1) or progress
     return settle(progress, badge_classes, recipient_key).awards

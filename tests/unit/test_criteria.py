@@ -5,7 +5,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cairn.criteria import BeforeCompactedHistory, Progress, evaluate, needs_check, record_activity, settle
+from cairn.criteria import (
+    BeforeCompactedHistory,
+    Progress,
+    awards_for_history,
+    evaluate,
+    needs_check,
+    record_activity,
+    settle,
+)
 from schemas.activity import ActivityVoided, VolunteerShiftLogged, WorkshopAttendanceRecorded
 from schemas.badge_class import BadgeClass
 
@@ -305,3 +313,8 @@ def test_stored_progress_from_before_compaction_still_loads():
     stored = '{"activities": {}, "voided": ["e1", "e2"], "awarded": {}, "questioned": [], "checked": {}}'
     progress = Progress.model_validate_json(stored)
     assert record_activity(progress, "e1", shift(0, 1)) is None, "a voided id stays voided"
+
+
+def test_the_whole_history_is_never_compacted_whatever_its_order():
+    events = [(f"e{day}", shift(day, 1)) for day in range(1100)][::-1]  # newest first
+    assert [a.occurrence for a in awards_for_history(events, [badge(TEN_HOURS)], KEY)] == [1]
