@@ -118,6 +118,17 @@ def running_system(kafka: str, var_dir: Path, extra_env: dict[str, str] | None =
         _keep_logs(var_dir)
 
 
+def system_with(name: str, **env: str):
+    """A module-scoped fixture: the whole system, started with these CAIRN_* settings."""
+
+    @pytest.fixture(scope="module")
+    def started(kafka: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+        with running_system(kafka, tmp_path_factory.mktemp(name), env) as running:
+            yield running
+
+    return started
+
+
 @pytest.fixture(scope="module")
 def system(kafka: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     with running_system(kafka, tmp_path_factory.mktemp("cairn-var")) as running:

@@ -9,17 +9,13 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from cairn import bus
-from tests.conftest import running_system, ten_hours_badge
+from tests.conftest import system_with, ten_hours_badge
 from tests.e2e.volunteering import organisation, shift, wait_for_mail, wait_for_progress, wait_until
 
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="module")
-def compacting_system(kafka, tmp_path_factory):
-    env = {"CAIRN_PROGRESS_KEEP_IDS": "4"}
-    with running_system(kafka, tmp_path_factory.mktemp("cairn-dlq"), env) as running:
-        yield running
+compacting_system = system_with("cairn-dlq", CAIRN_PROGRESS_KEEP_IDS="4")
 
 
 async def _write_raw(bootstrap: str, value: bytes) -> None:

@@ -7,17 +7,13 @@ import time
 
 import pytest
 
-from tests.conftest import running_system, ten_hours_badge
+from tests.conftest import system_with, ten_hours_badge
 from tests.e2e.volunteering import organisation, shift, wait_for_mail
 
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="module")
-def slow_storing_system(kafka, tmp_path_factory):
-    env = {"CAIRN_CRASH_POINTS": "aggregator.slow_store"}
-    with running_system(kafka, tmp_path_factory.mktemp("cairn-mid-batch"), env) as running:
-        yield running
+slow_storing_system = system_with("cairn-mid-batch", CAIRN_CRASH_POINTS="aggregator.slow_store")
 
 
 def test_a_class_published_mid_batch_still_awards(slow_storing_system):

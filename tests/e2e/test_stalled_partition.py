@@ -9,17 +9,15 @@ import httpx
 import pytest
 
 from cairn.smtp import read_mailbox
-from tests.conftest import running_system, ten_hours_badge
+from tests.conftest import system_with, ten_hours_badge
 from tests.e2e.test_crash_recovery import shifts
 
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="module")
-def stalling_system(kafka, tmp_path_factory):
-    env = {"CAIRN_CRASH_POINTS": "aggregator.stop_fetching", "CAIRN_AGGREGATOR_STALL_SECONDS": "5"}
-    with running_system(kafka, tmp_path_factory.mktemp("cairn-stall"), env) as running:
-        yield running
+stalling_system = system_with(
+    "cairn-stall", CAIRN_CRASH_POINTS="aggregator.stop_fetching", CAIRN_AGGREGATOR_STALL_SECONDS="5"
+)
 
 
 def test_a_stuck_worker_restarts_itself_and_loses_nothing(stalling_system):
@@ -43,4 +41,4 @@ def test_a_stuck_worker_restarts_itself_and_loses_nothing(stalling_system):
     assert sorted(m["To"] for m in read_mailbox(system.mail_dir)) == [f"v{v}@example.org" for v in range(5)]
     assert "aggregator exited (70); restarting" in (system.var_dir / "dev.log").read_text()
     logs = system.var_dir / "logs"
-    assert "are not processed; exiting to be restarted" in (logs / "aggregator.log").read_text()
+    assert "unprocessed; exiting to be restarted" in (logs / "aggregator.log").read_text()
