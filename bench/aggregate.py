@@ -180,7 +180,8 @@ class ChangelogFollower:
             for record in records:
                 if self.first_seen is None:
                     self.first_seen = time.perf_counter()
-                self.latest[record.key] = record.value
+                if not record.key.startswith(b"~"):  # the worker's own processed positions
+                    self.latest[record.key] = record.value
         return sum(value.count(b'"at":"') for value in self.latest.values())
 
     def bytes_per_recipient(self) -> float:

@@ -40,7 +40,7 @@ from schemas.awards import AwardGranted, AwardQuestioned, ProgressUpdated
 from schemas.badge_class import BadgeClass
 from schemas.envelope import AWARD_GRANTED_TYPE, AWARD_QUESTIONED_TYPE, PROGRESS_UPDATED_TYPE, CloudEvent
 from services.aggregator.transport import App
-from services.aggregator.watchdog import StallDetector, stuck_partitions
+from services.aggregator.watchdog import StallDetector, check_partitions
 
 log = logging.getLogger("cairn.aggregator")
 settings = get_settings()
@@ -168,6 +168,8 @@ async def aggregate(stream: faust.StreamT[bytes]) -> None:
     offsets are committed only after that, so a crash replays the whole batch (duplicates are
     dropped by event id; awards have deterministic ids)."""
     async for events in stream.take_events(BATCH_MAX, within=BATCH_WITHIN):
+        if fault_point("aggregator.drop_batch"):  # tests: imitate faust-streaming acking unprocessed records
+            continue
         async with progress_lock:
             changed: dict[bytes, tuple[Progress, str, str]] = {}
             last_event: dict[bytes, faust.EventT] = {}
@@ -193,8 +195,24 @@ async def aggregate(stream: faust.StreamT[bytes]) -> None:
             for key, (progress, org_id, recipient_key) in changed.items():
                 with _as_current(last_event[key]):
                     await _settle_and_store(key, progress, org_id, recipient_key)
+            _record_processed(events)
         if fault_point("aggregator.stop_fetching"):  # tests: imitate faust-streaming's stuck partitions
             app.consumer.pause_partitions(tp for tp in app.consumer.assignment() if tp.topic == bus.ACTIVITY)
+
+
+def _processed_key(partition: int) -> bytes:
+    """Table key of how far an activity partition has been processed; no recipient key starts
+    with "~" (they are org_id:recipient_key), so re-evaluation scans never meet it."""
+    return f"~processed:{partition}".encode()
+
+
+def _record_processed(events: list[faust.EventT]) -> None:
+    """Written with the batch's progress, before Faust acknowledges the batch (the watchdog
+    relies on that order)."""
+    last = {event.message.partition: event for event in events}
+    for partition, event in last.items():
+        with _as_current(event):
+            progress_table[_processed_key(partition)] = str(event.message.offset + 1).encode()
 
 
 @app.agent(reevaluate_topic, concurrency=1)
@@ -227,9 +245,9 @@ async def _request_reevaluation(badge: BadgeClass) -> None:
                 await reevaluate_topic.send(key=key, value=b"")
 
 
-class GroupOffsets:
-    """The watchdog's view of the activity partitions: the log ends from Faust's consumer, the
-    commits from the broker itself (an admin client), so a confused Faust cannot hide a stall."""
+class ActivityPartitions:
+    """The watchdog's reader: log ends from Faust's consumer, commits from the broker itself (an
+    admin client), processed positions from the progress table."""
 
     def __init__(self) -> None:
         self._admin: AIOKafkaAdminClient | None = None
@@ -237,37 +255,46 @@ class GroupOffsets:
     async def highwaters(self, *partitions: TP) -> Mapping[TP, int]:
         return await asyncio.wait_for(app.consumer.highwaters(*partitions), 10)
 
-    async def committed(self, *partitions: TP) -> Mapping[TP, int]:
+    async def committed(self, *partitions: TP) -> Mapping[TP, int | None]:
         if self._admin is None:
             self._admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
             await self._admin.start()
-        wanted = [TopicPartition(tp.topic, tp.partition) for tp in partitions]
+        asked = {tp: TopicPartition(tp.topic, tp.partition) for tp in partitions}
         offsets = await asyncio.wait_for(
-            self._admin.list_consumer_group_offsets(app.conf.id, partitions=wanted), 10
+            self._admin.list_consumer_group_offsets(app.conf.id, partitions=list(asked.values())), 10
         )
+        found = {tp: offsets.get(asked[tp]) for tp in partitions}
+        return {tp: done.offset if done and done.offset >= 0 else None for tp, done in found.items()}
+
+    async def processed(self, *partitions: TP) -> Mapping[TP, int]:
         result = {}
-        for tp, asked in zip(partitions, wanted, strict=True):
-            done = offsets.get(asked)
-            if done is not None and done.offset >= 0:
-                result[tp] = done.offset
-            else:
-                result[tp] = await asyncio.wait_for(app.consumer.position(tp), 10)
+        for tp in partitions:
+            raw = progress_table.get(_processed_key(tp.partition))
+            if raw is not None:
+                result[tp] = int(raw)
+        if missing := [tp for tp in partitions if tp not in result]:
+            result.update(await asyncio.wait_for(app.consumer.earliest_offsets(*missing), 10))
         return result
 
 
 stall_detector = StallDetector(patience_seconds=settings.aggregator_stall_seconds)
-group_offsets = GroupOffsets()
+activity_partitions = ActivityPartitions()
+rewound: set[tuple[TP, int]] = set()
 
 
 @app.timer(interval=5.0)
-async def watch_for_stalled_partitions() -> None:
-    """Exits (to be restarted) if an assigned activity partition has records it never processes."""
-    if not app.tables.recovery.completed.is_set():
-        return
+async def watch_activity_partitions() -> None:
+    """Reads again what was committed unprocessed; exits (to be restarted) if an assigned
+    activity partition has records it never processes."""
+    if not app.tables.recovery.completed.is_set() or app.in_recovery or app.rebalancing:
+        return  # positions restored from the changelog are not final yet
     assigned = [tp for tp in app.consumer.assignment() if tp.topic == bus.ACTIVITY]
-    stuck = await stuck_partitions(group_offsets, assigned, stall_detector, time.monotonic())
-    if stuck:
-        log.error("partitions %s have waiting records but are not processed; exiting to be restarted", stuck)
+    verdict = await check_partitions(activity_partitions, assigned, stall_detector, rewound, time.monotonic())
+    for tp, offset in verdict.rewind.items():
+        log.error("%s was committed past what was processed (%s); reading again from there", tp, offset)
+        await app.consumer.seek(tp, offset)
+    if verdict.stuck:
+        log.error("partitions %s have records waiting, unprocessed; exiting to be restarted", verdict.stuck)
         os._exit(70)  # no graceful stop: it would commit nothing more and wait on the stuck fetcher
 
 

@@ -1,15 +1,15 @@
-"""Detects an assigned partition that has records waiting but is never processed.
+"""Watches the aggregator's activity partitions for the two ways faust-streaming 0.15.3 loses
+track of them after a rebalance (upstream issues #471 and #629, and kill tests here):
 
-faust-streaming 0.15.3 can, after a rebalance, leave a worker assigned a partition whose
-records it never hands to the agent (upstream issues #471 and #629): the log grows while the
-worker stands still. The aggregator checks every few seconds and exits when it sees that; its
-supervisor (cairn dev, Docker's restart policy) starts it again and the rebalance that follows
-fetches normally.
+- a partition whose records the worker never hands to the agent: the log grows while the
+  worker stands still. The worker exits; its supervisor (cairn dev, Docker's restart policy)
+  starts it again and the rebalance that follows fetches normally.
+- records acknowledged, and so committed, without the agent having processed them (seen in the
+  two-worker kill test: a recipient's award never came, their records were committed). The
+  worker seeks the partition back to what it really processed and reads on from there.
 
-Where a partition stands is the group's committed offset, read from the broker: Faust commits
-only what the agent finished, so records never fetched, fetched but never delivered, or
-skipped as belonging to an earlier generation all show as a commit that stops short of the
-end of the log.
+What the agent has processed it writes into its own table, with the progress, before Faust
+acknowledges the batch; that record, not Faust's commit, is where a partition stands.
 """
 
 import logging
@@ -47,29 +47,67 @@ class StallDetector:
             del self._since[gone]
         return stuck
 
+    def waiting(self, now: float, at_least: float) -> list[tuple[Hashable, int, float]]:
+        """(partition, where it stands, for how long) for those waiting at least that long."""
+        return [
+            (p, offset, now - since) for p, (offset, since) in self._since.items() if now - since >= at_least
+        ]
+
 
 class PartitionReader(Protocol):
-    """Reads where the log ends and where the group's commits stand (Faust's consumer, the admin client)."""
+    """Where each activity partition's log ends, where the group's commit stands (the broker's
+    word), and what the aggregator has really processed (its own record, kept in the table)."""
 
     async def highwaters(self, *partitions: Hashable) -> Mapping[Hashable, int]: ...
 
-    async def committed(self, *partitions: Hashable) -> Mapping[Hashable, int]:
-        """The group's committed offsets; where nothing is committed yet, the fetch position."""
+    async def committed(self, *partitions: Hashable) -> Mapping[Hashable, int | None]: ...
+
+    async def processed(self, *partitions: Hashable) -> Mapping[Hashable, int]:
+        """The offset after the last record processed; the log's start where none was."""
         ...
 
 
-async def stuck_partitions(
-    reader: PartitionReader, assigned: Iterable[Hashable], detector: StallDetector, now: float
-) -> list[Hashable]:
-    """One check. A failure to read (a rebalance revoking a partition between the calls, a
-    broker timeout) skips this check only: the watchdog must outlive it."""
+@dataclass(frozen=True)
+class Verdict:
+    stuck: list[Hashable]  # records wait and processing has not moved: restart the worker
+    rewind: dict[Hashable, int]  # committed past what was processed: read again from here
+
+
+async def check_partitions(
+    reader: PartitionReader,
+    assigned: Iterable[Hashable],
+    detector: StallDetector,
+    rewound: set[tuple[Hashable, int]],
+    now: float,
+) -> Verdict:
+    """One check. The commit is read before the processed positions: the aggregator writes its
+    position before Faust acknowledges the batch, so a commit beyond it means records were
+    acknowledged without being processed; those are read again, once per commit value
+    (`rewound` remembers). A failure to read (a rebalance revoking a partition between the
+    calls, a broker timeout) skips this check only: the watchdog must outlive it."""
     partitions = list(assigned)
     if not partitions:
-        return []
+        return Verdict([], {})
     try:
         highwaters = await reader.highwaters(*partitions)
         committed = await reader.committed(*partitions)
+        processed = await reader.processed(*partitions)
     except Exception as error:  # any failure here means "look again next time"
-        log.warning("stall check skipped: %s", error)
-        return []
-    return detector.stalled(now, {tp: committed.get(tp) for tp in partitions}, highwaters)
+        log.warning("partition check skipped: %s", error)
+        return Verdict([], {})
+    rewind = {}
+    for tp in partitions:
+        commit = committed.get(tp)
+        if commit is not None and commit > processed[tp] and (tp, commit) not in rewound:
+            rewound.add((tp, commit))
+            rewind[tp] = processed[tp]
+    stuck = detector.stalled(now, {tp: processed[tp] for tp in partitions}, highwaters)
+    for partition, offset, seconds in detector.waiting(now, detector.patience_seconds / 3):
+        log.warning(
+            "partition %s: processed up to %s of %s, unchanged for %.0f s",
+            partition,
+            offset,
+            highwaters.get(partition),
+            seconds,
+        )
+    return Verdict(stuck, rewind)

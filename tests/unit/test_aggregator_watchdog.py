@@ -1,6 +1,6 @@
 import asyncio
 
-from services.aggregator.watchdog import StallDetector, stuck_partitions
+from services.aggregator.watchdog import StallDetector, check_partitions
 
 
 def test_a_partition_that_waits_without_moving_is_stalled():
@@ -24,10 +24,11 @@ def test_moving_or_caught_up_or_unassigned_partitions_are_fine():
 
 
 class Partitions:
-    """Log ends and commits as a test sets them; `failures` makes the next reads raise."""
+    """Log ends, commits and processed positions as a test sets them; `failures` makes the
+    next reads raise."""
 
-    def __init__(self, highwaters: dict[str, int], committed: dict[str, int]) -> None:
-        self.ends, self.commits, self.failures = highwaters, committed, 0
+    def __init__(self, ends: dict[str, int], commits: dict[str, int | None], done: dict[str, int]) -> None:
+        self.ends, self.commits, self.done, self.failures = ends, commits, done, 0
 
     async def highwaters(self, *partitions):
         if self.failures:
@@ -38,22 +39,39 @@ class Partitions:
     async def committed(self, *partitions):
         return {p: self.commits[p] for p in partitions}
 
+    async def processed(self, *partitions):
+        return {p: self.done[p] for p in partitions}
 
-def test_records_fetched_but_never_committed_are_stuck():
-    # the fetch position may already be at the end (records fetched, then dropped by a
-    # rebalance); only the commit tells that they were never processed
-    partitions = Partitions({"p0": 12, "p1": 4}, {"p0": 7, "p1": 4})
-    detector = StallDetector(patience_seconds=30)
-    assert asyncio.run(stuck_partitions(partitions, ["p0", "p1"], detector, 0)) == []
-    assert asyncio.run(stuck_partitions(partitions, ["p0", "p1"], detector, 31)) == ["p0"]
+
+def check(partitions: Partitions, detector: StallDetector, rewound: set, now: float):
+    return asyncio.run(check_partitions(partitions, ["p0", "p1"], detector, rewound, now))
+
+
+def test_records_never_processed_are_stuck_whatever_the_commit_says():
+    partitions = Partitions({"p0": 12, "p1": 4}, {"p0": 12, "p1": 4}, {"p0": 7, "p1": 4})
+    detector, rewound = StallDetector(patience_seconds=30), set()
+    assert check(partitions, detector, rewound, 0).stuck == []
+    assert check(partitions, detector, rewound, 31).stuck == ["p0"]
+
+
+def test_a_commit_past_what_was_processed_is_read_again_once():
+    partitions = Partitions({"p0": 12, "p1": 4}, {"p0": 12, "p1": None}, {"p0": 7, "p1": 0})
+    detector, rewound = StallDetector(patience_seconds=30), set()
+    assert check(partitions, detector, rewound, 0).rewind == {"p0": 7}, "p1: nothing committed yet"
+    assert check(partitions, detector, rewound, 5).rewind == {}, "already sought back for this commit"
+    partitions.commits["p0"] = 12
+    partitions.done["p0"] = 10
+    assert check(partitions, detector, rewound, 10).rewind == {}, "reading again, not a new commit"
+    partitions.commits["p0"], partitions.ends["p0"] = 15, 15
+    assert check(partitions, detector, rewound, 15).rewind == {"p0": 10}
 
 
 def test_a_failed_read_skips_one_check_and_the_watch_goes_on():
-    partitions = Partitions({"p0": 12}, {"p0": 7})
-    detector = StallDetector(patience_seconds=30)
-    asyncio.run(stuck_partitions(partitions, ["p0"], detector, 0))
+    partitions = Partitions({"p0": 12, "p1": 4}, {"p0": 7, "p1": 4}, {"p0": 7, "p1": 4})
+    detector, rewound = StallDetector(patience_seconds=30), set()
+    check(partitions, detector, rewound, 0)
     partitions.failures = 1
-    assert asyncio.run(stuck_partitions(partitions, ["p0"], detector, 31)) == [], "skipped, not raised"
-    assert asyncio.run(stuck_partitions(partitions, ["p0"], detector, 36)) == ["p0"]
-    partitions.commits["p0"] = 12
-    assert asyncio.run(stuck_partitions(partitions, ["p0"], detector, 41)) == [], "caught up"
+    assert check(partitions, detector, rewound, 31).stuck == [], "skipped, not raised"
+    assert check(partitions, detector, rewound, 36).stuck == ["p0"]
+    partitions.done["p0"] = 12
+    assert check(partitions, detector, rewound, 41).stuck == [], "caught up"
