@@ -12,8 +12,11 @@ before the compaction point is then closed: an activity from before it cannot be
 duplicate, so it is refused (BeforeCompactedHistory) rather than risk counting it twice.
 """
 
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from itertools import groupby
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -197,65 +200,111 @@ class Result:
 Leaf = TotalHours | ActivityCount | DistinctCount | Streak
 
 
-def _matches(record: ActivityRecord, wanted: ActivityFilter) -> bool:
-    return record.completed and all(
-        getattr(wanted, name) is None or getattr(wanted, name) == getattr(record, name)
-        for name in ActivityFilter.model_fields
-    )
+def _matcher(wanted: ActivityFilter) -> Callable[[ActivityRecord], bool]:
+    """The filter as a test of one activity: completed, and equal on every field it sets."""
+    fields = [(name, value) for name, value in wanted if value is not None]
+    return lambda record: record.completed and all(getattr(record, n) == v for n, v in fields)
 
 
 def _value(record: ActivityRecord, name: str) -> str | None:
     return record.at.date().isoformat() if name == "day" else getattr(record, name)
 
 
-def _longest_weekly_run(records: list[ActivityRecord]) -> int:
-    weeks = sorted({(r.at - timedelta(days=r.at.weekday())).date() for r in records})
+def _monday(record: ActivityRecord) -> date:
+    return (record.at - timedelta(days=record.at.weekday())).date()
+
+
+def _longest_weekly_run(weeks: Iterable[date]) -> int:
+    ordered = sorted(weeks)
     best = run = 0
-    for i, monday in enumerate(weeks):
-        run = run + 1 if i and (monday - weeks[i - 1]).days == 7 else 1
+    for i, monday in enumerate(ordered):
+        run = run + 1 if i and (monday - ordered[i - 1]).days == 7 else 1
         best = max(best, run)
     return best
 
 
-def _measure(criterion: Leaf, records: list[ActivityRecord]) -> tuple[str, float, float]:
-    """(what is measured, how much of it these records give, how much is required)."""
-    if isinstance(criterion, TotalHours):
-        return "hours", round(sum(r.hours for r in records), 4), criterion.at_least
-    if isinstance(criterion, ActivityCount):
-        return "activities", sum(r.count for r in records), criterion.at_least
-    if isinstance(criterion, DistinctCount):
-        values = {_value(r, criterion.field) for r in records} - {None}
-        if criterion.of is not None:
-            values &= set(criterion.of)
-        return f"distinct {criterion.field}s", len(values), criterion.at_least
-    return "consecutive weeks", _longest_weekly_run(records), criterion.weeks
+class _Tally:
+    """One leaf's measure over activities that join in event time and, under a rolling window,
+    leave again: each activity is added and removed once, so a leaf is evaluated in one pass."""
+
+    def __init__(self, criterion: Leaf) -> None:
+        self.criterion = criterion
+        self.total = 0.0
+        self.values: Counter[object] = Counter()
+        self._run: int | None = 0  # longest weekly run, None when it must be recounted
+
+    def _key(self, record: ActivityRecord) -> object:
+        criterion = self.criterion
+        if isinstance(criterion, Streak):
+            return _monday(record)
+        assert isinstance(criterion, DistinctCount)
+        value = _value(record, criterion.field)
+        return None if criterion.of is not None and value not in criterion.of else value
+
+    def add(self, record: ActivityRecord) -> None:
+        self._change(record, 1)
+
+    def remove(self, record: ActivityRecord) -> None:
+        self._change(record, -1)
+
+    def _change(self, record: ActivityRecord, sign: int) -> None:
+        if isinstance(self.criterion, TotalHours):
+            self.total += sign * record.hours
+        elif isinstance(self.criterion, ActivityCount):
+            self.total += sign * record.count
+        elif (key := self._key(record)) is not None:
+            self.values[key] += sign
+            if self.values[key] == 0:
+                del self.values[key]
+                self._run = None
+            elif self.values[key] == 1 and sign > 0:
+                self._run = None
+
+    def reached(self) -> bool:
+        criterion = self.criterion
+        if isinstance(criterion, TotalHours | ActivityCount):
+            return round(self.total, 4) >= criterion.at_least - 1e-9
+        figure = self.figure()  # whole numbers: distinct values, weeks
+        return figure.achieved >= figure.required
+
+    def figure(self) -> Figure:
+        criterion = self.criterion
+        if isinstance(criterion, TotalHours):
+            return Figure("hours", round(self.total, 4), criterion.at_least)
+        if isinstance(criterion, ActivityCount):
+            return Figure("activities", self.total, criterion.at_least)
+        if isinstance(criterion, DistinctCount):
+            return Figure(f"distinct {criterion.field}s", len(self.values), criterion.at_least)
+        if self._run is None:
+            self._run = _longest_weekly_run(self.values)
+        return Figure("consecutive weeks", self._run, criterion.weeks)
 
 
 def _evaluate_leaf(criterion: Leaf, progress: Progress) -> Result:
     """Walks the matching activities in event time; earned_at is the first moment the measure,
     over the rolling window ending then (or everything so far), reached the requirement."""
+    matches = _matcher(criterion.filter)
     matching = sorted(
-        ((eid, r) for eid, r in progress.records() if _matches(r, criterion.filter)),
+        ((eid, r) for eid, r in progress.records() if matches(r)),
         key=lambda item: (item[1].at, item[0] or ""),
     )
     window = timedelta(days=criterion.within_days) if criterion.within_days else None
-
-    def in_window(end: datetime) -> list[tuple[str | None, ActivityRecord]]:
-        return [(e, r) for e, r in matching if r.at <= end and (window is None or r.at > end - window)]
-
+    tally = _Tally(criterion)
     earned_at = None
-    for _, record in matching:
-        name, achieved, required = _measure(criterion, [r for _, r in in_window(record.at)])
-        if achieved >= required - 1e-9:
-            earned_at = record.at
-            break
-    current = in_window(matching[-1][1].at) if matching else []
-    name, achieved, required = _measure(criterion, [r for _, r in current])
+    first = 0  # the oldest activity still inside the window
+    for end, group in groupby((r for _, r in matching), key=lambda r: r.at):
+        for record in group:  # activities at the same moment count together
+            tally.add(record)
+        while window is not None and matching[first][1].at <= end - window:
+            tally.remove(matching[first][1])
+            first += 1
+        if earned_at is None and tally.reached():
+            earned_at = end
     return Result(
         met=earned_at is not None,
         earned_at=earned_at,
-        figures=[Figure(name, achieved, required)],
-        event_ids=[e for e, _ in current if e is not None],
+        figures=[tally.figure()],
+        event_ids=[e for e, _ in matching[first:] if e is not None],
     )
 
 

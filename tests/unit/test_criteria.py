@@ -129,6 +129,12 @@ def test_rolling_window():
     assert awarded([("e1", shift(0, 6)), ("e2", shift(40, 6)), ("e3", shift(50, 4))], in_30_days) == ["b"]
 
 
+def test_a_window_of_d_days_excludes_what_is_exactly_d_days_old():
+    in_7_days = badge({"kind": "total_hours", "at_least": 10, "within_days": 7})
+    assert awarded([("e1", shift(0, 5)), ("e2", shift(7, 5))], in_7_days) == []
+    assert awarded([("e1", shift(0, 5)), ("e2", shift(6, 5))], in_7_days) == ["b"]
+
+
 def test_streak_of_consecutive_weeks():
     streak = badge({"kind": "streak", "weeks": 3})
     assert awarded([("e1", shift(0, 1)), ("e2", shift(8, 1)), ("e3", shift(22, 1))], streak) == []

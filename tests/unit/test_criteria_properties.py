@@ -5,11 +5,19 @@ and each of those is questioned."""
 
 import os
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cairn.criteria import BeforeCompactedHistory, Progress, awards_for_history, record_activity, settle
+from cairn.criteria import (
+    BeforeCompactedHistory,
+    Progress,
+    awards_for_history,
+    evaluate,
+    record_activity,
+    settle,
+)
 from schemas.activity import ActivityVoided, VolunteerShiftLogged, WorkshopAttendanceRecorded, event_time
 from schemas.badge_class import BadgeClass
 
@@ -194,3 +202,48 @@ def test_compacted_progress_awards_what_the_whole_history_awards(classes, delive
         progress = outcome.progress
     whole = awards_for_history(list(dict(delivered).items()), classes, KEY)
     assert sorted(granted) == sorted((a.award_id, a.earned_at) for a in whole)
+
+
+def _by_definition(criterion, progress: Progress) -> tuple[datetime | None, float]:
+    """A leaf as its docstring defines it, re-measured from scratch at every activity: when the
+    measure over the window ending there first met the requirement, and the measure now."""
+    wanted = [(name, value) for name, value in criterion.filter if value is not None]
+    matching = sorted(
+        (r for _, r in progress.records() if r.completed and all(getattr(r, n) == v for n, v in wanted)),
+        key=lambda r: r.at,
+    )
+    window = timedelta(days=criterion.within_days) if criterion.within_days else None
+
+    def measure(end: datetime) -> float:
+        inside = [r for r in matching if r.at <= end and (window is None or r.at > end - window)]
+        if criterion.kind == "total_hours":
+            return round(sum(r.hours for r in inside), 4)
+        if criterion.kind == "count":
+            return sum(r.count for r in inside)
+        if criterion.kind == "distinct":
+            field = criterion.field
+            values = {r.at.date().isoformat() if field == "day" else getattr(r, field) for r in inside}
+            values -= {None}
+            return len(values & set(criterion.of) if criterion.of is not None else values)
+        weeks = sorted({(r.at - timedelta(days=r.at.weekday())).date() for r in inside})
+        runs = [1]
+        for before, monday in pairwise(weeks):
+            runs.append(runs[-1] + 1 if (monday - before).days == 7 else 1)
+        return max(runs) if weeks else 0
+
+    required = criterion.weeks if criterion.kind == "streak" else criterion.at_least
+    earned = next((r.at for r in matching if measure(r.at) >= required - 1e-9), None)
+    return earned, measure(matching[-1].at) if matching else 0
+
+
+@settings(max_examples=int(os.environ.get("CAIRN_PROPERTY_EXAMPLES", "300")), deadline=None)
+@given(leaf=leaves, history=st.lists(activity, max_size=30), keep=st.integers(2, 40))
+def test_one_pass_evaluation_agrees_with_the_definition(leaf, history, keep):
+    criterion = BadgeClass(
+        id="b", org_id="org", version=1, name="b", description="d", criteria_narrative="n", criteria=leaf
+    ).criteria
+    progress = Progress()
+    for n, data in enumerate(sorted(history, key=when)):
+        progress = record_activity(progress, f"e{n}", data, keep=keep) or progress
+    result = evaluate(criterion, progress)
+    assert (result.earned_at, result.figures[0].achieved) == _by_definition(criterion, progress)
