@@ -82,6 +82,9 @@ BATCH_MAX, BATCH_WITHIN = 500, 0.05  # seconds: the most an event waits for othe
 
 # org_id -> badge_class_id -> latest BadgeClass; filled from the compacted topic by every worker.
 catalog: dict[str, dict[str, BadgeClass]] = defaultdict(dict)
+# Set once the classes published before this worker started are in the catalog: activity waits
+# for it, so a restarted worker does not settle progress without them (and lean on re-evaluation).
+catalog_loaded = asyncio.Event()
 progress_lock = asyncio.Lock()
 
 
@@ -170,6 +173,7 @@ async def aggregate(stream: faust.StreamT[bytes]) -> None:
     async for events in stream.take_events(BATCH_MAX, within=BATCH_WITHIN):
         if fault_point("aggregator.drop_batch"):  # tests: imitate faust-streaming acking unprocessed records
             continue
+        await catalog_loaded.wait()
         async with progress_lock:
             changed: dict[bytes, tuple[Progress, str, str]] = {}
             last_event: dict[bytes, faust.EventT] = {}
@@ -312,6 +316,7 @@ async def follow_badge_classes() -> None:
     await consumer.start()
     try:
         await app.tables.recovery.completed.wait()
+        ends: dict[TopicPartition, int] = {}
         while True:
             batches = await consumer.getmany(timeout_ms=500)
             for records in batches.values():
@@ -319,6 +324,11 @@ async def follow_badge_classes() -> None:
                     changed = _apply_badge_class(message.key, message.value)
                     if changed is not None:
                         await _request_reevaluation(changed)
+            if not catalog_loaded.is_set() and consumer.assignment():
+                ends = ends or await consumer.end_offsets(list(consumer.assignment()))
+                if all([await consumer.position(tp) >= end for tp, end in ends.items()]):
+                    log.info("badge classes loaded: %d", sum(len(c) for c in catalog.values()))
+                    catalog_loaded.set()
     finally:
         await consumer.stop()
 
