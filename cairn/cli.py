@@ -21,9 +21,13 @@ def _cmd_dev(args: argparse.Namespace) -> int:
     async def main(stopping: asyncio.Event) -> None:
         dev = asyncio.create_task(run_dev(settings, stopping, external_kafka=args.external_kafka))
         if args.demo:
-            while not (settings.var_dir / "run" / "gateway.pid").exists() and not dev.done():
-                await asyncio.sleep(0.2)
-            await wait_http(f"{settings.public_url}/healthz", timeout=120)
+            gateway_up = asyncio.create_task(wait_http(f"{settings.public_url}/healthz", timeout=120))
+            await asyncio.wait({dev, gateway_up}, return_when=asyncio.FIRST_COMPLETED)
+            if dev.done():  # it stopped before the services came up: its error says why
+                gateway_up.cancel()
+                await dev
+                return
+            await gateway_up
             await run_demo(settings)
             print("Ctrl-C stops everything.", flush=True)
         await dev
@@ -372,7 +376,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except RuntimeError as error:
+        from cairn.store import StaleSchema  # imported late: most commands never open the store
+
+        if not isinstance(error, StaleSchema):
+            raise
+        print(f"cairn: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.serialization import (
     PrivateFormat,
     load_pem_private_key,
 )
-from sqlalchemy import ColumnElement, delete, event, func, select, update
+from sqlalchemy import ColumnElement, Connection, delete, event, func, inspect, select, update
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -121,6 +121,19 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _: ConnectionPoolEntry) -
     cursor.close()
 
 
+class StaleSchema(RuntimeError):
+    """The database's tables lack columns this version of Cairn needs."""
+
+
+def _missing_columns(conn: Connection) -> list[str]:
+    inspector = inspect(conn)
+    missing = []
+    for table in t.Base.metadata.sorted_tables:
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        missing += [f"{table.name}.{column.name}" for column in table.columns if column.name not in present]
+    return missing
+
+
 class Store:
     def __init__(self, engine: AsyncEngine, master_key: bytes) -> None:
         self.engine = engine
@@ -128,8 +141,17 @@ class Store:
         self._session = async_sessionmaker(engine, expire_on_commit=False)
 
     async def create_schema(self) -> None:
+        """Creates what is missing; a database an older Cairn made is refused by name, since
+        Cairn has no migrations yet (create_all never adds a column to an existing table)."""
         async with self.engine.begin() as conn:
             await conn.run_sync(t.Base.metadata.create_all)
+            missing = await conn.run_sync(_missing_columns)
+        if missing:
+            raise StaleSchema(
+                f"the database (CAIRN_DATABASE_URL, or var/cairn.db) was made by an older Cairn: it lacks "
+                f"{', '.join(missing)}. Cairn has no migrations yet; move that database aside "
+                "(for the demo: make clean) and run again."
+            )
 
     async def close(self) -> None:
         await self.engine.dispose()
