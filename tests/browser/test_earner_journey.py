@@ -12,7 +12,7 @@ from selenium.webdriver.common.by import By
 from cairn.credentials.baking import unbake
 from cairn.smtp import read_mailbox
 from tests.conftest import ten_hours_badge
-from tests.e2e.volunteering import claim_link, organisation, shift, wait_for_mail
+from tests.e2e.volunteering import claim_link, organisation, shift, wait_for_mail, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -85,10 +85,11 @@ def test_my_badges_by_email_shows_badges_and_progress(system, browser):
     events = [shift(f"eli-{day}", day, 4, email="eli@example.org") for day in (1, 2, 3)]
     assert client.post("/v1/events", json={"events": events}).status_code == 202
     wait_for_mail(system.mail_dir, len(read_mailbox(system.mail_dir)) + 1)  # the 10-hour badge
-    deadline = time.monotonic() + 30
-    while client.get("/v1/recipients/eli@example.org/progress").status_code != 200:
-        assert time.monotonic() < deadline
-        time.sleep(0.2)
+    wait_until(
+        lambda: client.get("/v1/recipients/eli@example.org/progress").status_code,
+        lambda status: status == 200,
+        "eli's progress never appeared",
+    )
 
     driver = browser.driver
     driver.get(f"{system.public_url}/my-badges")

@@ -3,14 +3,13 @@ upstream #471 and #629) and exits to be restarted; nothing is lost. The stall is
 worker pauses its own activity partitions after its first batch."""
 
 import re
-import time
 
 import httpx
 import pytest
 
-from cairn.smtp import read_mailbox
 from tests.conftest import system_with, ten_hours_badge
 from tests.e2e.test_crash_recovery import shifts
+from tests.e2e.volunteering import wait_for_mail, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -28,17 +27,13 @@ def test_a_stuck_worker_restarts_itself_and_loses_nothing(stalling_system):
     )
     assert client.post("/v1/badge-classes", json=ten_hours_badge()).status_code == 201
     assert client.post("/v1/events", json={"events": shifts(0, [6, 4])}).status_code == 202
-    deadline = time.monotonic() + 60
-    while not (system.var_dir / "run" / "faulted-aggregator.stop_fetching").exists():
-        assert time.monotonic() < deadline, "the aggregator never processed a batch"
-        time.sleep(0.2)
+    marker = system.var_dir / "run" / "faulted-aggregator.stop_fetching"
+    wait_until(marker.exists, bool, "the aggregator never processed a batch", 60)
     later = [s for v in range(1, 5) for s in shifts(v, [5, 5])]
     assert client.post("/v1/events", json={"events": later}).status_code == 202
 
-    deadline = time.monotonic() + 120
-    while len(read_mailbox(system.mail_dir)) < 5 and time.monotonic() < deadline:
-        time.sleep(0.5)
-    assert sorted(m["To"] for m in read_mailbox(system.mail_dir)) == [f"v{v}@example.org" for v in range(5)]
+    mails = wait_for_mail(system.mail_dir, 5, timeout=120)
+    assert sorted(m["To"] for m in mails) == [f"v{v}@example.org" for v in range(5)]
     assert "aggregator exited (70); restarting" in (system.var_dir / "dev.log").read_text()
     logs = system.var_dir / "logs"
     assert "unprocessed; exiting to be restarted" in (logs / "aggregator.log").read_text()
