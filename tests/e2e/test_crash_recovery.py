@@ -7,16 +7,15 @@ credential and exactly one email.
 """
 
 import os
-import re
 import signal
 import time
 from collections import Counter
 
-import httpx
 import pytest
 
 from cairn.smtp import read_mailbox
 from tests.conftest import system_with, ten_hours_badge
+from tests.e2e.volunteering import organisation
 
 pytestmark = pytest.mark.e2e
 
@@ -55,10 +54,7 @@ def shifts(volunteer: int, hours: list[float]) -> list[dict]:
 
 def test_kills_lose_nothing_and_duplicate_nothing(crashing_system):
     system = crashing_system
-    api_key = re.search(r"api key (\S+)", system.cairn("org", "create", "Crashy Food Bank").stdout).group(1)
-    client = httpx.Client(
-        base_url=system.public_url, headers={"Authorization": f"Bearer {api_key}"}, timeout=30
-    )
+    client = organisation(system, "Crashy Food Bank", "crashy")
     assert client.post("/v1/badge-classes", json=ten_hours_badge()).status_code == 201
 
     half = VOLUNTEERS // 2

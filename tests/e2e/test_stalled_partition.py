@@ -2,14 +2,11 @@
 upstream #471 and #629) and exits to be restarted; nothing is lost. The stall is injected: the
 worker pauses its own activity partitions after its first batch."""
 
-import re
-
-import httpx
 import pytest
 
 from tests.conftest import system_with, ten_hours_badge
 from tests.e2e.test_crash_recovery import shifts
-from tests.e2e.volunteering import wait_for_mail, wait_until
+from tests.e2e.volunteering import organisation, wait_for_mail, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -21,10 +18,7 @@ stalling_system = system_with(
 
 def test_a_stuck_worker_restarts_itself_and_loses_nothing(stalling_system):
     system = stalling_system
-    api_key = re.search(r"api key (\S+)", system.cairn("org", "create", "Stuck Food Bank").stdout).group(1)
-    client = httpx.Client(
-        base_url=system.public_url, headers={"Authorization": f"Bearer {api_key}"}, timeout=30
-    )
+    client = organisation(system, "Stuck Food Bank", "stuck")
     assert client.post("/v1/badge-classes", json=ten_hours_badge()).status_code == 201
     assert client.post("/v1/events", json={"events": shifts(0, [6, 4])}).status_code == 202
     marker = system.var_dir / "run" / "faulted-aggregator.stop_fetching"
