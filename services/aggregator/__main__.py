@@ -6,7 +6,9 @@ from services.aggregator.app import app
 
 
 def main() -> None:
-    sys.argv = [sys.argv[0], "worker", "--loglevel", "info"]
+    # --without-web: Faust's worker command turns the web server on unless told not to, whatever
+    # web_enabled says, and a second worker's port (the first's + 1) may be some socket's by then
+    sys.argv = [sys.argv[0], "worker", "--without-web", "--loglevel", "info"]
     app.main()
 
 
