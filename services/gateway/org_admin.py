@@ -73,15 +73,7 @@ async def create_org(body: OrgCreateIn, request: Request) -> OrgCreated:
 
 
 def _profile(org: Org) -> OrgProfile:
-    return OrgProfile(
-        id=org.id,
-        slug=org.slug,
-        name=org.name,
-        url=org.url,
-        email=org.email,
-        image_url=org.image_url,
-        colour=org.colour,
-    )
+    return OrgProfile.model_validate(org, from_attributes=True)
 
 
 @router.get("/v1/org", response_model=OrgProfile)
