@@ -1,10 +1,12 @@
 """Rota and sign-in-sheet CSV files to activity events (pure: text in, events and errors out).
 
-Headers are matched by name, whatever the export calls them ("E-mail", "Volunteer Email",
-"Time In"...); `mapping` overrides or adds names. A file with series and session columns is
-workshop attendance, otherwise volunteer shifts. Rows without an id column get an id derived
-from their content, so uploading the same file twice changes nothing. Errors name the row
-(the file's line: the header is row 1) and the column.
+Files are UTF-8 (with or without a byte-order mark) and comma-, semicolon- or tab-delimited
+(spreadsheets in many locales export semicolons). Headers are matched by name, whatever the
+export calls them ("E-mail", "Volunteer Email", "Time In"...); `mapping` overrides or adds
+names. A file with series and session columns is workshop attendance, otherwise volunteer
+shifts. Rows without an id column get an id derived from their content, so uploading the same
+file twice changes nothing. Errors name the row (the file's line: the header is row 1) and the
+column.
 """
 
 import csv
@@ -18,11 +20,34 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import TypeAdapter, ValidationError
 
-from schemas.activity import ActivityIn
+from schemas.activity import ACTIVITY_WINDOW, ActivityIn, ActivityWindow
 
 MAX_ROWS = 20_000
+DELIMITERS = (",", ";", "\t")
+NOT_UTF8 = (
+    'the file is not UTF-8 text (it looks like {guess}); export it as "CSV UTF-8" '
+    "(in Excel: Save As, CSV UTF-8; in LibreOffice: Save As, Text CSV, character set Unicode UTF-8)"
+)
 DateOrder = Literal["dmy", "mdy"]
 _activity = TypeAdapter(ActivityIn)
+
+
+def decode_csv(data: bytes) -> str:
+    """The file's text, or a ValueError saying how to export it as UTF-8 (the API, the CLI and
+    the dashboard give the same message)."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        guess = "UTF-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "Windows-1252 or Latin-1"
+        raise ValueError(NOT_UTF8.format(guess=guess)) from e
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter that splits the header row into the most columns (comma on a tie)."""
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    widths = {d: len(next(csv.reader([header], delimiter=d), [])) for d in DELIMITERS}
+    return max(DELIMITERS, key=lambda d: (widths[d], d == ","))
+
 
 # canonical field -> header names seen in rota and sign-in exports (compared without case,
 # spaces or punctuation)
@@ -56,6 +81,7 @@ class RowError:
 class CsvImport:
     kind: Literal["volunteer_shift", "workshop_attendance"]
     columns: dict[str, str]  # canonical field -> the file's header
+    headers: list[str] = field(default_factory=list)  # every column of the file, in order
     events: list[tuple[int, ActivityIn]] = field(default_factory=list)  # (row number, event)
     errors: list[RowError] = field(default_factory=list)
 
@@ -133,12 +159,16 @@ def parse_csv(
     mapping: dict[str, str] | None = None,
     timezone: str = "UTC",
     date_order: DateOrder = "dmy",
+    window: ActivityWindow | None = None,
 ) -> CsvImport:
+    """`window`, when given, refuses rows dated in the future or before the floor (intake
+    gives one; checking an old export offline need not)."""
     try:
         zone = ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError) as e:
         raise ValueError(f"unknown time zone {timezone!r}") from e
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    text = text.lstrip("\ufeff")
+    reader = csv.DictReader(io.StringIO(text), delimiter=sniff_delimiter(text))
     headers = [h for h in (reader.fieldnames or []) if h is not None]
     if not headers:
         raise ValueError("the file is empty or has no header row")
@@ -146,10 +176,11 @@ def parse_csv(
     kind: Literal["volunteer_shift", "workshop_attendance"] = (
         "workshop_attendance" if {"series", "session"} <= columns.keys() else "volunteer_shift"
     )
-    result = CsvImport(kind=kind, columns=columns)
+    result = CsvImport(kind=kind, columns=columns, headers=headers)
     if "email" not in columns:
         result.errors.append(RowError(1, None, "no email column (name one with mapping, e.g. email=Contact)"))
         return result
+    first_rows: dict[str, tuple[int, ActivityIn]] = {}
     for count, row in enumerate(reader, start=1):
         number = reader.line_num  # the file's line, so blank lines do not shift the numbers
         if count > MAX_ROWS:
@@ -158,15 +189,37 @@ def parse_csv(
         cells = {c: (row.get(h) or "").strip() for c, h in columns.items()}
         if not any(cells.values()):
             continue  # blank line
-        event, errors = _row_event(kind, cells, columns, number, order=date_order, zone=zone)
+        event, errors = _row_event(kind, cells, columns, number, date_order, zone, window)
         result.errors.extend(errors)
-        if event is not None:
+        if event is None:
+            continue
+        first = first_rows.setdefault(event.id, (number, event))
+        if first[0] == number:
             result.events.append((number, event))
+        elif first[1] != event:  # the same row twice is folded; two rows under one id are refused
+            result.errors.append(
+                RowError(
+                    number, columns.get("id"), f"has the id {event.id!r} of row {first[0]} but other contents"
+                )
+            )
     return result
 
 
+# fields of the event body that come from one column, to name that column in an error
+_VALIDATED_FIELDS = (
+    *("email", "name", "hours", "minutes", "started_at", "ended_at", "attended_at"),
+    *("program", "role", "site", "series", "session", "id"),
+)
+
+
 def _row_event(
-    kind: str, cells: dict[str, str], columns: dict[str, str], number: int, order: DateOrder, zone: ZoneInfo
+    kind: str,
+    cells: dict[str, str],
+    columns: dict[str, str],
+    number: int,
+    order: DateOrder,
+    zone: ZoneInfo,
+    window: ActivityWindow | None,
 ) -> tuple[ActivityIn | None, list[RowError]]:
     errors: list[RowError] = []
 
@@ -229,14 +282,15 @@ def _row_event(
     if errors:
         return None, errors
     try:
-        return _activity.validate_python(body), []
+        context = {ACTIVITY_WINDOW: window} if window else None
+        return _activity.validate_python(body, context=context), []
     except ValidationError as e:
         for problem in e.errors(include_url=False):
             location = [str(part) for part in problem["loc"] if not isinstance(part, int)]
-            field_name = next(
-                (f for f in ("email", "name", "hours", "started_at", "ended_at") if f in location), None
+            field_name = next((f for f in _VALIDATED_FIELDS if f in location), None)
+            canonical = {"started_at": "start", "ended_at": "end", "attended_at": "start"}.get(
+                field_name or "", field_name
             )
-            canonical = {"started_at": "start", "ended_at": "end"}.get(field_name or "", field_name)
             message = problem["msg"].removeprefix("Value error, ")
             fail(canonical, f"{'.'.join(location[1:]) or 'row'}: {message}")
         return None, errors

@@ -4,9 +4,13 @@ Run once before the services start (`cairn setup`; `cairn dev` does it for you),
 two services race to create the same tables or topics.
 """
 
+from sqlalchemy.exc import IntegrityError
+
 from cairn import bus
 from cairn.settings import Settings
-from cairn.store import store_for
+from cairn.store import Store, store_for
+from cairn.store.store import Org
+from schemas.admin import OrgCreateIn
 
 
 async def setup(settings: Settings) -> None:
@@ -18,19 +22,42 @@ async def setup(settings: Settings) -> None:
     await bus.ensure_topics(settings.kafka_bootstrap, settings.topic_partitions)
 
 
+class OrgExists(ValueError):
+    """The slug (given, or derived from the name) belongs to another organisation."""
+
+
+async def create_organisation(store: Store, new: OrgCreateIn) -> tuple[Org, str]:
+    """The one way an organisation is made (admin API and CLI): from a validated OrgCreateIn,
+    so names, slugs and URLs follow the same rules whichever door they came in by."""
+    try:
+        return await store.create_org(
+            new.name,
+            new.given_slug,
+            str(new.url) if new.url else None,
+            str(new.email) if new.email else None,
+            str(new.image_url) if new.image_url else None,
+        )
+    except IntegrityError as e:
+        raise OrgExists(f"the slug {new.given_slug!r} is taken by another organisation; give another") from e
+
+
 async def create_org(
     settings: Settings,
     name: str,
-    slug: str,
+    slug: str | None = None,
     url: str | None = None,
     email: str | None = None,
     image_url: str | None = None,
 ) -> tuple[str, str]:
-    """Returns the new organisation's id and its first API key (shown once, stored hashed)."""
+    """Returns the new organisation's id and its first API key (shown once, stored hashed).
+    Raises pydantic's ValidationError for a bad name, slug or URL, OrgExists for a taken slug."""
+    new = OrgCreateIn.model_validate(
+        {"name": name, "slug": slug, "url": url, "email": email, "image_url": image_url}
+    )
     store = store_for(settings)
     try:
         await store.create_schema()
-        org, api_key = await store.create_org(name, slug, url, email, image_url)
+        org, api_key = await create_organisation(store, new)
         return org.id, api_key
     finally:
         await store.close()

@@ -1,5 +1,6 @@
 """Configuration from CAIRN_* environment variables; the one place defaults live."""
 
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -41,6 +42,8 @@ class Settings(BaseSettings):
     api_burst: int = 300
     max_request_bytes: int = 5 * 1024 * 1024  # bodies above this get 413
     admin_token: SecretStr | None = None  # platform admin API (/admin/v1/...); unset = disabled
+    clock_skew_minutes: float = 10  # activity may end this far past the gateway's clock
+    activity_floor: date = date(2000, 1, 1)  # activity before this day is refused as implausible
     verify_allow_hosts: list[str] = []  # hosts POST /v1/verify may fetch DID documents and status lists from
 
     @property

@@ -4,20 +4,63 @@ The API body carries the volunteer's email; the Kafka record carries only the re
 (an HMAC of the normalised email under the organisation's secret), never personal data.
 """
 
-from datetime import datetime, timedelta
-from typing import Annotated, Literal, Self
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, RootModel, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    RootModel,
+    ValidationInfo,
+    model_validator,
+)
+
+from schemas.text import PlainText
 
 MAX_SHIFT_HOURS = 24.0
+ACTIVITY_WINDOW = "activity_window"  # the validation context key of an ActivityWindow
+
+
+@dataclass(frozen=True)
+class ActivityWindow:
+    """When accepted activity may have happened: not before a floor, not after now plus a
+    clock-skew allowance. Intake passes one in the validation context (the models never read
+    the clock), so a shift dated 2030 is refused at the door instead of earning a badge."""
+
+    earliest: datetime
+    latest: datetime
+
+    @classmethod
+    def around(cls, now: datetime, skew: timedelta, floor: date) -> "ActivityWindow":
+        return cls(earliest=datetime.combine(floor, time(0), tzinfo=UTC), latest=now + skew)
+
+    def check(self, began: datetime, ended: datetime, ended_field: str) -> None:
+        if ended > self.latest:
+            raise ValueError(
+                f"{ended_field} {ended.isoformat()} is in the future (after "
+                f"{self.latest.astimezone(UTC):%Y-%m-%d %H:%M} UTC): only activity that has happened counts"
+            )
+        if began < self.earliest:
+            raise ValueError(
+                f"{began.isoformat()} is before {self.earliest:%Y-%m-%d}, the earliest activity accepted"
+            )
+
+
+def _window(info: ValidationInfo) -> ActivityWindow | None:
+    context: Any = info.context
+    return context.get(ACTIVITY_WINDOW) if isinstance(context, dict) else None
 
 
 class Volunteer(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     email: EmailStr
-    name: str | None = Field(default=None, max_length=200)
-    external_id: str | None = Field(default=None, max_length=200)
+    name: PlainText | None = Field(default=None, max_length=200)
+    external_id: PlainText | None = Field(default=None, max_length=200)
 
 
 class ShiftDetails(BaseModel):
@@ -26,10 +69,10 @@ class ShiftDetails(BaseModel):
     started_at: AwareDatetime
     ended_at: AwareDatetime | None = None
     hours: float | None = Field(default=None, gt=0, le=MAX_SHIFT_HOURS)
-    program: str | None = Field(default=None, max_length=100)
-    role: str | None = Field(default=None, max_length=100)
-    site: str | None = Field(default=None, max_length=100)
-    shift_id: str | None = Field(default=None, max_length=200)
+    program: PlainText | None = Field(default=None, max_length=100)
+    role: PlainText | None = Field(default=None, max_length=100)
+    site: PlainText | None = Field(default=None, max_length=100)
+    shift_id: PlainText | None = Field(default=None, max_length=200)
 
     @model_validator(mode="after")
     def _hours_or_end(self) -> Self:
@@ -43,6 +86,14 @@ class ShiftDetails(BaseModel):
                 raise ValueError(f"a shift may last at most {MAX_SHIFT_HOURS:g} hours")
             if self.hours is not None and abs(self.hours - span) > 0.01:
                 raise ValueError("hours disagrees with started_at..ended_at")
+        return self
+
+    @model_validator(mode="after")
+    def _when_possible(self, info: ValidationInfo) -> Self:
+        window = _window(info)
+        if window is not None:
+            ended_field = "ended_at" if self.ended_at is not None else "started_at + hours"
+            window.check(self.started_at, event_time(self), ended_field)
         return self
 
     @property
@@ -72,7 +123,7 @@ class VolunteerShiftIn(ShiftDetails):
         },
     )
 
-    id: str = Field(min_length=1, max_length=200, description="Your idempotency key.")
+    id: PlainText = Field(min_length=1, max_length=200, description="Your idempotency key.")
     type: Literal["volunteer_shift"] = "volunteer_shift"
     volunteer: Volunteer
 
@@ -97,14 +148,22 @@ class WorkshopAttendanceIn(BaseModel):
         },
     )
 
-    id: str = Field(min_length=1, max_length=200, description="Your idempotency key.")
+    id: PlainText = Field(min_length=1, max_length=200, description="Your idempotency key.")
     type: Literal["workshop_attendance"]
     attendee: Volunteer
-    series: str = Field(min_length=1, max_length=100)
-    session: str = Field(min_length=1, max_length=100)
+    series: PlainText = Field(min_length=1, max_length=100)
+    session: PlainText = Field(min_length=1, max_length=100)
     attended_at: AwareDatetime
     minutes: float | None = Field(default=None, gt=0, le=24 * 60)
     completed: bool = True
+
+    @model_validator(mode="after")
+    def _when_possible(self, info: ValidationInfo) -> Self:
+        window = _window(info)
+        if window is not None:
+            ended = self.attended_at + timedelta(minutes=self.minutes or 0)
+            window.check(self.attended_at, ended, "attended_at + minutes" if self.minutes else "attended_at")
+        return self
 
 
 class ActivityVoidedIn(BaseModel):
@@ -125,11 +184,19 @@ class ActivityVoidedIn(BaseModel):
         },
     )
 
-    id: str = Field(min_length=1, max_length=200, description="Your idempotency key for the void itself.")
+    id: PlainText = Field(
+        min_length=1, max_length=200, description="Your idempotency key for the void itself."
+    )
     type: Literal["activity_voided"]
-    voids: str = Field(min_length=1, max_length=200, description="The id of the event taken back.")
-    reason: str = Field(min_length=1, max_length=500)
+    voids: PlainText = Field(min_length=1, max_length=200, description="The id of the event taken back.")
+    reason: PlainText = Field(min_length=1, max_length=500)
     volunteer: Volunteer = Field(description="Whose activity it was.")
+
+    @model_validator(mode="after")
+    def _not_itself(self) -> Self:
+        if self.voids == self.id:
+            raise ValueError(f"a void cannot take back itself (voids and id are both {self.id!r})")
+        return self
 
 
 ActivityIn = Annotated[
@@ -172,6 +239,23 @@ class EventBatchIn(BaseModel):
 
     events: list[ActivityIn] = Field(min_length=1, max_length=1000)
 
+    @model_validator(mode="after")
+    def _one_content_per_id(self) -> Self:
+        """An id is an idempotency key: the same event twice is folded into one; two different
+        events under one id would silently lose one, so the batch is refused."""
+        first_at: dict[str, int] = {}
+        kept = []
+        for position, event in enumerate(self.events):
+            first = first_at.setdefault(event.id, position)
+            if first == position:
+                kept.append(event)
+            elif event != self.events[first]:
+                raise ValueError(
+                    f"events {first} and {position} have the same id {event.id!r} but different contents"
+                )
+        self.events = kept
+        return self
+
 
 class VolunteerShiftLogged(ShiftDetails):
     """The data of a cairn.activity.v1 record: a shift, with no personal data."""
@@ -195,8 +279,8 @@ class WorkshopAttendanceRecorded(BaseModel):
 
     kind: Literal["workshop_attendance"] = "workshop_attendance"
     recipient_key: str = Field(pattern=r"^[0-9a-f]{64}$")
-    series: str
-    session: str
+    series: PlainText
+    session: PlainText
     attended_at: AwareDatetime
     minutes: float | None = None
     completed: bool = True
@@ -209,8 +293,8 @@ class ActivityVoided(BaseModel):
 
     kind: Literal["activity_voided"] = "activity_voided"
     recipient_key: str = Field(pattern=r"^[0-9a-f]{64}$")
-    voids: str
-    reason: str
+    voids: PlainText
+    reason: PlainText
 
 
 ActivityData = Annotated[

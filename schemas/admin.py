@@ -1,11 +1,44 @@
 """Bodies of the organisation and credential API responses."""
 
+import re
+import unicodedata
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from schemas.awards import BadgeProgress
+from schemas.text import PlainText, WebUrl
+
+ORG_SLUG = r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"
+
+
+def _valid_slug(slug: str) -> str:
+    if not re.fullmatch(ORG_SLUG, slug):
+        raise ValueError(
+            f"{slug!r} is not a slug: use 1 to 64 lowercase letters a-z, digits and inner hyphens "
+            f"(e.g. {slug_from_name(slug) or 'riverside'!r}); it names the organisation's did:web"
+        )
+    return slug
+
+
+OrgSlug = Annotated[
+    str,
+    AfterValidator(_valid_slug),
+    Field(
+        json_schema_extra={"pattern": ORG_SLUG},
+        description="Lowercase ASCII letters, digits and inner hyphens (it names the did:web).",
+        examples=["riverside"],
+    ),
+]
+
+
+def slug_from_name(name: str) -> str:
+    """The one rule for a slug from an organisation's name: transliterated to ASCII, lowercased,
+    every run of other characters one hyphen ("Café & Co / Soup Kitchen" -> cafe-co-soup-kitchen).
+    Empty if nothing of the name survives (then a slug must be given)."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:64].rstrip("-")
 
 
 class BadgeClassStored(BaseModel):
@@ -44,7 +77,7 @@ class RecipientProgress(BaseModel):
 class StatusChangeIn(BaseModel):
     """POST /v1/credentials/{id}/revoke | suspend | unsuspend."""
 
-    reason: str | None = Field(default=None, max_length=500, examples=["awarded by mistake"])
+    reason: PlainText | None = Field(default=None, max_length=500, examples=["awarded by mistake"])
 
 
 class CheckResult(BaseModel):
@@ -80,10 +113,10 @@ class OrgProfileUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"colour": "#1d4e89"}]})
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    url: HttpUrl | None = None
+    name: PlainText | None = Field(default=None, min_length=1, max_length=200)
+    url: WebUrl | None = None
     email: EmailStr | None = None
-    image_url: HttpUrl | None = None
+    image_url: WebUrl | None = None
     colour: Colour | None = None
 
 
@@ -95,11 +128,27 @@ class OrgCreateIn(BaseModel):
         json_schema_extra={"examples": [{"name": "Riverside Food Bank", "slug": "riverside"}]},
     )
 
-    name: str = Field(min_length=1, max_length=200)
-    slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
-    url: HttpUrl | None = None
+    name: PlainText = Field(min_length=1, max_length=200, description="Free text, shown as the issuer.")
+    slug: OrgSlug | None = Field(default=None, description="Default: derived from the name.")
+    url: WebUrl | None = None
     email: EmailStr | None = None
-    image_url: HttpUrl | None = None
+    image_url: WebUrl | None = None
+
+    @model_validator(mode="after")
+    def _slug(self) -> Self:
+        if self.slug is None:
+            derived = slug_from_name(self.name)
+            if not derived:
+                raise ValueError(
+                    f"no slug can be made from the name {self.name!r}; give one (e.g. riverside)"
+                )
+            self.slug = derived
+        return self
+
+    @property
+    def given_slug(self) -> str:
+        assert self.slug is not None  # set by the validator
+        return self.slug
 
 
 class OrgCreated(BaseModel):
@@ -115,7 +164,7 @@ class ApiKeyCreateIn(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"name": "rota sync", "scopes": ["events:write"]}]}
     )
 
-    name: str = Field(min_length=1, max_length=100)
+    name: PlainText = Field(min_length=1, max_length=100)
     scopes: list[Literal["events:write", "badges:write", "credentials:write", "read", "org:admin"]] = Field(
         min_length=1
     )

@@ -6,7 +6,9 @@ retires the class. Criteria are a tagged union so later criteria kinds slot in b
 
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from schemas.text import ParagraphText, PlainText, WebUrl
 
 SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
 
@@ -17,10 +19,10 @@ class ActivityFilter(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: Literal["volunteer_shift", "workshop_attendance"] | None = None
-    program: str | None = None
-    role: str | None = None
-    site: str | None = None
-    series: str | None = None
+    program: PlainText | None = None
+    role: PlainText | None = None
+    site: PlainText | None = None
+    series: PlainText | None = None
 
 
 class _Leaf(BaseModel):
@@ -53,7 +55,7 @@ class DistinctCount(_Leaf):
     kind: Literal["distinct"] = "distinct"
     field: Literal["session", "day", "site", "program", "series"]
     at_least: int = Field(ge=1, le=100_000)
-    of: list[str] | None = Field(default=None, min_length=1)
+    of: list[PlainText] | None = Field(default=None, min_length=1)
 
 
 class Streak(_Leaf):
@@ -127,11 +129,11 @@ class BadgeClassIn(BaseModel):
     )
 
     id: str = Field(pattern=SLUG, description="Stable slug, unique within the organisation.")
-    name: str = Field(min_length=1, max_length=200)
-    description: str = Field(min_length=1, max_length=2000)
-    criteria_narrative: str = Field(min_length=1, max_length=2000)
-    image: HttpUrl | None = None
-    tags: list[Annotated[str, Field(min_length=1, max_length=50)]] = Field(
+    name: PlainText = Field(min_length=1, max_length=200)
+    description: ParagraphText = Field(min_length=1, max_length=2000)
+    criteria_narrative: ParagraphText = Field(min_length=1, max_length=2000)
+    image: WebUrl | None = None
+    tags: list[Annotated[PlainText, Field(min_length=1, max_length=50)]] = Field(
         default_factory=list, max_length=20, description="Keywords, shown in the credential's Achievement."
     )
     repeat: Literal["calendar_year", "each_multiple"] | None = Field(

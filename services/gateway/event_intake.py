@@ -3,15 +3,36 @@ cairn.activity.v1. Shared by the JSON API, the CSV upload and the dashboard."""
 
 import asyncio
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 
 from aiokafka import AIOKafkaProducer
 
 from cairn import bus
 from cairn.identity import recipient_key
+from cairn.settings import Settings
 from cairn.store import Store
 from cairn.store.store import Org
-from schemas.activity import ActivityIn, ActivityRecordValue, activity_from_api, person_of
+from schemas.activity import (
+    ACTIVITY_WINDOW,
+    ActivityIn,
+    ActivityRecordValue,
+    ActivityWindow,
+    activity_from_api,
+    person_of,
+)
 from schemas.envelope import ACTIVITY_TYPES, CloudEvent
+
+
+def activity_window(settings: Settings) -> ActivityWindow:
+    """When activity arriving now may have happened (CAIRN_ACTIVITY_FLOOR up to now plus
+    CAIRN_CLOCK_SKEW_MINUTES)."""
+    skew = timedelta(minutes=settings.clock_skew_minutes)
+    return ActivityWindow.around(datetime.now(UTC), skew, settings.activity_floor)
+
+
+def intake_context(settings: Settings) -> dict[str, ActivityWindow]:
+    """The validation context for event bodies arriving now (see schemas.activity.ActivityWindow)."""
+    return {ACTIVITY_WINDOW: activity_window(settings)}
 
 
 async def accept_events(

@@ -8,10 +8,10 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, UploadFil
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import EmailStr
-from sqlalchemy.exc import IntegrityError
 
 from cairn.badge_images import badge_svg
 from cairn.csv_import import parse_csv
+from cairn.provisioning import OrgExists, create_organisation
 from cairn.store.store import ApiKeyInfo, Org
 from cairn.svg_sanitise import UnsafeSvg, sanitise_svg
 from schemas.admin import (
@@ -60,15 +60,9 @@ async def platform_admin(
 async def create_org(body: OrgCreateIn, request: Request) -> OrgCreated:
     """A new organisation, its issuer key and a first API key with every scope."""
     try:
-        org, api_key = await store_of(request).create_org(
-            body.name,
-            body.slug,
-            str(body.url) if body.url else None,
-            str(body.email) if body.email else None,
-            str(body.image_url) if body.image_url else None,
-        )
-    except IntegrityError as e:
-        raise HTTPException(409, f"the slug {body.slug!r} is taken") from e
+        org, api_key = await create_organisation(store_of(request), body)
+    except OrgExists as e:
+        raise HTTPException(409, str(e)) from e
     return OrgCreated(id=org.id, slug=org.slug, api_key=api_key)
 
 

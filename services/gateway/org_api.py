@@ -42,7 +42,7 @@ from services.gateway.dependencies import (
     settings_of,
     store_of,
 )
-from services.gateway.event_intake import accept_events
+from services.gateway.event_intake import accept_events, intake_context
 
 router = APIRouter(prefix="/v1")
 _single_event = TypeAdapter(ActivityIn)
@@ -69,11 +69,12 @@ EVENT_BODY_NAMES = ["VolunteerShiftIn", "WorkshopAttendanceIn", "ActivityVoidedI
 async def post_events(request: Request, org: EventWriter) -> EventsAccepted:
     """One event, or {"events": [...]} validated all-or-nothing; 202 once Kafka has them all."""
     body = await json_body(request)
+    context = intake_context(settings_of(request))
     try:
         if isinstance(body, dict) and "events" in body:
-            events = EventBatchIn.model_validate(body).events
+            events = EventBatchIn.model_validate(body, context=context).events
         else:
-            events = [_single_event.validate_python(body)]
+            events = [_single_event.validate_python(body, context=context)]
     except ValidationError as e:
         raise RequestValidationError(e.errors(include_url=False), body=body) from e
     return EventsAccepted(accepted=await accept_events(store_of(request), producer_of(request), org, events))
