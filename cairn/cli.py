@@ -46,9 +46,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_org_create(args: argparse.Namespace) -> int:
     from cairn.provisioning import create_org
 
-    slug = args.slug or "-".join(args.name.lower().split())
     org_id, api_key = asyncio.run(
-        create_org(get_settings(), args.name, slug, args.url, args.email, args.image_url)
+        create_org(get_settings(), args.name, args.slug, args.url, args.email, args.image_url)
     )
     print(f"organisation {org_id}")
     print(f"api key {api_key}")
@@ -91,8 +90,8 @@ def _cmd_sign(args: argparse.Namespace) -> int:
     key_pair = json.loads(Path(args.key).read_text())
     secret = key_pair.get("secretKeyMultibase") or key_pair.get("privateKeyMultibase")
     if not secret:
-        print("KEY.json needs secretKeyMultibase (or privateKeyMultibase)", file=sys.stderr)
-        return 2
+        print("cairn sign: KEY.json needs secretKeyMultibase (or privateKeyMultibase)", file=sys.stderr)
+        return 1
     key = secret_key_from_multibase(secret)
     options = proofs.ProofOptions(
         cryptosuite=args.suite,
@@ -148,7 +147,7 @@ def _cmd_keys_rotate(args: argparse.Namespace) -> int:
     public_key = asyncio.run(rotate())
     if public_key is None:
         print(f"cairn keys rotate: no organisation {args.org!r}", file=sys.stderr)
-        return 2
+        return 1
     print(f"new signing key {public_key}; earlier keys stay in the DID document")
     return 0
 
@@ -177,7 +176,7 @@ def _cmd_credential_status(args: argparse.Namespace) -> int:
         print(f"{args.credential_id}: {asyncio.run(change())}")
     except (LookupError, StatusChangeError) as e:
         print(f"cairn credentials {args.action}: {e}", file=sys.stderr)
-        return 2
+        return 1
     return 0
 
 
@@ -190,7 +189,7 @@ def _cmd_criteria_check(args: argparse.Namespace) -> int:
             awards = awards_from_lines(events, classes)
     except (InputError, OSError) as e:
         print(f"cairn criteria check: {e}", file=sys.stderr)
-        return 2
+        return 1
     for award in awards:
         print(json.dumps(award, sort_keys=True))
     return 0
@@ -205,12 +204,12 @@ def _cmd_badges_import(args: argparse.Namespace) -> int:
     api_key = os.environ.get("CAIRN_API_KEY")
     if not api_key:
         print("cairn badges import: set CAIRN_API_KEY to the organisation's API key", file=sys.stderr)
-        return 2
+        return 1
     try:
         classes = load_badge_classes(Path(args.file).read_text())
     except (InputError, OSError) as e:
         print(f"cairn badges import: {e}", file=sys.stderr)
-        return 2
+        return 1
     url = args.url or get_settings().public_url
     with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {api_key}"}, timeout=30) as client:
         for badge in classes:
@@ -228,21 +227,19 @@ def _cmd_events_import(args: argparse.Namespace) -> int:
     in batches with a progress bar. Ids are stable, so re-running after a failure is safe."""
     import httpx
 
-    from cairn.csv_import import parse_csv
+    from cairn.csv_import import decode_csv, parse_csv
     from cairn.terminal_progress import progress_bar
 
     api_key = os.environ.get("CAIRN_API_KEY")
     if not api_key and not args.dry_run:
         print("cairn events import: set CAIRN_API_KEY to the organisation's API key", file=sys.stderr)
-        return 2
+        return 1
     try:
         mapping = dict(item.split("=", 1) for item in args.map)
-        parsed = parse_csv(
-            Path(args.file).read_text(encoding="utf-8-sig"), mapping, args.timezone, args.date_order
-        )
+        parsed = parse_csv(decode_csv(Path(args.file).read_bytes()), mapping, args.timezone, args.date_order)
     except (OSError, ValueError) as e:
         print(f"cairn events import: {e}", file=sys.stderr)
-        return 2
+        return 1
     columns = ", ".join(f"{column} -> {field}" for field, column in parsed.columns.items())
     print(f"{len(parsed.events)} rows read as {parsed.kind} events ({columns})")
     for error in parsed.errors:
@@ -374,16 +371,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(error: BaseException) -> str:
+    """What went wrong, in one line a coordinator can act on."""
+    from pydantic import ValidationError
+
+    from cairn.store import StaleSchema
+
+    if isinstance(error, ValidationError):
+        return "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg'].removeprefix('Value error, ')}"
+            for e in error.errors(include_url=False)
+        )
+    if isinstance(error, OSError) and error.filename is not None:
+        return f"{error.strerror or error}: {error.filename}"
+    if isinstance(error, ValueError | LookupError | StaleSchema | OSError):
+        text = str(error)
+    else:  # a fault of Cairn's, not of the input: say what it was, still in one line
+        text = f"unexpected {type(error).__name__}: {error}"
+    return " ".join(text.split())
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Every failure is one line on stderr and exit status 1, never a traceback."""
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except RuntimeError as error:
-        from cairn.store import StaleSchema  # imported late: most commands never open the store
-
-        if not isinstance(error, StaleSchema):
-            raise
-        print(f"cairn: {error}", file=sys.stderr)
+    except Exception as error:
+        words = [args.command, getattr(args, f"{args.command}_command", None)]
+        print(f"cairn {' '.join(w for w in words if w)}: {_one_line(error)}", file=sys.stderr)
         return 1
 
 

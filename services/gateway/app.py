@@ -27,6 +27,7 @@ from schemas.envelope import CloudEvent
 from services.gateway import dashboard, earner_pages, org_admin, org_api, public_routes, wallet
 from services.gateway.body_limit import BodySizeLimit
 from services.gateway.dependencies import Limits
+from services.gateway.strict_json import StrictJsonBodies
 
 EVENT_BODIES = [VolunteerShiftIn, WorkshopAttendanceIn, ActivityVoidedIn, EventBatchIn]
 
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Post community activity; Cairn turns it into Open Badges 3.0 credentials.",
         lifespan=lifespan,
     )
+    app.add_middleware(StrictJsonBodies)  # inside the size limit: what it buffers is bounded
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.include_router(org_api.router)
     app.include_router(org_admin.router)

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from cairn.credential_status import StatusChangeError, change_status
-from cairn.csv_import import parse_csv
+from cairn.csv_import import SYNONYMS, decode_csv, parse_csv
 from cairn.store.store import ApiKeyInfo
 from services.gateway.claim_resends import request_resend
 from services.gateway.dependencies import (
@@ -25,7 +25,8 @@ from services.gateway.dependencies import (
     store_of,
     templates,
 )
-from services.gateway.event_intake import accept_events
+from services.gateway.event_intake import accept_events, activity_window
+from services.gateway.org_admin import MAX_CSV_BYTES
 from services.gateway.org_api import award_questions, summary
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
@@ -64,9 +65,14 @@ async def _checked_form(request: Request, scope: str, token: str) -> ApiKeyInfo:
     return key
 
 
-def _page(request: Request, name: str, key: ApiKeyInfo, **context: Any) -> HTMLResponse:
+def _page(
+    request: Request, name: str, key: ApiKeyInfo, status_code: int = 200, **context: Any
+) -> HTMLResponse:
     return templates.TemplateResponse(
-        request, name, {"org": key.org, "key": key, "form_token": _form_token(request, key), **context}
+        request,
+        name,
+        {"org": key.org, "key": key, "form_token": _form_token(request, key), **context},
+        status_code=status_code,
     )
 
 
@@ -210,13 +216,29 @@ async def upload(
     date_order: Annotated[str, Form()] = "dmy",
     confirm: Annotated[str | None, Form()] = None,
 ) -> HTMLResponse:
-    """First a preview of the file (nothing posted); then, on confirm, every row, or none."""
+    """First a preview of the file (nothing posted), with the columns Cairn read, which the
+    coordinator may change (`map_<field>` = a column, the API's `mapping`); then, on confirm,
+    every row, or none. A file that cannot be read answers 422 with the API's message."""
     key = await _checked_form(request, "events:write", token)
-    text = csv_text if csv_text is not None else (await file.read()).decode("utf-8-sig") if file else ""
+    form = await request.form()
+    mapping = {
+        name.removeprefix("map_"): value
+        for name, value in form.items()
+        if name.startswith("map_") and isinstance(value, str) and value
+    }
+    order: Literal["dmy", "mdy"] = "mdy" if date_order == "mdy" else "dmy"
     try:
-        parsed = parse_csv(text, None, timezone, "mdy" if date_order == "mdy" else "dmy")
+        if csv_text is None and file is not None:
+            data = await file.read(MAX_CSV_BYTES + 1)
+            if len(data) > MAX_CSV_BYTES:
+                raise ValueError(f"the file is over {MAX_CSV_BYTES // (1024 * 1024)} MB; split it")
+            csv_text = decode_csv(data)
+        text = csv_text or ""
+        parsed = parse_csv(text, mapping, timezone, order, activity_window(settings_of(request)))
     except ValueError as e:
-        return _page(request, "dashboard_upload.html", key, result=None, csv_text=None, error=str(e))
+        return _page(
+            request, "dashboard_upload.html", key, result=None, csv_text=None, error=str(e), status_code=422
+        )
     posted: list[str] = []
     if confirm and not parsed.errors and parsed.events:
         events = [event for _, event in parsed.events]
@@ -226,8 +248,9 @@ async def upload(
         "dashboard_upload.html",
         key,
         result=parsed,
+        fields=list(SYNONYMS),
         posted=posted,
         csv_text=text,
         timezone=timezone,
-        date_order=date_order,
+        date_order=order,
     )

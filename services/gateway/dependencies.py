@@ -1,7 +1,6 @@
 """What every gateway route may ask for: the store, Kafka, settings, the organisation behind
 an API key, rate limits, and the templates. The running objects live on app.state."""
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,6 +19,7 @@ from cairn.smtp import Mailer
 from cairn.store import Store
 from cairn.store.store import ApiKeyInfo, Org
 from cairn.verifying import FetchJson, http_fetcher
+from services.gateway import strict_json
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 bearer = HTTPBearer(auto_error=False)
@@ -106,9 +106,10 @@ OrgAdmin = Annotated[Org, requires("org:admin")]
 
 
 async def json_body(request: Request) -> Any:
+    """Parsed as strictly as StrictJsonBodies parses JSON bodies, whatever the content type."""
     try:
-        return json.loads(await request.body())
-    except json.JSONDecodeError as e:
+        return strict_json.loads(await request.body())
+    except strict_json.JsonRefused as e:
         raise RequestValidationError(
-            [{"type": "json_invalid", "loc": ("body",), "msg": f"invalid JSON: {e}", "input": None}]
+            [{"type": "json_invalid", "loc": ("body",), "msg": str(e), "input": None}]
         ) from e

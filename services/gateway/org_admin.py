@@ -10,7 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import EmailStr
 
 from cairn.badge_images import badge_svg
-from cairn.csv_import import parse_csv
+from cairn.csv_import import decode_csv, parse_csv
 from cairn.provisioning import OrgExists, create_organisation
 from cairn.store.store import ApiKeyInfo, Org
 from cairn.svg_sanitise import UnsafeSvg, sanitise_svg
@@ -36,7 +36,7 @@ from services.gateway.dependencies import (
     settings_of,
     store_of,
 )
-from services.gateway.event_intake import accept_events
+from services.gateway.event_intake import accept_events, activity_window
 
 router = APIRouter()
 MAX_IMAGE_BYTES = 256 * 1024
@@ -132,9 +132,8 @@ async def upload_csv(
         raise HTTPException(413, f"the file is over {MAX_CSV_BYTES // (1024 * 1024)} MB; split it")
     try:
         fields = dict(item.split("=", 1) for item in mapping or [])
-        parsed = parse_csv(data.decode("utf-8-sig"), fields, timezone, date_order)
-    except UnicodeDecodeError as e:
-        raise HTTPException(422, "the file is not UTF-8 text; export it as CSV UTF-8") from e
+        window = activity_window(settings_of(request))
+        parsed = parse_csv(decode_csv(data), fields, timezone, date_order, window)
     except ValueError as e:
         raise HTTPException(422, str(e)) from e
     result = CsvImportResult(
