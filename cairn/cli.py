@@ -45,11 +45,22 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def _cmd_org_create(args: argparse.Namespace) -> int:
     from cairn.provisioning import create_org
+    from schemas.admin import OrgCreateIn
 
+    new = OrgCreateIn.model_validate(  # the admin API's rules: free-text name, derived or valid slug
+        {
+            "name": args.name,
+            "slug": args.slug,
+            "url": args.url,
+            "email": args.email,
+            "image_url": args.image_url,
+        }
+    )
     org_id, api_key = asyncio.run(
-        create_org(get_settings(), args.name, args.slug, args.url, args.email, args.image_url)
+        create_org(get_settings(), new.name, new.given_slug, args.url, args.email, args.image_url)
     )
     print(f"organisation {org_id}")
+    print(f"slug {new.given_slug}")
     print(f"api key {api_key}")
     return 0
 

@@ -180,4 +180,4 @@ def test_badges_import_publishes_a_file_of_classes(system):
 
     bad = data.parent / "not-there.yaml"
     refused = system.cairn("badges", "import", str(bad), check=False, env=key)
-    assert refused.returncode == 2 and "not-there.yaml" in refused.stderr
+    assert refused.returncode == 1 and "not-there.yaml" in refused.stderr

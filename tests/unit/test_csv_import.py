@@ -1,10 +1,12 @@
 """CSV exports of rotas and sign-in sheets to events, with row-numbered errors."""
 
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from cairn.csv_import import parse_csv
+from cairn.csv_import import decode_csv, parse_csv, sniff_delimiter
+from schemas.activity import ActivityWindow
 
 DATA = Path(__file__).parent.parent / "data" / "csv"
 
@@ -68,3 +70,65 @@ def test_us_date_order_and_unknown_zone():
     assert parsed.events[0][1].started_at.date().isoformat() == "2026-11-28"
     with pytest.raises(ValueError, match="time zone"):
         parse_csv("Email,Date,Hours\n", timezone="Mars/Olympus")
+
+
+@pytest.mark.parametrize(
+    ("text", "delimiter"),
+    [
+        ("Email,Date,Hours\nsam@example.org,28/11/2026,2\n", ","),
+        ("Email;Date;Hours\nsam@example.org;28/11/2026;2,5\n", ";"),
+        ("Email\tDate\tHours\nsam@example.org\t28/11/2026\t2\n", "\t"),
+        ('"Email","Note; free text",Hours\nsam@example.org,"a; b",2\n', ","),
+        ('\n\nEmail;"Name, full";Hours\n', ";"),
+        ("Email\n", ","),
+    ],
+)
+def test_delimiter_is_sniffed_from_the_header_row(text, delimiter):
+    assert sniff_delimiter(text) == delimiter
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t"])
+def test_semicolon_and_tab_exports_are_read(delimiter):
+    text = delimiter.join(["E-mail", "Volunteer Name", "Shift Date", "Hours"]) + "\n"
+    text += delimiter.join(["sam@example.org", "Sam Okafor", "28/11/2026", "2,5"]) + "\n"
+    parsed = parse_csv(text)
+    assert parsed.errors == [] and parsed.columns["email"] == "E-mail"
+    [(row, event)] = parsed.events
+    assert row == 2 and event.volunteer.name == "Sam Okafor" and event.duration_hours == 2.5
+
+
+def test_a_windows_1252_file_gets_the_export_advice():
+    data = "Email,Name,Date,Hours\nzoe@example.org,Zoë Müller,28/11/2026,2\n".encode("cp1252")
+    with pytest.raises(ValueError, match=r'not UTF-8 text \(it looks like Windows-1252.*"CSV UTF-8"'):
+        decode_csv(data)
+    assert decode_csv(b"\xef\xbb\xbfEmail\n") == "Email\n", "a byte-order mark is dropped"
+
+
+def test_control_characters_in_a_row_are_refused_with_its_row_and_column():
+    text = "Email,Name,Date,Hours\nsam@example.org,Sam,28/11/2026,2\n"
+    text += 'ana@example.org,"Ana\r\nBcc: evil@example.org",28/11/2026,2\n'
+    text += "bo@example.org,\u202eevil,28/11/2026,2\n"
+    parsed = parse_csv(text)
+    assert [(e.row, e.column) for e in parsed.errors] == [(4, "Name"), (5, "Name")]
+    assert all("must not contain" in e.message for e in parsed.errors)
+
+
+def test_one_id_with_two_contents_is_refused_and_the_same_row_twice_is_folded():
+    text = "Id,Email,Date,Hours\nr1,sam@example.org,28/11/2026,2\nr1,sam@example.org,28/11/2026,2\n"
+    parsed = parse_csv(text)
+    assert parsed.errors == [] and [row for row, _ in parsed.events] == [2]
+    parsed = parse_csv(text + "r1,sam@example.org,28/11/2026,3\n")
+    assert [(e.row, e.column) for e in parsed.errors] == [(4, "Id")]
+    assert "the id 'r1' of row 2 but other contents" in parsed.errors[0].message
+
+
+def test_rows_outside_the_activity_window_are_refused_with_the_reason():
+    window = ActivityWindow.around(
+        datetime(2026, 11, 30, tzinfo=UTC), timedelta(minutes=10), date(2000, 1, 1)
+    )
+    text = "Email,Date,Hours\nsam@example.org,28/11/2026,2\nsam@example.org,01/01/2030,2\n"
+    text += "sam@example.org,31/12/1999,2\n"
+    parsed = parse_csv(text, window=window)
+    assert [e.row for e in parsed.errors] == [3, 4]
+    assert "in the future" in parsed.errors[0].message and "before 2000-01-01" in parsed.errors[1].message
+    assert len(parse_csv(text).events) == 3, "without a window (an offline check) nothing is refused"
