@@ -166,8 +166,10 @@ def _cmd_keys_rotate(args: argparse.Namespace) -> int:
 def _cmd_credential_status(args: argparse.Namespace) -> int:
     from cairn.credential_status import StatusChangeError, change_status
     from cairn.store import store_for
+    from schemas.admin import StatusChangeIn
 
     settings = get_settings()
+    reason = StatusChangeIn(reason=args.reason).reason  # the API's rules: one line, no controls
 
     async def change() -> str:
         store = store_for(settings)
@@ -177,7 +179,7 @@ def _cmd_credential_status(args: argparse.Namespace) -> int:
             if org is None:
                 raise LookupError(f"no credential {args.credential_id}")
             changed = await change_status(
-                store, org, args.credential_id, args.action, args.reason, settings.public_url
+                store, org, args.credential_id, args.action, reason, settings.public_url
             )
             return changed.status
         finally:

@@ -78,6 +78,10 @@ def test_org_create_refuses_control_characters_in_the_name(cairn):
     refused(cairn("org", "create", "Riverside\u202eevil"), "name: must not contain", "U+202E")
 
 
+def test_an_unexpected_failure_is_still_one_line(cairn):
+    refused(cairn("keys", "rotate", "--org", "riverside"), "cairn keys rotate: unexpected OperationalError")
+
+
 def test_a_missing_key_file_is_one_line(cairn, tmp_path):
     credential = tmp_path / "credential.json"
     credential.write_text("{}")
@@ -96,3 +100,24 @@ def test_a_windows_1252_csv_gets_the_export_advice(cairn, tmp_path):
     rota = tmp_path / "rota.csv"
     rota.write_bytes("Email,Name,Date,Hours\nzoe@example.org,Zoë,28/11/2026,2\n".encode("cp1252"))
     refused(cairn("events", "import", "--dry-run", str(rota)), "not UTF-8 text", "CSV UTF-8")
+
+
+def test_a_revocation_reason_with_control_characters_is_refused(cairn):
+    refused(
+        cairn(
+            "credentials",
+            "revoke",
+            "urn:uuid:00000000-0000-4000-8000-000000000000",
+            "--reason",
+            "a\r\nBcc: x",
+        ),
+        "cairn credentials revoke: reason: must not contain",
+    )
+
+
+def test_an_unknown_credential_is_one_line(cairn):
+    assert cairn("org", "create", "Riverside").returncode == 0  # the store's schema exists
+    refused(
+        cairn("credentials", "revoke", "urn:uuid:00000000-0000-4000-8000-000000000000"),
+        "no credential urn:uuid:00000000-0000-4000-8000-000000000000",
+    )
