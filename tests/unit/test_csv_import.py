@@ -132,3 +132,8 @@ def test_rows_outside_the_activity_window_are_refused_with_the_reason():
     assert [e.row for e in parsed.errors] == [3, 4]
     assert "in the future" in parsed.errors[0].message and "before 2000-01-01" in parsed.errors[1].message
     assert len(parse_csv(text).events) == 3, "without a window (an offline check) nothing is refused"
+
+
+def test_windows_line_endings_are_not_control_characters_in_cells():
+    parsed = parse_csv("Email;Name;Date;Hours\r\nsam@example.org;Sam;28/11/2026;2\r\n")
+    assert parsed.errors == [] and [(row, e.volunteer.name) for row, e in parsed.events] == [(2, "Sam")]
