@@ -23,6 +23,10 @@ PROGRESS = "cairn.progress.v1"
 CREDENTIALS = "cairn.credentials.v1"
 NOTIFICATIONS = "cairn.notifications.v1"
 REEVALUATE = "cairn.aggregator.reevaluate.v1"  # the aggregator's own: "re-check this recipient"
+# Faust's changelog of the aggregator's progress table ("<app id>-<table>-changelog"). Made by
+# `cairn setup` like the rest: left to the worker, a busy broker can answer its first metadata
+# request with no partitions, and Faust then crashes the agent (PartitionsMismatch).
+PROGRESS_CHANGELOG = "cairn-aggregator-progress-changelog"
 
 
 class PoisonRecord(Exception):
@@ -49,6 +53,7 @@ TOPICS = [
     TopicSpec(CREDENTIALS),
     TopicSpec(NOTIFICATIONS),
     TopicSpec(REEVALUATE),
+    TopicSpec(PROGRESS_CHANGELOG, compacted=True),
     *(TopicSpec(dlq(name), partitioned=False) for name in (ACTIVITY, AWARDS, CREDENTIALS)),
 ]
 

@@ -75,3 +75,11 @@ def test_a_failed_read_skips_one_check_and_the_watch_goes_on():
     assert check(partitions, detector, rewound, 36).stuck == ["p0"]
     partitions.done["p0"] = 12
     assert check(partitions, detector, rewound, 41).stuck == [], "caught up"
+
+
+def test_setup_makes_the_progress_changelog_the_aggregator_uses():
+    from cairn import bus
+    from services.aggregator.app import progress_table
+
+    assert progress_table.changelog_topic.get_topic_name() == bus.PROGRESS_CHANGELOG
+    assert bus.PROGRESS_CHANGELOG in {spec.name for spec in bus.TOPICS if spec.compacted}
