@@ -105,7 +105,9 @@ def _cmd_sign(args: argparse.Namespace) -> int:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    """Each file may be a credential (.json) or a baked badge image (.png, .svg)."""
+    """Each file may be a credential (.json) or a baked badge image (.png, .svg). Exit status 0
+    when every one is valid (a status that could not be checked is a warning on stderr, unless
+    --require-status), 1 otherwise."""
     import httpx
 
     from cairn.credentials.baking import BakingError, unbake
@@ -122,13 +124,20 @@ def _cmd_verify(args: argparse.Namespace) -> int:
                     print(f"{name}: not valid: cannot read a credential: {e}")
                     all_valid = False
                     continue
-                report = await verify(credential, fetch_json)
+                report = await verify(credential, fetch_json, require_status=args.require_status)
                 all_valid = all_valid and report.valid
-                print(f"{name}: valid" if report.valid else f"{name}: not valid: {'; '.join(report.reasons)}")
+                if not report.valid:
+                    print(f"{name}: not valid: {'; '.join(report.reasons)}")
+                elif report.status_checked:
+                    print(f"{name}: valid")
+                else:
+                    print(f"{name}: valid, status not checked")
+                    print(f"warning: {name}: {'; '.join(report.warnings)}", file=sys.stderr)
                 if args.verbose:
                     for check in report.checks:
                         reason = f": {check.reason}" if check.reason else ""
-                        print(f"  {'ok ' if check.ok else 'BAD'} {check.name}{reason}")
+                        mark = "ok " if check.ok else "BAD" if check.checked else "?  "
+                        print(f"  {mark} {check.name}{reason}")
         return all_valid
 
     return 0 if asyncio.run(verify_all()) else 1
@@ -313,6 +322,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="HOST[:PORT]",
         help="fetch DID documents and status lists from this host (repeatable); nothing else is fetched",
+    )
+    verify.add_argument(
+        "--require-status",
+        action="store_true",
+        help="a status list that may not or cannot be fetched makes the credential not valid "
+        "(default: a warning, 'valid, status not checked')",
     )
     verify.add_argument("-v", "--verbose", action="store_true", help="print every check")
     verify.set_defaults(func=_cmd_verify)

@@ -96,8 +96,11 @@ async def credential_page(credential_uuid: str, request: Request) -> HTMLRespons
 
 
 @router.post("/v1/verify", response_model=VerificationResult)
-async def verify_api(request: Request) -> VerificationResult:
-    """Verifies a credential: a JSON body with an embedded proof, or a VC-JWT as a JSON string."""
+async def verify_api(request: Request, require_status: bool = False) -> VerificationResult:
+    """Verifies a credential: a JSON body with an embedded proof, or a VC-JWT as a JSON string.
+
+    A status list that may not (CAIRN_VERIFY_ALLOW_HOSTS) or cannot be fetched leaves the status
+    unchecked: outcome valid_status_not_checked, unless `require_status=true` makes it not valid."""
     presented = await json_body(request)
     if not isinstance(presented, dict | str):
         raise RequestValidationError(
@@ -110,10 +113,14 @@ async def verify_api(request: Request) -> VerificationResult:
                 }
             ]
         )
-    report = await verify(presented, fetcher(request))
+    report = await verify(presented, fetcher(request), require_status=require_status)
     return VerificationResult(
         valid=report.valid,
-        checks=[CheckResult(check=c.name, ok=c.ok, reason=c.reason) for c in report.checks],
+        outcome=report.outcome,
+        status_checked=report.status_checked,
+        checks=[
+            CheckResult(check=c.name, ok=c.ok, reason=c.reason, checked=c.checked) for c in report.checks
+        ],
     )
 
 
@@ -142,9 +149,10 @@ async def status_list_json(slug: str, purpose: Purpose, request: Request) -> JSO
 
 
 def verdict(report: Report) -> str:
-    """One word for the page: valid, revoked, suspended, expired, or invalid."""
+    """One word for the page: valid, unchecked (valid, status not checked), revoked, suspended,
+    expired, or invalid."""
     if report.valid:
-        return "valid"
+        return "valid" if report.status_checked else "unchecked"
     for check in report.checks:
         if not check.ok and check.name == "status" and check.reason in ("revoked", "suspended"):
             return check.reason
