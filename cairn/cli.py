@@ -165,25 +165,27 @@ def _cmd_keys_rotate(args: argparse.Namespace) -> int:
 def _cmd_credential_status(args: argparse.Namespace) -> int:
     from cairn.credential_status import StatusChangeError, change_status
     from cairn.store import store_for
+    from schemas.awards import credential_id_from
 
     settings = get_settings()
+    credential_id = credential_id_from(args.credential_id)
 
     async def change() -> str:
         store = store_for(settings)
         try:
-            credential = await store.credential(args.credential_id)
+            credential = await store.credential(credential_id)
             org = await store.org(credential.org_id) if credential else None
             if org is None:
                 raise LookupError(f"no credential {args.credential_id}")
             changed = await change_status(
-                store, org, args.credential_id, args.action, args.reason, settings.public_url
+                store, org, credential_id, args.action, args.reason, settings.public_url
             )
             return changed.status
         finally:
             await store.close()
 
     try:
-        print(f"{args.credential_id}: {asyncio.run(change())}")
+        print(f"{credential_id}: {asyncio.run(change())}")
     except (LookupError, StatusChangeError) as e:
         print(f"cairn credentials {args.action}: {e}", file=sys.stderr)
         return 2
@@ -350,7 +352,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("unsuspend", "lift a suspension"),
     ]:
         change = credentials.add_parser(action, help=summary)
-        change.add_argument("credential_id", metavar="CREDENTIAL_ID", help="urn:uuid:…")
+        change.add_argument("credential_id", metavar="CREDENTIAL_ID", help="urn:uuid:… or the bare uuid")
         change.add_argument("--reason")
         change.set_defaults(func=_cmd_credential_status, action=action)
     badges = sub.add_parser("badges", help="badge classes").add_subparsers(
