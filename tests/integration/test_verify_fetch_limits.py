@@ -17,12 +17,17 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 
+from cairn.credentials import status_list
 from cairn.credentials.did_web import did_document, org_did
 from cairn.credentials.multikey import public_key_multibase
+from cairn.credentials.verification import verify_credential
 from cairn.settings import Settings
 from cairn.verifying import FETCH_DEADLINE_SECONDS
 from services.gateway.app import create_app
-from tests.sample_credentials import issued, signed_list
+from services.gateway.dependencies import templates
+from services.gateway.public_routes import credential_links
+from services.gateway.public_routes import verdict as verdict_of
+from tests.sample_credentials import NOW, PUBLIC_URL, issued, material, signed_list
 
 CHUNK = b" " * 65536
 Behaviour = Callable[[BaseHTTPRequestHandler], None]
@@ -182,3 +187,33 @@ def test_verify_api_reports_three_states(issuer):
 
     required = client.post("/v1/verify", params={"require_status": "true"}, json=issuer.credential).json()
     assert (required["valid"], required["outcome"]) == (False, "not_valid")
+
+
+@pytest.mark.parametrize(
+    ("revoked", "unreachable", "verdict", "says"),
+    [
+        ((), False, "valid", "✓ Verified: this badge is genuine and current."),
+        (
+            (),
+            True,
+            "unchecked",
+            "✓ Genuine, but whether the issuer has revoked or suspended it could not be checked.",
+        ),
+        ((4242,), False, "revoked", "✗ Revoked: the issuer has withdrawn this badge."),
+    ],
+)
+def test_credential_page_shows_three_states(revoked, unreachable, verdict, says):
+    """The public page's verdict and checks, rendered from a real report of each state."""
+    key = Ed25519PrivateKey.generate()
+    evidence = material([key], revoked=revoked)
+    if unreachable:
+        evidence.documents[status_list.list_url(PUBLIC_URL, "riverside", "suspension")] = "HTTP 503"
+    report = verify_credential(issued(key), evidence, NOW)
+    assert verdict_of(report) == verdict
+    page = templates.get_template("credential.html").render(
+        credential=issued(key), report=report, verdict=verdict, page_url="", links=credential_links("x")
+    )
+    assert f'class="verdict verdict-{verdict}"' in page and says in page
+    assert '<li class="ok">✓ proof</li>' in page
+    if unreachable:
+        assert '<li class="unchecked">? status: not checked: HTTP 503</li>' in page
