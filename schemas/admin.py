@@ -22,7 +22,8 @@ class CredentialSummary(BaseModel):
     email_status: str = Field(
         default="pending",
         description="pending | sending | sent | bounced (refused by the mail server) | "
-        "failed (still refused after retries) | suppressed (the earner unsubscribed)",
+        "failed (still refused after retries) | suppressed (the earner unsubscribed, or the "
+        "credential was revoked or suspended before it went)",
     )
     email_error: str | None = Field(default=None, description="the mail server's last answer, if it refused")
 
