@@ -29,6 +29,7 @@ JsonDoc = dict[str, Any]
 DID_DOCUMENT_MAX_BYTES = 1024 * 1024
 STATUS_LIST_MAX_BYTES = 16 * 1024 * 1024
 FETCH_DEADLINE_SECONDS = 10.0  # for the whole of one fetch: connect, headers and body
+VERIFY_DEADLINE_SECONDS = 25.0  # for all of a credential's fetches, however many it names
 
 
 class FetchJson(Protocol):
@@ -46,17 +47,23 @@ async def verify(
     fetch_json: FetchJson,
     now: datetime | None = None,
     require_status: bool = False,
+    deadline_seconds: float = VERIFY_DEADLINE_SECONDS,
 ) -> Report:
     """Fetches what the credential needs, then checks it; an unfetched status list leaves the
-    status unchecked (a warning) unless `require_status`."""
+    status unchecked (a warning) unless `require_status`. All the fetches share one deadline,
+    so a credential naming many slow status lists cannot hold a verification open."""
     material = Material()
+    deadline = asyncio.get_running_loop().time() + deadline_seconds
 
     async def fetch(url: str, max_bytes: int) -> None:
         if url not in material.documents:
             try:
-                material.documents[url] = await fetch_json(url, max_bytes)
+                async with asyncio.timeout_at(deadline):
+                    material.documents[url] = await fetch_json(url, max_bytes)
             except FetchError as e:
                 material.documents[url] = str(e)
+            except TimeoutError:
+                material.documents[url] = f"not fetched: the verification's {deadline_seconds:g} s were up"
 
     for url in did_documents_needed(credential):
         await fetch(url, DID_DOCUMENT_MAX_BYTES)

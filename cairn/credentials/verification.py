@@ -248,7 +248,7 @@ def _check_status(credential: JsonDoc, material: Material, now: datetime) -> Che
         except StatusListError as e:
             return Check("status", False, str(e))
     if not_fetched:
-        return Check("status", False, f"not checked: {'; '.join(not_fetched)}", checked=False)
+        return Check("status", False, f"not checked: {'; '.join(dict.fromkeys(not_fetched))}", checked=False)
     return Check("status", True)
 
 
