@@ -30,6 +30,7 @@ from services.gateway.public_routes import credential_links
 from services.gateway.public_routes import verdict as verdict_of
 from tests.sample_credentials import NOW, PUBLIC_URL, issued, material, signed_list
 
+pytestmark = pytest.mark.integration
 CHUNK = b" " * 65536
 Behaviour = Callable[[BaseHTTPRequestHandler], None]
 
