@@ -115,7 +115,9 @@ def _cmd_sign(args: argparse.Namespace) -> int:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    """Each file may be a credential (.json) or a baked badge image (.png, .svg)."""
+    """Each file may be a credential (.json) or a baked badge image (.png, .svg). Exit status 0
+    when every one is valid (a status that could not be checked is a warning on stderr, unless
+    --require-status), 1 otherwise."""
     import httpx
 
     from cairn.credentials.baking import BakingError, unbake
@@ -132,13 +134,20 @@ def _cmd_verify(args: argparse.Namespace) -> int:
                     print(f"{name}: not valid: cannot read a credential: {e}")
                     all_valid = False
                     continue
-                report = await verify(credential, fetch_json)
+                report = await verify(credential, fetch_json, require_status=args.require_status)
                 all_valid = all_valid and report.valid
-                print(f"{name}: valid" if report.valid else f"{name}: not valid: {'; '.join(report.reasons)}")
+                if not report.valid:
+                    print(f"{name}: not valid: {'; '.join(report.reasons)}")
+                elif report.status_checked:
+                    print(f"{name}: valid")
+                else:
+                    print(f"{name}: valid, status not checked")
+                    print(f"warning: {name}: {'; '.join(report.warnings)}", file=sys.stderr)
                 if args.verbose:
                     for check in report.checks:
                         reason = f": {check.reason}" if check.reason else ""
-                        print(f"  {'ok ' if check.ok else 'BAD'} {check.name}{reason}")
+                        mark = "ok " if check.ok else "BAD" if check.checked else "?  "
+                        print(f"  {mark} {check.name}{reason}")
         return all_valid
 
     return 0 if asyncio.run(verify_all()) else 1
@@ -167,26 +176,26 @@ def _cmd_credential_status(args: argparse.Namespace) -> int:
     from cairn.credential_status import StatusChangeError, change_status
     from cairn.store import store_for
     from schemas.admin import StatusChangeIn
+    from schemas.awards import credential_id_from
 
     settings = get_settings()
     reason = StatusChangeIn(reason=args.reason).reason  # the API's rules: one line, no controls
+    credential_id = credential_id_from(args.credential_id)
 
     async def change() -> str:
         store = store_for(settings)
         try:
-            credential = await store.credential(args.credential_id)
+            credential = await store.credential(credential_id)
             org = await store.org(credential.org_id) if credential else None
             if org is None:
                 raise LookupError(f"no credential {args.credential_id}")
-            changed = await change_status(
-                store, org, args.credential_id, args.action, reason, settings.public_url
-            )
+            changed = await change_status(store, org, credential_id, args.action, reason, settings.public_url)
             return changed.status
         finally:
             await store.close()
 
     try:
-        print(f"{args.credential_id}: {asyncio.run(change())}")
+        print(f"{credential_id}: {asyncio.run(change())}")
     except (LookupError, StatusChangeError) as e:
         print(f"cairn credentials {args.action}: {e}", file=sys.stderr)
         return 1
@@ -324,6 +333,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="HOST[:PORT]",
         help="fetch DID documents and status lists from this host (repeatable); nothing else is fetched",
     )
+    verify.add_argument(
+        "--require-status",
+        action="store_true",
+        help="a status list that may not or cannot be fetched makes the credential not valid "
+        "(default: a warning, 'valid, status not checked')",
+    )
     verify.add_argument("-v", "--verbose", action="store_true", help="print every check")
     verify.set_defaults(func=_cmd_verify)
 
@@ -345,7 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("unsuspend", "lift a suspension"),
     ]:
         change = credentials.add_parser(action, help=summary)
-        change.add_argument("credential_id", metavar="CREDENTIAL_ID", help="urn:uuid:…")
+        change.add_argument("credential_id", metavar="CREDENTIAL_ID", help="urn:uuid:… or the bare uuid")
         change.add_argument("--reason")
         change.set_defaults(func=_cmd_credential_status, action=action)
     badges = sub.add_parser("badges", help="badge classes").add_subparsers(

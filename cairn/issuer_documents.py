@@ -42,12 +42,12 @@ async def published_document(store: Store, path: str, public_url: str) -> dict[s
 def own_then(store: Store, public_url: str, elsewhere: FetchJson) -> FetchJson:
     """Answers URLs under `public_url` from the store, anything else with `elsewhere`."""
 
-    async def fetch_json(url: str) -> dict[str, Any]:
+    async def fetch_json(url: str, max_bytes: int) -> dict[str, Any]:
         if url.startswith(public_url + "/"):
             document = await published_document(store, url.removeprefix(public_url), public_url)
             if document is None:
                 raise FetchError(f"{url}: not found")
             return document
-        return await elsewhere(url)
+        return await elsewhere(url, max_bytes)
 
     return fetch_json

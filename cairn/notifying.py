@@ -40,6 +40,11 @@ async def notify_earner(store: Store, issued: CredentialIssued, settings: Settin
     if credential is None or org is None:
         raise PoisonRecord(f"credential {issued.credential_id} or its organisation is not in the store")
     message_id = message_id_for(issued.credential_id, generation)
+    if credential.status != "active":  # a claim email would present it to its holder as valid
+        await store.record_notification(
+            issued.credential_id, message_id, "suppressed", f"credential {credential.status}", generation
+        )
+        return False
     if contact is None:  # erased since the award: nobody to tell
         await store.record_notification(
             issued.credential_id, message_id, "failed", "recipient erased", generation

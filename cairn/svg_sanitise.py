@@ -22,7 +22,9 @@ ATTRIBUTES = {
     "flood-opacity", "operator", "role", "aria-label", "version", "href", "patternUnits",
     "clipPathUnits", "maskUnits", "style",
 }  # fmt: skip
-_UNSAFE_STYLE = re.compile(r"url\s*\(\s*['\"]?(?!#)|expression|javascript:|@import", re.IGNORECASE)
+_CSS_COMMENT = re.compile(r"/\*.*?(\*/|$)", re.DOTALL)
+_URL = re.compile(r"url\s*\(\s*['\"]?\s*(?P<target>[^)'\"\s]*)", re.IGNORECASE)
+_ACTIVE = re.compile(r"expression|javascript:|@import|image-set|\b(?:src|image)\s*\(", re.IGNORECASE)
 
 
 class UnsafeSvg(ValueError):
@@ -64,7 +66,17 @@ def _clean(element: ElementTree.Element) -> None:
         allowed = local in ATTRIBUTES and namespace in ("", XLINK_NS if local == "href" else "")
         if local == "href" and not value.startswith("#"):
             allowed = False  # no external or javascript: references
-        if local == "style" and _UNSAFE_STYLE.search(value):
+        if _refers_outside(value):
             allowed = False
         if not allowed or local.lower().startswith("on"):
             del element.attrib[name]
+
+
+def _refers_outside(value: str) -> bool:
+    """Whether an attribute value (a presentation attribute like fill="url(...)" or a style)
+    could load or run anything: only url(#fragment) references to the image itself may stay.
+    CSS escapes are refused outright, since they can spell "url(" or a scheme in disguise."""
+    value = _CSS_COMMENT.sub("", value)
+    if "\\" in value or _ACTIVE.search(value):
+        return True
+    return any(not m["target"].startswith("#") for m in _URL.finditer(value))

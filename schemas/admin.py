@@ -55,7 +55,8 @@ class CredentialSummary(BaseModel):
     email_status: str = Field(
         default="pending",
         description="pending | sending | sent | bounced (refused by the mail server) | "
-        "failed (still refused after retries) | suppressed (the earner unsubscribed)",
+        "failed (still refused after retries) | suppressed (the earner unsubscribed, or the "
+        "credential was revoked or suspended before it went)",
     )
     email_error: str | None = Field(default=None, description="the mail server's last answer, if it refused")
 
@@ -83,13 +84,26 @@ class StatusChangeIn(BaseModel):
 class CheckResult(BaseModel):
     check: str = Field(description="shape | issuer key | proof | status | validity")
     ok: bool
-    reason: str = Field(description="why the check failed (empty when it passed)")
+    reason: str = Field(description="why the check failed or was not made (empty when it passed)")
+    checked: bool = Field(
+        default=True,
+        description="false when the check could not be made (a status list that may not or cannot "
+        "be fetched); a warning, not a failure, unless the status is required",
+    )
 
 
 class VerificationResult(BaseModel):
     """POST /v1/verify: each check of the credential, with its reason."""
 
-    valid: bool
+    valid: bool = Field(
+        description="the proof, issuer key, shape and validity period hold, and the status is not "
+        "revoked or suspended (or could not be checked, unless required)"
+    )
+    outcome: Literal["valid", "valid_status_not_checked", "not_valid"] = Field(
+        description="valid; valid, but the status list could not be fetched (see the status check); "
+        "or not valid"
+    )
+    status_checked: bool = Field(description="the credential's status lists were fetched and checked")
     checks: list[CheckResult]
 
 

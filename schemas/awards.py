@@ -17,6 +17,17 @@ def credential_id_for(award_id: str) -> str:
     return f"urn:uuid:{uuid.uuid5(AWARD_NAMESPACE, 'credential:' + award_id)}"
 
 
+def credential_id_from(given: str) -> str:
+    """The credential id for what a route or command was given: the full `urn:uuid:…` id the
+    API returns, or its bare uuid (any case). Anything else maps to an id that names nothing."""
+    bare = given[len("urn:uuid:") :] if given.lower().startswith("urn:uuid:") else given
+    try:
+        bare = str(uuid.UUID(bare))
+    except ValueError:
+        pass
+    return f"urn:uuid:{bare}"
+
+
 class Evidence(BaseModel):
     """The figures that met the criteria, stated in the credential."""
 

@@ -18,11 +18,12 @@ NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
 DID = org_did(PUBLIC_URL, "riverside")
 
 
-def method_of(key: Ed25519PrivateKey) -> str:
-    return verification_method(DID, public_key_multibase(key.public_key()))
+def method_of(key: Ed25519PrivateKey, public_url: str = PUBLIC_URL) -> str:
+    return verification_method(org_did(public_url, "riverside"), public_key_multibase(key.public_key()))
 
 
-def issued(key: Ed25519PrivateKey, index: int = 4242) -> dict:
+def issued(key: Ed25519PrivateKey, index: int = 4242, public_url: str = PUBLIC_URL) -> dict:
+    """Riverside's credential, its issuer and status lists under `public_url`."""
     badge = BadgeClass(
         id="pantry-10",
         org_id="org-1",
@@ -50,7 +51,7 @@ def issued(key: Ed25519PrivateKey, index: int = 4242) -> dict:
         award=award,
         badge=badge,
         issuer=IssuerProfile(
-            id=DID,
+            id=org_did(public_url, "riverside"),
             name="Riverside Food Bank",
             url="https://riverside.example.org",
             email="hello@riverside.example.org",
@@ -59,22 +60,28 @@ def issued(key: Ed25519PrivateKey, index: int = 4242) -> dict:
         org_slug="riverside",
         recipient_email="sam@example.org",
         recipient_salt="s4lt",
-        public_url=PUBLIC_URL,
+        public_url=public_url,
         issued_at=NOW,
-        status=status_list.status_entries(PUBLIC_URL, "riverside", index),
+        status=status_list.status_entries(public_url, "riverside", index),
     )
-    return proofs.sign(unsigned, key, proofs.ProofOptions("eddsa-rdfc-2022", method_of(key), iso(NOW)))
+    options = proofs.ProofOptions("eddsa-rdfc-2022", method_of(key, public_url), iso(NOW))
+    return proofs.sign(unsigned, key, options)
 
 
 def signed_list(
-    key: Ed25519PrivateKey, purpose: status_list.Purpose, set_indexes: tuple[int, ...] = ()
+    key: Ed25519PrivateKey,
+    purpose: status_list.Purpose,
+    set_indexes: tuple[int, ...] = (),
+    public_url: str = PUBLIC_URL,
 ) -> dict:
     bits = status_list.empty_bits()
     for index in set_indexes:
         status_list.set_bit(bits, index, True)
-    url = status_list.list_url(PUBLIC_URL, "riverside", purpose)
-    unsigned = status_list.list_credential(url, DID, purpose, bytes(bits), iso(NOW))
-    return proofs.sign(unsigned, key, proofs.ProofOptions("eddsa-rdfc-2022", method_of(key), iso(NOW)))
+    url = status_list.list_url(public_url, "riverside", purpose)
+    did = org_did(public_url, "riverside")
+    unsigned = status_list.list_credential(url, did, purpose, bytes(bits), iso(NOW))
+    options = proofs.ProofOptions("eddsa-rdfc-2022", method_of(key, public_url), iso(NOW))
+    return proofs.sign(unsigned, key, options)
 
 
 def material(

@@ -7,7 +7,7 @@ are fetched by the caller (cairn/verifying.py) and handed in as `Material`.
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -110,11 +110,15 @@ def status_lists_needed(presented: Presented) -> list[str]:
     return [e["statusListCredential"] for e in entries if "statusListCredential" in e]
 
 
+Outcome = Literal["valid", "valid_status_not_checked", "not_valid"]
+
+
 @dataclass
 class Check:
     name: str
     ok: bool
     reason: str = ""
+    checked: bool = True  # False: could not be made (a status list not fetched); a warning
 
 
 @dataclass
@@ -123,11 +127,28 @@ class Report:
 
     @property
     def valid(self) -> bool:
-        return all(c.ok for c in self.checks)
+        """Every check that could be made passed (a status left unchecked is a warning)."""
+        return all(c.ok or not c.checked for c in self.checks)
+
+    @property
+    def status_checked(self) -> bool:
+        return all(c.checked for c in self.checks)
+
+    @property
+    def outcome(self) -> Outcome:
+        if not self.valid:
+            return "not_valid"
+        return "valid" if self.status_checked else "valid_status_not_checked"
 
     @property
     def reasons(self) -> list[str]:
-        return [f"{c.name}: {c.reason}" for c in self.checks if not c.ok]
+        """Why it is not valid: the failed checks."""
+        return [f"{c.name}: {c.reason}" for c in self.checks if not c.ok and c.checked]
+
+    @property
+    def warnings(self) -> list[str]:
+        """What could not be checked, and why."""
+        return [f"{c.name}: {c.reason}" for c in self.checks if not c.checked]
 
 
 def _issuer_id(credential: JsonDoc) -> str | None:
@@ -192,9 +213,12 @@ def _check_key_and_proof(document: JsonDoc, material: Material, report: "Report"
 
 
 def _check_status(credential: JsonDoc, material: Material, now: datetime) -> Check:
+    """Failed if any status list says revoked or suspended (or cannot be trusted); not checked
+    if one could not be fetched and none of the others failed."""
     entries = _status_entries(credential)
     if not entries:
         return Check("status", True, "the credential has no status list")
+    not_fetched = []
     for entry in entries:
         if entry.get("type") != "BitstringStatusListEntry":
             return Check("status", False, f"unsupported credentialStatus type {entry.get('type')!r}")
@@ -202,7 +226,8 @@ def _check_status(credential: JsonDoc, material: Material, now: datetime) -> Che
         try:
             status_list = material.get(url)
         except ResolutionError as e:
-            return Check("status", False, f"status list not available: {e}")
+            not_fetched.append(str(e))
+            continue
         list_report = Report()
         _check_key_and_proof(status_list, material, list_report)
         list_report.checks.append(_check_validity(status_list, now))
@@ -222,6 +247,8 @@ def _check_status(credential: JsonDoc, material: Material, now: datetime) -> Che
                 )
         except StatusListError as e:
             return Check("status", False, str(e))
+    if not_fetched:
+        return Check("status", False, f"not checked: {'; '.join(dict.fromkeys(not_fetched))}", checked=False)
     return Check("status", True)
 
 
@@ -256,9 +283,15 @@ def _check_jwt(
 
 
 def verify_credential(
-    presented: Presented, material: Material | None = None, now: datetime | None = None
+    presented: Presented,
+    material: Material | None = None,
+    now: datetime | None = None,
+    require_status: bool = False,
 ) -> Report:
-    """A credential with a Data Integrity proof, or a VC-JWT (compact JWS string)."""
+    """A credential with a Data Integrity proof, or a VC-JWT (compact JWS string).
+
+    A status list that was not fetched leaves the status unchecked, which is reported but does
+    not make a genuine credential invalid, unless `require_status`."""
     material = material or Material()
     now = now or datetime.now(UTC)
     report = Report()
@@ -276,6 +309,9 @@ def verify_credential(
         credential = presented
         report.checks.append(_check_shape(credential))
         _check_key_and_proof(credential, material, report)
-    report.checks.append(_check_status(credential, material, now))
+    status = _check_status(credential, material, now)
+    if require_status and not status.checked:
+        status = Check("status", False, f"{status.reason} (the status is required)")
+    report.checks.append(status)
     report.checks.append(_check_validity(credential, now))
     return report

@@ -4,7 +4,7 @@ The request is the credential's CredentialIssued record again, with the next cla
 the notifier sends each generation once, even across its crashes.
 """
 
-from fastapi import Request
+from fastapi import HTTPException, Request
 
 from cairn import bus
 from cairn.issuing import issued_record
@@ -15,7 +15,10 @@ from services.gateway.dependencies import producer_of, store_of
 
 
 async def request_resend(request: Request, credential: t.Credential) -> int:
-    """Publishes the resend (acks=all) and returns its claim generation."""
+    """Publishes the resend (acks=all) and returns its claim generation. A revoked or suspended
+    credential gets none: a new claim email would present it to its holder as valid."""
+    if credential.status != "active":
+        raise HTTPException(409, f"the credential is {credential.status}: no claim email is sent for it")
     notification = await store_of(request).notification(credential.id)
     generation = (notification.generation if notification else 0) + 1
     issued = issued_record(credential, generation)

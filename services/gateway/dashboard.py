@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from cairn.credential_status import StatusChangeError, change_status
 from cairn.csv_import import SYNONYMS, decode_csv, parse_csv
 from cairn.store.store import ApiKeyInfo
+from schemas.awards import credential_id_from
 from services.gateway.claim_resends import request_resend
 from services.gateway.dependencies import (
     admit,
@@ -160,7 +161,7 @@ async def credential_action(
     reason: Annotated[str, Form()] = "",
 ) -> RedirectResponse:
     key = await _checked_form(request, "credentials:write", token)
-    credential_id = f"urn:uuid:{credential_uuid}"
+    credential_id = credential_id_from(credential_uuid)
     store = store_of(request)
     credential = await store.credential(credential_id)
     if credential is None or credential.org_id != key.org.id:

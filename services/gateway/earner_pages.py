@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import EmailStr
 
 from cairn.email_message import SignInEmail, render_sign_in_email
+from cairn.store import tables as t
 from services.gateway.claim_resends import request_resend
 from services.gateway.dependencies import (
     client_address,
@@ -25,12 +26,31 @@ router = APIRouter()
 SIGN_IN_MINUTES = 30
 
 
+async def withdrawn_page(request: Request, credential: t.Credential) -> HTMLResponse:
+    """A revoked or suspended badge, as its holder sees it from any claim link: the status and
+    the organisation's reason, and nothing to download, share or renew."""
+    org = await store_of(request).org(credential.org_id)
+    return templates.TemplateResponse(
+        request,
+        "claim.html",
+        {
+            "credential": credential.document,
+            "links": credential_links(credential.id.removeprefix("urn:uuid:")),
+            "status": credential.status,
+            "status_reason": credential.status_reason,
+            "org_name": org.name if org else "The organisation",
+        },
+    )
+
+
 @router.get("/claim/{token}", response_class=HTMLResponse)
 async def claim_page(token: str, request: Request) -> HTMLResponse:
     rate_limit(limits_of(request).claim_lookups, client_address(request))
     claim = await store_of(request).claim(token)
     if claim.credential is None:
         return templates.TemplateResponse(request, "claim_missing.html", status_code=404)
+    if claim.credential.status != "active":
+        return await withdrawn_page(request, claim.credential)
     if claim.expired:
         return templates.TemplateResponse(request, "claim_expired.html", {"token": token}, status_code=410)
     credential = claim.credential
@@ -42,6 +62,7 @@ async def claim_page(token: str, request: Request) -> HTMLResponse:
         "claim.html",
         {
             "credential": credential.document,
+            "status": credential.status,
             "links": credential_links(uuid),
             "page_url": page_url,
             "linkedin_url": linkedin_url(credential.document, org.name if org else "", page_url),
@@ -53,12 +74,14 @@ async def claim_page(token: str, request: Request) -> HTMLResponse:
 @router.post("/claim/{token}/renew", response_class=HTMLResponse)
 async def renew_claim(token: str, request: Request) -> HTMLResponse:
     """An expired link asks for a fresh one, sent to the address the badge was sent to (never
-    to one typed here)."""
+    to one typed here). A revoked or suspended badge gets no new link, only its status."""
     rate_limit(limits_of(request).claim_lookups, client_address(request))
     rate_limit(limits_of(request).earner_emails, f"renew:{token}")
     claim = await store_of(request).claim(token)
     if claim.credential is None:
         return templates.TemplateResponse(request, "claim_missing.html", status_code=404)
+    if claim.credential.status != "active":
+        return await withdrawn_page(request, claim.credential)
     await request_resend(request, claim.credential)
     return templates.TemplateResponse(request, "claim_renewed.html")
 
@@ -98,6 +121,7 @@ async def my_badges(token: str, request: Request) -> HTMLResponse:
             {
                 "document": c.document,
                 "status": c.status,
+                "status_reason": c.status_reason,
                 "links": credential_links(c.id.removeprefix("urn:uuid:")),
             }
             for c in credentials

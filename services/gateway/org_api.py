@@ -28,7 +28,7 @@ from schemas.admin import (
     ResendAccepted,
     StatusChangeIn,
 )
-from schemas.awards import credential_id_for
+from schemas.awards import credential_id_for, credential_id_from
 from schemas.badge_class import BadgeClass, BadgeClassIn
 from schemas.envelope import BADGE_CLASS_TYPE, CloudEvent
 from services.gateway.claim_resends import request_resend
@@ -113,7 +113,7 @@ async def recipient_progress(email: EmailStr, request: Request, org: Reader) -> 
 
 
 async def _own_credential(request: Request, org_id: str, credential_uuid: str) -> t.Credential:
-    credential = await store_of(request).credential(f"urn:uuid:{credential_uuid}")
+    credential = await store_of(request).credential(credential_id_from(credential_uuid))
     if credential is None or credential.org_id != org_id:
         raise HTTPException(404, "no such credential")
     return credential
@@ -162,9 +162,10 @@ async def change_credential_status(
 ) -> CredentialSummary:
     """Revoke (final), suspend, or unsuspend; the signed status lists change with it."""
     store = store_of(request)
+    credential_id = credential_id_from(credential_uuid)
     try:
         credential = await change_status(
-            store, org, f"urn:uuid:{credential_uuid}", action, body.reason, settings_of(request).public_url
+            store, org, credential_id, action, body.reason, settings_of(request).public_url
         )
     except LookupError as e:
         raise HTTPException(404, "no such credential") from e

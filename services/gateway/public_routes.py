@@ -21,18 +21,21 @@ from cairn.store import tables as t
 from cairn.store.store import Org
 from cairn.verifying import verify
 from schemas.admin import CheckResult, VerificationResult
+from schemas.awards import credential_id_from
 from services.gateway.dependencies import fetcher, json_body, settings_of, store_of, templates
 
 router = APIRouter()
 
 
-async def stored_credential(request: Request, credential_uuid: str) -> tuple[t.Credential, Org]:
+async def stored_credential(request: Request, given_id: str) -> tuple[t.Credential, Org, str]:
+    """The credential a path names by its `urn:uuid:…` id or bare uuid, its organisation, and
+    its bare uuid (for links and file names)."""
     store = store_of(request)
-    credential = await store.credential(f"urn:uuid:{credential_uuid}")
+    credential = await store.credential(credential_id_from(given_id))
     org = await store.org(credential.org_id) if credential else None
     if credential is None or org is None:
         raise HTTPException(404, "no such credential")
-    return credential, org
+    return credential, org, credential.id.removeprefix("urn:uuid:")
 
 
 def _download(name: str) -> dict[str, str]:
@@ -41,15 +44,15 @@ def _download(name: str) -> dict[str, str]:
 
 @router.get("/credentials/{credential_uuid}.json")
 async def credential_json(credential_uuid: str, request: Request) -> JSONResponse:
-    credential, _ = await stored_credential(request, credential_uuid)
-    return JSONResponse(credential.document, headers=_download(f"badge-{credential_uuid}.json"))
+    credential, _, uuid = await stored_credential(request, credential_uuid)
+    return JSONResponse(credential.document, headers=_download(f"badge-{uuid}.json"))
 
 
 @router.get("/credentials/{credential_uuid}.png", responses={200: {"content": {"image/png": {}}}})
 async def credential_png(credential_uuid: str, request: Request, download: bool = True) -> Response:
     """The badge image with the signed credential baked in (iTXt openbadgecredential)."""
-    credential, org = await stored_credential(request, credential_uuid)
-    headers = _download(f"badge-{credential_uuid}.png") if download else {}
+    credential, org, uuid = await stored_credential(request, credential_uuid)
+    headers = _download(f"badge-{uuid}.png") if download else {}
     return Response(
         bake_png(badge_png(org.colour), credential.document), media_type="image/png", headers=headers
     )
@@ -57,29 +60,29 @@ async def credential_png(credential_uuid: str, request: Request, download: bool 
 
 @router.get("/credentials/{credential_uuid}.svg", responses={200: {"content": {"image/svg+xml": {}}}})
 async def credential_svg(credential_uuid: str, request: Request, download: bool = True) -> Response:
-    credential, org = await stored_credential(request, credential_uuid)
+    credential, org, uuid = await stored_credential(request, credential_uuid)
     svg = badge_svg(credential.document.get("name", "Badge"), org.colour)
-    headers = _download(f"badge-{credential_uuid}.svg") if download else {}
+    headers = _download(f"badge-{uuid}.svg") if download else {}
     return Response(bake_svg(svg, credential.document), media_type="image/svg+xml", headers=headers)
 
 
 @router.get("/credentials/{credential_uuid}.jwt", responses={200: {"content": {"application/jwt": {}}}})
 async def credential_jwt(credential_uuid: str, request: Request, alg: vc_jwt.Algorithm = "RS256") -> Response:
     """The credential as a VC-JWT (RS256 or ES256), for verifiers that take JWTs only."""
-    credential, org = await stored_credential(request, credential_uuid)
+    credential, org, uuid = await stored_credential(request, credential_uuid)
     key, thumbprint = await store_of(request).jwt_key(org.id, alg)
     kid = f"{org_did(settings_of(request).public_url, org.slug)}#{thumbprint}"
     return Response(
         vc_jwt.encode(credential.document, key, kid),
         media_type="application/jwt",
-        headers=_download(f"badge-{credential_uuid}.jwt"),
+        headers=_download(f"badge-{uuid}.jwt"),
     )
 
 
 @router.get("/credentials/{credential_uuid}", response_class=HTMLResponse)
 async def credential_page(credential_uuid: str, request: Request) -> HTMLResponse:
     """The public page a shared link opens: the badge and a live verification result."""
-    credential, _ = await stored_credential(request, credential_uuid)
+    credential, _, uuid = await stored_credential(request, credential_uuid)
     report = await verify(credential.document, fetcher(request))
     public_url = settings_of(request).public_url
     return templates.TemplateResponse(
@@ -89,15 +92,18 @@ async def credential_page(credential_uuid: str, request: Request) -> HTMLRespons
             "credential": credential.document,
             "report": report,
             "verdict": verdict(report),
-            "page_url": f"{public_url}/credentials/{credential_uuid}",
-            "links": credential_links(credential_uuid),
+            "page_url": f"{public_url}/credentials/{uuid}",
+            "links": credential_links(uuid),
         },
     )
 
 
 @router.post("/v1/verify", response_model=VerificationResult)
-async def verify_api(request: Request) -> VerificationResult:
-    """Verifies a credential: a JSON body with an embedded proof, or a VC-JWT as a JSON string."""
+async def verify_api(request: Request, require_status: bool = False) -> VerificationResult:
+    """Verifies a credential: a JSON body with an embedded proof, or a VC-JWT as a JSON string.
+
+    A status list that may not (CAIRN_VERIFY_ALLOW_HOSTS) or cannot be fetched leaves the status
+    unchecked: outcome valid_status_not_checked, unless `require_status=true` makes it not valid."""
     presented = await json_body(request)
     if not isinstance(presented, dict | str):
         raise RequestValidationError(
@@ -110,10 +116,14 @@ async def verify_api(request: Request) -> VerificationResult:
                 }
             ]
         )
-    report = await verify(presented, fetcher(request))
+    report = await verify(presented, fetcher(request), require_status=require_status)
     return VerificationResult(
         valid=report.valid,
-        checks=[CheckResult(check=c.name, ok=c.ok, reason=c.reason) for c in report.checks],
+        outcome=report.outcome,
+        status_checked=report.status_checked,
+        checks=[
+            CheckResult(check=c.name, ok=c.ok, reason=c.reason, checked=c.checked) for c in report.checks
+        ],
     )
 
 
@@ -142,9 +152,10 @@ async def status_list_json(slug: str, purpose: Purpose, request: Request) -> JSO
 
 
 def verdict(report: Report) -> str:
-    """One word for the page: valid, revoked, suspended, expired, or invalid."""
+    """One word for the page: valid, unchecked (valid, status not checked), revoked, suspended,
+    expired, or invalid."""
     if report.valid:
-        return "valid"
+        return "valid" if report.status_checked else "unchecked"
     for check in report.checks:
         if not check.ok and check.name == "status" and check.reason in ("revoked", "suspended"):
             return check.reason

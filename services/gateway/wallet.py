@@ -24,6 +24,7 @@ from services.gateway.dependencies import (
     store_of,
     templates,
 )
+from services.gateway.earner_pages import withdrawn_page
 
 router = APIRouter()
 LCW_REQUEST = "https://lcw.app/request.html?request="
@@ -36,6 +37,8 @@ async def open_wallet_exchange(token: str, request: Request) -> Response:
     claim = await store_of(request).claim(token)
     if claim.credential is None or claim.expired:
         return templates.TemplateResponse(request, "claim_missing.html", status_code=404)
+    if claim.credential.status != "active":
+        return await withdrawn_page(request, claim.credential)
     exchange = await store_of(request).create_exchange(
         claim.credential.id, timedelta(minutes=EXCHANGE_MINUTES)
     )
@@ -71,6 +74,8 @@ async def exchange_step(exchange_id: str, request: Request) -> JSONResponse:
     credential = await store.credential(exchange.credential_id)
     if credential is None:
         raise HTTPException(404, "the credential is gone")
+    if credential.status != "active":
+        raise HTTPException(409, f"the credential is {credential.status}")
     signed = await sign_for_holder(store, credential, holder, public_url)
     return JSONResponse(
         {

@@ -286,3 +286,22 @@ async def test_starttls_and_authentication(setup, scripted_server, tmp_path):
 def test_backoff_doubles_up_to_the_cap_with_jitter():
     assert [backoff(n, 1, 8, draw=lambda: 0.0) for n in range(1, 6)] == [0.5, 1, 2, 4, 4]
     assert [backoff(n, 1, 8, draw=lambda: 1.0) for n in range(1, 6)] == [1, 2, 4, 8, 8]
+
+
+@pytest.mark.parametrize("status", ["revoked", "suspended"])
+async def test_no_claim_email_for_a_withdrawn_credential(setup, status):
+    """Revoked or suspended between the request for a (re)send and the notifier's turn: no email
+    would be true, so none goes, and the organisation sees why."""
+    from sqlalchemy import update
+
+    from cairn.store import tables as t
+
+    store, settings, issued, _, mailer = setup
+    async with store.engine.begin() as conn:
+        await conn.execute(update(t.Credential).values(status=status))
+    for generation in (0, 1):
+        resend = issued.model_copy(update={"claim_generation": generation})
+        assert await notify_earner(store, resend, settings, mailer) is False
+    assert read_mailbox(settings.resolved_mail_dir) == []
+    notification = await store.notification("urn:uuid:c1")
+    assert (notification.status, notification.last_error) == ("suppressed", f"credential {status}")

@@ -81,13 +81,35 @@ def test_status_list_signed_by_someone_else_is_refused():
     assert reason.startswith("status:") and "not an assertionMethod" in reason
 
 
-def test_unreachable_status_list_fails_the_status_check():
+def test_unreachable_status_list_leaves_the_status_unchecked_not_the_credential_invalid():
     key = Ed25519PrivateKey.generate()
     evidence = material([key])
     evidence.documents[status_list.list_url(PUBLIC_URL, "riverside", "revocation")] = "HTTP 503"
-    assert verify_credential(issued(key), evidence, NOW).reasons == [
-        "status: status list not available: HTTP 503"
-    ]
+    report = verify_credential(issued(key), evidence, NOW)
+    assert report.valid and not report.status_checked and report.outcome == "valid_status_not_checked"
+    assert report.reasons == [] and report.warnings == ["status: not checked: HTTP 503"]
+    assert {c.name for c in report.checks if c.ok} == {"shape", "issuer key", "proof", "validity"}
+    required = verify_credential(issued(key), evidence, NOW, require_status=True)
+    assert not required.valid and required.outcome == "not_valid"
+    assert required.reasons == ["status: not checked: HTTP 503 (the status is required)"]
+
+
+def test_an_unchecked_list_does_not_hide_a_set_bit_in_another():
+    key = Ed25519PrivateKey.generate()
+    evidence = material([key], suspended=(4242,))
+    evidence.documents[status_list.list_url(PUBLIC_URL, "riverside", "revocation")] = "HTTP 503"
+    report = verify_credential(issued(key, index=4242), evidence, NOW)
+    assert report.outcome == "not_valid" and report.reasons == ["status: suspended"]
+
+
+def test_unchecked_status_does_not_rescue_a_bad_proof():
+    key = Ed25519PrivateKey.generate()
+    evidence = material([key])
+    evidence.documents[status_list.list_url(PUBLIC_URL, "riverside", "revocation")] = "HTTP 503"
+    credential = issued(key)
+    credential["name"] = "Forged"
+    report = verify_credential(credential, evidence, NOW)
+    assert report.outcome == "not_valid" and report.reasons[0].startswith("proof:")
 
 
 def test_after_rotation_old_and_new_credentials_verify():
