@@ -11,7 +11,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from pydantic import BaseModel
 
-from cairn.failures import Attempts, Failure, Permanent, RetryPolicy, backoff
+from cairn.failures import Permanent, RetryPolicy, Stopped, backoff, until_done
 from cairn.settings import get_settings
 from schemas.envelope import CloudEvent, DataT
 
@@ -152,26 +152,15 @@ async def handle_with_retries(
 ) -> bool:
     """Runs `attempt` until it succeeds or the policy dead-letters the record; returns False only
     if asked to stop first (the record is then left uncommitted, to be read again)."""
-    attempts = Attempts(policy)
-    while True:
-        try:
-            await attempt()
-            return True
-        except Exception as error:
-            decision = attempts.failed(error)
-            where = f"{record.topic}/{record.partition}@{record.offset}"
-            if decision.dead_letter:
-                return await _dead_letter_until_sent(record, error, decision.attempts, dead_letters, stopping)
-            log.warning(
-                "record %s failed (%s, %s); retrying in %.1fs",
-                where,
-                decision.failure.value,
-                f"{type(error).__name__}: {error}",
-                decision.delay,
-                exc_info=decision.failure is Failure.UNKNOWN,
-            )
-            if not await _pause(stopping, decision.delay):
-                return False
+    where = f"record {record.topic}/{record.partition}@{record.offset}"
+    try:
+        refused = await until_done(attempt, policy, where, lambda seconds: _pause(stopping, seconds))
+    except Stopped:
+        return False
+    if refused is None:
+        return True
+    error, decision = refused
+    return await _dead_letter_until_sent(record, error, decision.attempts, dead_letters, stopping)
 
 
 async def _dead_letter_until_sent(

@@ -11,13 +11,16 @@ projections — asks it).
 """
 
 import enum
+import logging
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import sqlalchemy.exc
 from aiokafka import errors as kafka_errors
 from pydantic import ValidationError
+
+log = logging.getLogger(__name__)
 
 
 class Permanent(Exception):
@@ -44,8 +47,9 @@ _TRANSIENT_DATABASE = (
 )
 
 
-def classify(error: BaseException) -> Failure:
-    if isinstance(error, (Permanent, ValidationError, *_PERMANENT_KAFKA)):
+def classify(error: BaseException, permanent: tuple[type[BaseException], ...] = ()) -> Failure:
+    """`permanent`: a consumer's own errors that retrying cannot fix."""
+    if isinstance(error, (Permanent, ValidationError, *_PERMANENT_KAFKA, *permanent)):
         return Failure.PERMANENT
     if isinstance(error, (Transient, kafka_errors.KafkaError, OSError, TimeoutError, *_TRANSIENT_DATABASE)):
         return Failure.TRANSIENT
@@ -70,17 +74,13 @@ class Decision:
     failure: Failure
     attempts: int  # failures so far that count toward the limit
 
-    def describe(self, error: BaseException) -> str:
-        """The cause as the DLQ record and the log give it."""
-        why = "permanent" if self.failure is Failure.PERMANENT else f"failed {self.attempts} times"
-        return f"{type(error).__name__}: {error} ({why})"
-
 
 @dataclass(frozen=True)
 class RetryPolicy:
     max_attempts: int = 3  # failures of unknown kind before the record is dead-lettered
     base_delay: float = 0.5
     max_delay: float = 30.0
+    permanent: tuple[type[BaseException], ...] = ()  # the consumer's own errors that retrying cannot fix
 
 
 @dataclass
@@ -93,7 +93,7 @@ class Attempts:
     draw: Callable[[], float] = random.random
 
     def failed(self, error: BaseException) -> Decision:
-        failure = classify(error)
+        failure = classify(error, self.policy.permanent)
         if failure is Failure.PERMANENT:
             return Decision(True, 0.0, failure, self.counted + 1)
         if failure is Failure.TRANSIENT:
@@ -106,3 +106,37 @@ class Attempts:
             attempt = self.counted
         delay = backoff(attempt, self.policy.base_delay, self.policy.max_delay, self.draw)
         return Decision(False, delay, failure, self.counted)
+
+
+class Stopped(Exception):
+    """The process is stopping: the record is left uncommitted, to be read again."""
+
+
+async def until_done(
+    attempt: Callable[[], Awaitable[None]],
+    policy: RetryPolicy,
+    where: str,
+    pause: Callable[[float], Awaitable[bool]],
+) -> tuple[BaseException, Decision] | None:
+    """Runs `attempt` until it succeeds (None) or the policy says dead-letter (the error and the
+    decision). `pause(seconds)` waits between attempts and returns False to stop (Stopped)."""
+    attempts = Attempts(policy)
+    while True:
+        try:
+            await attempt()
+            return None
+        except Exception as error:  # every failure is classified; none is swallowed
+            decision = attempts.failed(error)
+            if decision.dead_letter:
+                return error, decision
+            log.warning(
+                "%s failed (%s: %s: %s); retrying in %.1fs",
+                where,
+                decision.failure.value,
+                type(error).__name__,
+                error,
+                decision.delay,
+                exc_info=decision.failure is Failure.UNKNOWN,
+            )
+            if not await pause(decision.delay):
+                raise Stopped(where) from error
