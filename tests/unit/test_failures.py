@@ -1,13 +1,16 @@
 """The one classification every consumer uses: permanent failures are dead-lettered at once,
 unknown ones after a bounded number of attempts, transient ones never."""
 
+import asyncio
+
+import pytest
 import sqlalchemy.exc
 from aiokafka import errors as kafka_errors
 from pydantic import BaseModel, ValidationError
 
 from cairn.bus import PoisonRecord
 from cairn.email_message import UnsafeHeader
-from cairn.failures import Attempts, Failure, RetryPolicy, backoff, classify
+from cairn.failures import Attempts, Failure, RetryPolicy, Stopped, backoff, classify, until_done
 from cairn.issuing import MissingRecord
 from cairn.smtp import PermanentFailure, TemporaryFailure
 
@@ -88,3 +91,51 @@ def test_backoff_doubles_up_to_the_cap_with_jitter():
     assert [backoff(n, 1, 8, draw=lambda: 0.0) for n in range(1, 6)] == [0.5, 1, 2, 4, 4]
     assert [backoff(n, 1, 8, draw=lambda: 1.0) for n in range(1, 6)] == [1, 2, 4, 8, 8]
     assert backoff(10_000, 1, 8, draw=lambda: 1.0) == 8
+
+
+def _failing(errors: list[BaseException]):
+    calls: list[int] = []
+
+    async def attempt() -> None:
+        calls.append(1)
+        if errors:
+            raise errors.pop(0)
+
+    return attempt, calls
+
+
+def test_until_done_retries_through_an_outage_then_succeeds():
+    attempt, calls = _failing([ConnectionRefusedError(111, "refused")] * 10)
+    waits: list[float] = []
+
+    async def pause(seconds: float) -> bool:
+        waits.append(seconds)
+        return True
+
+    assert asyncio.run(until_done(attempt, RetryPolicy(max_attempts=3), "record", pause)) is None
+    assert len(calls) == 11 and len(waits) == 10
+
+
+def test_until_done_gives_up_after_the_bounded_attempts_with_the_error():
+    attempt, calls = _failing([KeyError("achievement")] * 10)
+
+    async def pause(seconds: float) -> bool:
+        return True
+
+    error, decision = asyncio.run(until_done(attempt, RetryPolicy(max_attempts=3), "record", pause))
+    assert isinstance(error, KeyError) and decision.dead_letter and decision.attempts == 3
+    assert len(calls) == 3
+
+
+def test_until_done_stops_when_asked_and_a_consumer_may_name_its_own_permanent_errors():
+    attempt, _ = _failing([ConnectionRefusedError(111, "refused")])
+
+    async def stop(seconds: float) -> bool:
+        return False
+
+    with pytest.raises(Stopped):
+        asyncio.run(until_done(attempt, RetryPolicy(), "record", stop))
+    attempt, calls = _failing([ZeroDivisionError()])
+    policy = RetryPolicy(permanent=(ZeroDivisionError,))
+    _, decision = asyncio.run(until_done(attempt, policy, "record", stop))
+    assert decision.failure is Failure.PERMANENT and len(calls) == 1
