@@ -201,10 +201,10 @@ async def consume_forever(
     server, Kafka) is retried without limit. The loop itself never stops on a record's error.
     """
     policy = policy or RetryPolicy(max_attempts=get_settings().consumer_max_attempts)
-    kafka = consumer(bootstrap, group, topic)
-    dead_letters = producer(bootstrap)
-    await kafka.start()
-    await dead_letters.start()
+    started = await _start_clients(bootstrap, group, topic, stopping)
+    if started is None:
+        return
+    kafka, dead_letters = started
     fetch_failures = 0
 
     async def work_through(batches: dict[TopicPartition, list[ConsumerRecord]]) -> bool:
@@ -242,6 +242,27 @@ async def consume_forever(
     finally:
         await kafka.stop()
         await dead_letters.stop()
+
+
+async def _start_clients(
+    bootstrap: str, group: str, topic: str, stopping: asyncio.Event
+) -> tuple[AIOKafkaConsumer, AIOKafkaProducer] | None:
+    """The consumer and the DLQ producer, started once Kafka answers (None if asked to stop
+    first): a broker not up yet must not end a projection that runs inside the gateway."""
+    tries = 0
+    while not stopping.is_set():
+        kafka, dead_letters = consumer(bootstrap, group, topic), producer(bootstrap)
+        try:
+            await kafka.start()
+            await dead_letters.start()
+            return kafka, dead_letters
+        except KafkaError as error:
+            await kafka.stop()
+            await dead_letters.stop()
+            tries += 1
+            log.warning("cannot reach Kafka to consume %s (%s); trying again", topic, error)
+            await _pause(stopping, backoff(tries, 0.5, 30.0))
+    return None
 
 
 async def _rewind(kafka: AIOKafkaConsumer, batches: dict[TopicPartition, list[ConsumerRecord]]) -> None:
