@@ -143,7 +143,7 @@ async def _pause(stopping: asyncio.Event, seconds: float) -> bool:
     return False
 
 
-async def handle_with_retries(
+async def _handle_with_retries(
     record: ConsumerRecord,
     attempt: Callable[[], Awaitable[None]],
     dead_letters: AIOKafkaProducer,
@@ -215,7 +215,7 @@ async def consume_forever(
                 async def attempt(record: ConsumerRecord = record) -> None:
                     await handle(decode(record.value, data_type))
 
-                if not await handle_with_retries(record, attempt, dead_letters, policy, stopping):
+                if not await _handle_with_retries(record, attempt, dead_letters, policy, stopping):
                     return False
                 try:
                     await kafka.commit({tp: record.offset + 1})
