@@ -2,7 +2,7 @@
 
 Each service runs as its own process (so a crash or a kill is real), logs to var/logs/NAME.log,
 writes var/run/NAME.pid, and is restarted whenever it dies, after a pause that doubles with each
-quick death (up to RESTART_DELAY_CAP): one service that keeps failing never stops the others.
+quick death after the first (up to RESTART_DELAY_CAP): one service that keeps failing never stops the others.
 Ctrl-C or SIGTERM stops everything.
 """
 
@@ -36,8 +36,9 @@ STABLE_AFTER = 60.0  # seconds: a service that ran this long before dying starts
 
 @dataclass
 class Restarts:
-    """How soon to restart a service that died (pure): 1 s, 2 s, 4 s, ... up to the cap, while it
-    keeps dying within STABLE_AFTER seconds of its start."""
+    """How soon to restart a service that died (pure): at once the first time (a one-off crash
+    costs nothing), then after 1 s, 2 s, 4 s, ... up to the cap while it keeps dying within
+    STABLE_AFTER seconds of its start."""
 
     count: int = 0
     base: float = 1.0
@@ -48,7 +49,9 @@ class Restarts:
         if ran_for >= STABLE_AFTER:
             self.count = 0
         self.count += 1
-        return min(self.cap, self.base * 2 ** min(self.count - 1, 16))
+        if self.count == 1:
+            return 0.0
+        return min(self.cap, self.base * 2 ** min(self.count - 2, 16))
 
 
 @dataclass
