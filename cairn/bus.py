@@ -6,11 +6,13 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
-from pydantic import BaseModel, ValidationError
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from pydantic import BaseModel
 
+from cairn.failures import Permanent, RetryPolicy, Stopped, backoff, until_done
+from cairn.settings import get_settings
 from schemas.envelope import CloudEvent, DataT
 
 log = logging.getLogger(__name__)
@@ -29,7 +31,7 @@ REEVALUATE = "cairn.aggregator.reevaluate.v1"  # the aggregator's own: "re-check
 PROGRESS_CHANGELOG = "cairn-aggregator-progress-changelog"
 
 
-class PoisonRecord(Exception):
+class PoisonRecord(Permanent):
     """A record that can never be processed; it goes to the DLQ instead of blocking the topic."""
 
 
@@ -54,8 +56,9 @@ TOPICS = [
     TopicSpec(NOTIFICATIONS),
     TopicSpec(REEVALUATE),
     TopicSpec(PROGRESS_CHANGELOG, compacted=True),
-    *(TopicSpec(dlq(name), partitioned=False) for name in (ACTIVITY, AWARDS, CREDENTIALS)),
 ]
+CONSUMED = [ACTIVITY, BADGE_CLASSES, AWARDS, AWARD_QUESTIONS, PROGRESS, CREDENTIALS, REEVALUATE]
+TOPICS += [TopicSpec(dlq(name), partitioned=False) for name in CONSUMED]
 
 
 def encode(event: CloudEvent[BaseModel]) -> bytes:
@@ -110,24 +113,79 @@ def consumer(bootstrap: str, group: str, *topics: str) -> AIOKafkaConsumer:
     )
 
 
-def dead_letter(topic: str, partition: int, offset: int, value: bytes | None, error: Exception) -> bytes:
-    """The DLQ record: the poison value with where it came from and why it was refused."""
+def dead_letter(
+    topic: str, partition: int, offset: int, value: bytes | None, error: BaseException, attempts: int = 1
+) -> bytes:
+    """The DLQ record: the poison value with where it came from, why it was refused and after
+    how many attempts."""
     return json.dumps(
         {
             "topic": topic,
             "partition": partition,
             "offset": offset,
             "error": f"{type(error).__name__}: {error}"[:2000],
+            "attempts": attempts,
             "value": (value or b"").decode("utf-8", errors="replace"),
         }
     ).encode()
 
 
-async def send_to_dlq(kafka: AIOKafkaProducer, record: ConsumerRecord, error: Exception) -> None:
+async def send_to_dlq(
+    kafka: AIOKafkaProducer, record: ConsumerRecord, error: BaseException, attempts: int = 1
+) -> None:
     """Keeps the poison record with its cause so nothing is dropped silently."""
-    value = dead_letter(record.topic, record.partition, record.offset, record.value, error)
+    value = dead_letter(record.topic, record.partition, record.offset, record.value, error, attempts)
     await kafka.send_and_wait(dlq(record.topic), value=value, key=record.key)
     log.warning("record %s/%s@%s sent to DLQ: %s", record.topic, record.partition, record.offset, error)
+
+
+async def _pause(stopping: asyncio.Event, seconds: float) -> bool:
+    """Waits `seconds` unless asked to stop first; returns whether to go on."""
+    try:
+        await asyncio.wait_for(stopping.wait(), timeout=seconds)
+    except TimeoutError:
+        return True
+    return False
+
+
+async def _handle_with_retries(
+    record: ConsumerRecord,
+    attempt: Callable[[], Awaitable[None]],
+    dead_letters: AIOKafkaProducer,
+    policy: RetryPolicy,
+    stopping: asyncio.Event,
+) -> bool:
+    """Runs `attempt` until it succeeds or the policy dead-letters the record; returns False only
+    if asked to stop first (the record is then left uncommitted, to be read again)."""
+    where = f"record {record.topic}/{record.partition}@{record.offset}"
+    try:
+        refused = await until_done(attempt, policy, where, lambda seconds: _pause(stopping, seconds))
+    except Stopped:
+        return False
+    if refused is None:
+        return True
+    error, decision = refused
+    return await _dead_letter_until_sent(record, error, decision.attempts, dead_letters, stopping)
+
+
+async def _dead_letter_until_sent(
+    record: ConsumerRecord,
+    error: BaseException,
+    attempts: int,
+    dead_letters: AIOKafkaProducer,
+    stopping: asyncio.Event,
+) -> bool:
+    """The DLQ write is retried without limit: Kafka being away never loses the record."""
+    tries = 0
+    while True:
+        try:
+            await send_to_dlq(dead_letters, record, error, attempts)
+            return True
+        except KafkaError as kafka_down:
+            tries += 1
+            log.warning("could not write to %s (%s); retrying", dlq(record.topic), kafka_down)
+            if not await _pause(stopping, backoff(tries, 0.5, 30.0)):
+                return False
 
 
 async def consume_forever(
@@ -137,26 +195,91 @@ async def consume_forever(
     data_type: type[DataT],
     handle: Callable[[CloudEvent[DataT]], Awaitable[None]],
     stopping: asyncio.Event,
+    policy: RetryPolicy | None = None,
 ) -> None:
-    """At-least-once loop: one record at a time, offset committed only after `handle` returns.
+    """At-least-once loop: one record at a time, offset committed only after `handle` returns
+    or the record is in the topic's DLQ.
 
-    A record that does not parse, or that `handle` calls poison, goes to the topic's DLQ with
-    the cause. Any other exception stops the loop uncommitted: the record is retried on restart.
+    Failures are classified by cairn.failures: a record that does not parse or that `handle`
+    calls permanent goes to the DLQ with the cause at once; one that keeps failing in an unknown
+    way goes there after `policy.max_attempts` tries; a transient failure (database, SMTP
+    server, Kafka) is retried without limit. The loop itself never stops on a record's error.
     """
-    kafka = consumer(bootstrap, group, topic)
-    dead_letters = producer(bootstrap)
-    await kafka.start()
-    await dead_letters.start()
+    policy = policy or RetryPolicy(max_attempts=get_settings().consumer_max_attempts)
+    started = await _start_clients(bootstrap, group, topic, stopping)
+    if started is None:
+        return
+    kafka, dead_letters = started
+    fetch_failures = 0
+
+    async def work_through(batches: dict[TopicPartition, list[ConsumerRecord]]) -> bool:
+        """Handles and commits each record in turn; False when asked to stop."""
+        for tp, records in batches.items():
+            for record in records:
+
+                async def attempt(record: ConsumerRecord = record) -> None:
+                    await handle(decode(record.value, data_type))
+
+                if not await _handle_with_retries(record, attempt, dead_letters, policy, stopping):
+                    return False
+                try:
+                    await kafka.commit({tp: record.offset + 1})
+                except KafkaError as error:
+                    # a rebalance or the broker away: read from the last commit again (handlers
+                    # are idempotent) rather than go on past what was never committed
+                    log.warning("commit on %s failed (%s); reading again from the last commit", tp, error)
+                    await _rewind(kafka, batches)
+                    return True
+        return True
+
     try:
         while not stopping.is_set():
-            batches = await kafka.getmany(timeout_ms=500)
-            for tp, records in batches.items():
-                for record in records:
-                    try:
-                        await handle(decode(record.value, data_type))
-                    except (ValidationError, PoisonRecord) as error:
-                        await send_to_dlq(dead_letters, record, error)
-                    await kafka.commit({tp: record.offset + 1})
+            try:
+                batches = await kafka.getmany(timeout_ms=500)
+                fetch_failures = 0
+            except KafkaError as error:
+                fetch_failures += 1
+                log.warning("fetching from %s failed (%s); retrying", topic, error)
+                await _pause(stopping, backoff(fetch_failures, 0.5, policy.max_delay))
+                continue
+            if not await work_through(batches):
+                return
     finally:
         await kafka.stop()
         await dead_letters.stop()
+
+
+async def _start_clients(
+    bootstrap: str, group: str, topic: str, stopping: asyncio.Event
+) -> tuple[AIOKafkaConsumer, AIOKafkaProducer] | None:
+    """The consumer and the DLQ producer, started once Kafka answers (None if asked to stop
+    first): a broker not up yet must not end a projection that runs inside the gateway."""
+    tries = 0
+    while not stopping.is_set():
+        kafka, dead_letters = consumer(bootstrap, group, topic), producer(bootstrap)
+        try:
+            await kafka.start()
+            await dead_letters.start()
+            return kafka, dead_letters
+        except KafkaError as error:
+            await kafka.stop()
+            await dead_letters.stop()
+            tries += 1
+            log.warning("cannot reach Kafka to consume %s (%s); trying again", topic, error)
+            await _pause(stopping, backoff(tries, 0.5, 30.0))
+    return None
+
+
+async def _rewind(kafka: AIOKafkaConsumer, batches: dict[TopicPartition, list[ConsumerRecord]]) -> None:
+    """Seeks each fetched partition still assigned back to its committed offset."""
+    for tp in batches:
+        if tp not in kafka.assignment():
+            continue
+        try:
+            committed = await kafka.committed(tp)
+            if committed is None:
+                await kafka.seek_to_beginning(tp)
+            else:
+                kafka.seek(tp, committed)
+        except KafkaError as error:
+            log.warning("could not rewind %s (%s); it is read again after the next rebalance", tp, error)

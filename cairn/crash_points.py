@@ -3,8 +3,9 @@
 CAIRN_CRASH_POINTS=signer.credential_stored,notifier.email_sent kills the process by SIGKILL
 the first time it reaches each named point; a fault point instead tells the caller to misbehave
 once (the aggregator stops fetching, as faust-streaming sometimes does). A marker file under
-var/run/ keeps a restarted process from failing again. Unset, as in production, every point is
-a no-op.
+var/run/ keeps a restarted process from failing again. CAIRN_CRASH_ALWAYS=notifier.started
+instead kills the process every time it reaches the point: a service that keeps dying. Unset,
+as in production, every point is a no-op.
 """
 
 import os
@@ -13,6 +14,7 @@ import signal
 from cairn.settings import get_settings
 
 ENV = "CAIRN_CRASH_POINTS"
+ALWAYS_ENV = "CAIRN_CRASH_ALWAYS"
 
 
 def _first_time(name: str, marker_prefix: str) -> bool:
@@ -28,7 +30,7 @@ def _first_time(name: str, marker_prefix: str) -> bool:
 
 
 def crash_point(name: str) -> None:
-    if _first_time(name, "crashed"):
+    if _first_time(name, "crashed") or name in os.environ.get(ALWAYS_ENV, "").split(","):
         os.kill(os.getpid(), signal.SIGKILL)
 
 

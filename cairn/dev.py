@@ -1,7 +1,9 @@
 """`cairn dev`: the local broker, the SMTP sink and every service as one supervised process group.
 
 Each service runs as its own process (so a crash or a kill is real), logs to var/logs/NAME.log,
-writes var/run/NAME.pid, and is restarted if it dies. Ctrl-C or SIGTERM stops everything.
+writes var/run/NAME.pid, and is restarted whenever it dies, after a pause that doubles with each
+quick death after the first (up to RESTART_DELAY_CAP): one service that keeps failing never stops the others.
+Ctrl-C or SIGTERM stops everything.
 """
 
 import asyncio
@@ -28,6 +30,30 @@ SERVICES: dict[str, list[str]] = {
 }
 
 
+RESTART_DELAY_CAP = 30.0  # seconds: the longest pause before restarting a crashing service
+STABLE_AFTER = 60.0  # seconds: a service that ran this long before dying starts its count afresh
+
+
+@dataclass
+class Restarts:
+    """How soon to restart a service that died (pure): at once the first time (a one-off crash
+    costs nothing), then after 1 s, 2 s, 4 s, ... up to the cap while it keeps dying within
+    STABLE_AFTER seconds of its start."""
+
+    count: int = 0
+    base: float = 1.0
+    cap: float = RESTART_DELAY_CAP
+
+    def died(self, ran_for: float) -> float:
+        """Counts the death and returns the pause before the next start."""
+        if ran_for >= STABLE_AFTER:
+            self.count = 0
+        self.count += 1
+        if self.count == 1:
+            return 0.0
+        return min(self.cap, self.base * 2 ** min(self.count - 2, 16))
+
+
 @dataclass
 class Supervised:
     name: str
@@ -36,11 +62,14 @@ class Supervised:
     pid_path: Path
     env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
-    restarts: list[float] = field(default_factory=list)
+    restarts: Restarts = field(default_factory=Restarts)
+    started_at: float = 0.0
+    restart_at: float | None = None  # set while waiting to restart after a death
 
     def start(self) -> None:
         self.process = start_group([sys.executable, *self.args], self.log_path, self.env)
         self.pid_path.write_text(str(self.process.pid))
+        self.started_at, self.restart_at = time.monotonic(), None
 
     def stop(self, timeout: float = 20) -> None:
         stop_group(self.process, timeout)
@@ -126,17 +155,21 @@ def _service_instances(settings: Settings) -> list[tuple[str, list[str], dict[st
 
 
 async def _supervise(services: list[Supervised], stopping: asyncio.Event) -> None:
-    """Restarts a service that died, at most five times a minute."""
+    """Restarts each service that died, with backoff, for as long as `cairn dev` runs."""
     while not stopping.is_set():
+        now = time.monotonic()
         for service in services:
-            if service.process is not None and service.process.poll() is not None:
-                now = time.monotonic()
-                service.restarts = [t for t in service.restarts if now - t < 60]
-                if len(service.restarts) >= 5:
-                    raise RuntimeError(f"{service.name} keeps dying; see {service.log_path}")
-                print(f"{service.name} exited ({service.process.returncode}); restarting", flush=True)
-                service.restarts.append(now)
-                service.start()
+            if service.restart_at is not None:
+                if now >= service.restart_at:
+                    service.start()
+            elif service.process is not None and service.process.poll() is not None:
+                delay = service.restarts.died(ran_for=now - service.started_at)
+                service.restart_at = now + delay
+                print(
+                    f"{service.name} exited ({service.process.returncode}); "
+                    f"restart {service.restarts.count} in {delay:g}s (log: {service.log_path})",
+                    flush=True,
+                )
         try:
             await asyncio.wait_for(stopping.wait(), timeout=0.5)
         except TimeoutError:

@@ -1,10 +1,13 @@
 """The emails Cairn sends, rendered from jinja2 templates (pure: no sending here)."""
 
 from dataclasses import dataclass
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formataddr
+from email.utils import parseaddr
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+
+from cairn.failures import Permanent
 
 _env = Environment(
     loader=PackageLoader("cairn", "templates/email"),
@@ -49,6 +52,33 @@ class SignInEmail:
     minutes_valid: int
 
 
+class UnsafeHeader(Permanent, ValueError):
+    """A header value that would break the message's structure (a CR or LF, say): the email is
+    refused rather than sent with a header line nobody wrote."""
+
+
+def _address(display_name: str | None, addr_spec: str, header: str) -> Address:
+    """An email.headerregistry.Address: the email package quotes and encodes the name, so a
+    name can never become header syntax. A CR or LF in either part is refused."""
+    try:
+        return Address(display_name=display_name or "", addr_spec=addr_spec)
+    except (ValueError, IndexError) as error:
+        raise UnsafeHeader(f"{header}: {error}") from None
+
+
+def _set(message: EmailMessage, header: str, value: str | Address) -> None:
+    """Sets one header; the email package refuses CR and LF in any value, named here."""
+    try:
+        message[header] = value
+    except ValueError as error:
+        raise UnsafeHeader(f"{header}: {error}") from None
+
+
+def _sender(sender: str) -> Address:
+    name, addr_spec = parseaddr(sender)
+    return _address(name, addr_spec, "From")
+
+
 def message_id_for(credential_id: str, generation: int = 0) -> str:
     """One Message-ID per credential and resend, so a re-send after a crash is recognisably
     the same email."""
@@ -63,13 +93,13 @@ def _greeting(name: str | None) -> str:
 def render_claim_email(mail: ClaimEmail, sender: str) -> EmailMessage:
     context = {"m": mail, "b": mail.branding, "greeting": _greeting(mail.recipient_name)}
     message = EmailMessage()
-    message["From"] = sender
-    message["To"] = formataddr((mail.recipient_name or "", mail.recipient_email))
+    _set(message, "From", _sender(sender))
+    _set(message, "To", _address(mail.recipient_name, mail.recipient_email, "To"))
     prefix = "Your new link: " if mail.resent else "You earned a badge: "
-    message["Subject"] = prefix + mail.badge_name
-    message["Message-ID"] = mail.message_id
-    message["List-Unsubscribe"] = f"<{mail.unsubscribe_url}>"
-    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    _set(message, "Subject", prefix + mail.badge_name)
+    _set(message, "Message-ID", mail.message_id)
+    _set(message, "List-Unsubscribe", f"<{mail.unsubscribe_url}>")
+    _set(message, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
     message.set_content(_env.get_template("claim.txt").render(context))
     message.add_alternative(_env.get_template("claim.html").render(context), subtype="html")
     return message
@@ -78,9 +108,9 @@ def render_claim_email(mail: ClaimEmail, sender: str) -> EmailMessage:
 def render_sign_in_email(mail: SignInEmail, sender: str) -> EmailMessage:
     context = {"m": mail}
     message = EmailMessage()
-    message["From"] = sender
-    message["To"] = mail.recipient_email
-    message["Subject"] = "Your link to see your badges"
+    _set(message, "From", _sender(sender))
+    _set(message, "To", _address(None, mail.recipient_email, "To"))
+    _set(message, "Subject", "Your link to see your badges")
     message.set_content(_env.get_template("my_badges.txt").render(context))
     message.add_alternative(_env.get_template("my_badges.html").render(context), subtype="html")
     return message

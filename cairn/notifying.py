@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from cairn.bus import PoisonRecord
 from cairn.crash_points import crash_point
-from cairn.email_message import Branding, ClaimEmail, message_id_for, render_claim_email
+from cairn.email_message import Branding, ClaimEmail, UnsafeHeader, message_id_for, render_claim_email
 from cairn.settings import Settings
 from cairn.smtp import Mailer, PermanentFailure, TemporaryFailure
 from cairn.store import Store
@@ -62,21 +62,27 @@ async def notify_earner(store: Store, issued: CredentialIssued, settings: Settin
     document = credential.document
     achievement = document["credentialSubject"]["achievement"]
     code = store.unsubscribe_code(org.id, issued.recipient_key)
-    message = render_claim_email(
-        ClaimEmail(
-            recipient_email=contact.email,
-            recipient_name=contact.name,
-            branding=Branding(org.name, org.colour, org.image_url),
-            badge_name=achievement["name"],
-            badge_description=achievement["description"],
-            evidence=[e["description"] for e in document.get("evidence", []) if "description" in e],
-            claim_url=f"{settings.public_url}/claim/{token}",
-            unsubscribe_url=f"{settings.public_url}/unsubscribe/{org.slug}/{issued.recipient_key}/{code}",
-            message_id=message_id,
-            resent=generation > 0,
-        ),
-        sender=settings.mail_from,
-    )
+    try:
+        message = render_claim_email(
+            ClaimEmail(
+                recipient_email=contact.email,
+                recipient_name=contact.name,
+                branding=Branding(org.name, org.colour, org.image_url),
+                badge_name=achievement["name"],
+                badge_description=achievement["description"],
+                evidence=[e["description"] for e in document.get("evidence", []) if "description" in e],
+                claim_url=f"{settings.public_url}/claim/{token}",
+                unsubscribe_url=f"{settings.public_url}/unsubscribe/{org.slug}/{issued.recipient_key}/{code}",
+                message_id=message_id,
+                resent=generation > 0,
+            ),
+            sender=settings.mail_from,
+        )
+    except UnsafeHeader as e:
+        # never sent with a header line nobody wrote: the organisation sees why, the record goes
+        # to the DLQ (the name cannot be fixed by retrying)
+        await store.record_notification(issued.credential_id, message_id, "failed", str(e)[:500], generation)
+        raise
     await store.record_notification(issued.credential_id, message_id, "sending", None, generation)
     crash_point("notifier.before_send")
     try:

@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     aggregator_web_port: int = 6066
     aggregator_workers: int = 1
     aggregator_stall_seconds: float = 30  # an assigned partition unprocessed this long: restart the worker
+    consumer_max_attempts: int = 3  # a record failing (not transiently) this often goes to its topic's .dlq
     progress_keep_ids: int = KEEP_BY_ID  # activities per recipient kept by event id before compacting
     master_key_file: Path | None = None
     claim_token_days: int = 30

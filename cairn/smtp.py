@@ -4,7 +4,6 @@ read mail back."""
 
 import asyncio
 import logging
-import random
 import time
 from collections.abc import Awaitable, Callable
 from email import message_from_bytes, policy
@@ -15,28 +14,23 @@ import aiosmtplib
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from cairn.failures import Permanent, Transient, backoff
 from cairn.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-class PermanentFailure(Exception):
+class PermanentFailure(Permanent):
     """The server refused the message for good (5xx): the address bounced."""
 
 
-class TemporaryFailure(Exception):
-    """Still failing after every retry: with 4xx replies, or (`unreachable`) with no server at all."""
+class TemporaryFailure(Transient):
+    """Still failing after every retry: with 4xx replies, or (`unreachable`) with no server at all.
+    The notifier records the first as failed; the second it leaves to the consumer to retry."""
 
     def __init__(self, reason: str, unreachable: bool) -> None:
         super().__init__(reason)
         self.unreachable = unreachable
-
-
-def backoff(attempt: int, base: float, cap: float, draw: Callable[[], float] = random.random) -> float:
-    """Exponential backoff with jitter: half the doubled delay, plus a random share of the other
-    half, so that notifiers restarted together do not retry in step."""
-    delay = min(cap, base * 2 ** (attempt - 1))
-    return delay / 2 + draw() * delay / 2
 
 
 class Mailer:

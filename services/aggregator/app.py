@@ -34,6 +34,7 @@ from cairn.criteria import (
     record_activity,
     settle,
 )
+from cairn.failures import RetryPolicy, until_done
 from cairn.settings import get_settings
 from schemas.activity import ActivityRecordValue
 from schemas.awards import AwardGranted, AwardQuestioned, ProgressUpdated
@@ -71,14 +72,20 @@ reevaluate_topic = app.topic(
 awards_topic = app.topic(bus.AWARDS, key_type=bytes, value_type=bytes)
 questions_topic = app.topic(bus.AWARD_QUESTIONS, key_type=bytes, value_type=bytes)
 progress_topic = app.topic(bus.PROGRESS, key_type=bytes, value_type=bytes)
-dlq_topic = app.topic(bus.dlq(bus.ACTIVITY), key_type=bytes, value_type=bytes)
+dlq_topics = {
+    name: app.topic(bus.dlq(name), key_type=bytes, value_type=bytes)
+    for name in (bus.ACTIVITY, bus.REEVALUATE)
+}
 
 # org_id:recipient_key -> Progress JSON, co-partitioned with the activity topic.
 progress_table = app.Table(
     "progress", default=None, key_type=bytes, value_type=bytes, partitions=settings.topic_partitions
 )
 
+# one bad event goes to the DLQ; a database or Kafka outage is waited out (cairn.failures)
+FAILURES = RetryPolicy(max_attempts=settings.consumer_max_attempts, permanent=(BeforeCompactedHistory,))
 BATCH_MAX, BATCH_WITHIN = 500, 0.05  # seconds: the most an event waits for others to share its batch
+Folded = list[tuple[faust.EventT, CloudEvent[ActivityRecordValue]]]  # a recipient's events in a batch
 
 # org_id -> badge_class_id -> latest BadgeClass; filled from the compacted topic by every worker.
 catalog: dict[str, dict[str, BadgeClass]] = defaultdict(dict)
@@ -176,7 +183,7 @@ async def aggregate(stream: faust.StreamT[bytes]) -> None:
         await catalog_loaded.wait()
         async with progress_lock:
             changed: dict[bytes, tuple[Progress, str, str]] = {}
-            last_event: dict[bytes, faust.EventT] = {}
+            folded: dict[bytes, Folded] = defaultdict(list)
             for event in events:
                 try:
                     record = bus.decode(event.value, ActivityRecordValue)
@@ -186,22 +193,78 @@ async def aggregate(stream: faust.StreamT[bytes]) -> None:
                 data = record.data.root
                 key = f"{record.orgid}:{data.recipient_key}".encode()
                 current = changed[key][0] if key in changed else _load(progress_table.get(key))
-                try:
-                    updated = record_activity(current, record.id, data, keep=settings.progress_keep_ids)
-                except BeforeCompactedHistory as error:
-                    await _dead_letter(event, error)
-                    continue
+                updated = await _fold(event, record, current)
                 if updated is None:
-                    log.info("duplicate event %s ignored", record.id)
                     continue
                 changed[key] = (updated, record.orgid, data.recipient_key)
-                last_event[key] = event
+                folded[key].append((event, record))
             for key, (progress, org_id, recipient_key) in changed.items():
-                with _as_current(last_event[key]):
-                    await _settle_and_store(key, progress, org_id, recipient_key)
+                await _settle_batch(key, progress, org_id, recipient_key, folded[key])
             _record_processed(events)
         if fault_point("aggregator.stop_fetching"):  # tests: imitate faust-streaming's stuck partitions
             app.consumer.pause_partitions(tp for tp in app.consumer.assignment() if tp.topic == bus.ACTIVITY)
+
+
+async def _keep_going(seconds: float) -> bool:
+    await asyncio.sleep(seconds)
+    return True
+
+
+async def _fold(
+    event: faust.EventT, record: CloudEvent[ActivityRecordValue], current: Progress
+) -> Progress | None:
+    """The progress with the record applied; None for a duplicate or a record sent to the DLQ
+    (one before the compacted history at once, one that keeps failing after the bounded tries)."""
+    folded: list[Progress | None] = []
+
+    async def attempt() -> None:
+        folded[:] = [record_activity(current, record.id, record.data.root, keep=settings.progress_keep_ids)]
+
+    refused = await until_done(attempt, FAILURES, f"activity {record.id}", _keep_going)
+    if refused is not None:
+        await _dead_letter(event, refused[0], refused[1].attempts)
+        return None
+    if folded[0] is None:
+        log.info("duplicate event %s ignored", record.id)
+    return folded[0]
+
+
+async def _settle_batch(
+    key: bytes,
+    progress: Progress,
+    org_id: str,
+    recipient_key: str,
+    events: Folded,
+) -> None:
+    """Settles and stores a recipient's progress after the batch. If that keeps failing, the
+    batch's events of this recipient are settled one at a time from the stored progress, and
+    each one whose settling still fails goes to the DLQ, so one bad event stops nobody."""
+
+    async def settle_all() -> None:
+        with _as_current(events[-1][0]):
+            await _settle_and_store(key, progress, org_id, recipient_key)
+
+    refused = await until_done(settle_all, FAILURES, f"settling {recipient_key[:8]}", _keep_going)
+    if refused is None:
+        return
+    if len(events) == 1:
+        await _dead_letter(events[0][0], refused[0], refused[1].attempts)
+        return
+    current = _load(progress_table.get(key))
+    for event, record in events:
+        updated = await _fold(event, record, current)
+        if updated is None:
+            continue
+
+        async def settle_one(event: faust.EventT = event, updated: Progress = updated) -> None:
+            with _as_current(event):
+                await _settle_and_store(key, updated, org_id, recipient_key)
+
+        one = await until_done(settle_one, FAILURES, f"settling {record.id}", _keep_going)
+        if one is None:
+            current = updated
+        else:
+            await _dead_letter(event, one[0], one[1].attempts)
 
 
 def _processed_key(partition: int) -> bytes:
@@ -223,19 +286,30 @@ def _record_processed(events: list[faust.EventT]) -> None:
 async def reevaluate(stream: faust.StreamT[bytes]) -> None:
     """Re-checks one recipient's progress against classes that changed since it was last checked."""
     async for event in stream.events():
-        key = event.key
-        org_id, _, recipient_key = key.decode().partition(":")
         async with progress_lock:
-            raw = progress_table.get(key)
-            if raw is not None:
-                await _settle_and_store(key, _load(raw), org_id, recipient_key)
+            await _reevaluate_one(event)
 
 
-async def _dead_letter(event: faust.EventT, error: Exception) -> None:
+async def _reevaluate_one(event: faust.EventT) -> None:
+    key = event.key
+    org_id, _, recipient_key = key.decode().partition(":")
+    raw = progress_table.get(key)
+    if raw is None:
+        return
+
+    async def attempt() -> None:
+        await _settle_and_store(key, _load(raw), org_id, recipient_key)
+
+    refused = await until_done(attempt, FAILURES, f"re-evaluating {recipient_key[:8]}", _keep_going)
+    if refused is not None:
+        await _dead_letter(event, refused[0], refused[1].attempts)
+
+
+async def _dead_letter(event: faust.EventT, error: BaseException, attempts: int = 1) -> None:
     m = event.message
-    value = bus.dead_letter(m.topic, m.partition, m.offset, m.value, error)
-    await (await dlq_topic.send(key=m.key, value=value))
-    log.warning("activity record at offset %s sent to DLQ: %s", m.offset, error)
+    value = bus.dead_letter(m.topic, m.partition, m.offset, m.value, error, attempts)
+    await (await dlq_topics[m.topic].send(key=m.key, value=value))
+    log.warning("%s record at offset %s sent to DLQ: %s", m.topic, m.offset, error)
 
 
 async def _request_reevaluation(badge: BadgeClass) -> None:

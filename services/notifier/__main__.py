@@ -3,6 +3,7 @@
 import asyncio
 
 from cairn import bus
+from cairn.crash_points import crash_point
 from cairn.notifying import notify_earner
 from cairn.service_runner import run_until_stopped
 from cairn.settings import get_settings
@@ -13,6 +14,7 @@ from schemas.envelope import CloudEvent
 
 
 async def serve(stopping: asyncio.Event) -> None:
+    crash_point("notifier.started")
     settings = get_settings()
     store = store_for(settings)
     mailer = Mailer(settings)

@@ -9,6 +9,8 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from cairn import bus
+from schemas.activity import ActivityRecordValue, VolunteerShiftLogged
+from schemas.envelope import ACTIVITY_TYPES, CloudEvent
 from tests.conftest import system_with, ten_hours_badge
 from tests.e2e.volunteering import organisation, shift, wait_for_mail, wait_for_progress, wait_until
 
@@ -18,11 +20,11 @@ pytestmark = pytest.mark.e2e
 compacting_system = system_with("cairn-dlq", CAIRN_PROGRESS_KEEP_IDS="4")
 
 
-async def _write_raw(bootstrap: str, value: bytes) -> None:
+async def _write_raw(bootstrap: str, value: bytes, key: bytes = b"not-a-recipient") -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
     await producer.start()
     try:
-        await producer.send_and_wait(bus.ACTIVITY, key=b"not-a-recipient", value=value)
+        await producer.send_and_wait(bus.ACTIVITY, key=key, value=value)
     finally:
         await producer.stop()
 
@@ -67,3 +69,43 @@ def test_refused_records_reach_the_dlq_with_their_cause(compacting_system, kafka
     assert badges[0]["figures"][0]["achieved"] == 12, "the refused redelivery was not counted"
     mails = wait_for_mail(system.mail_dir, 1)
     assert len(mails) == 1 and "<ria@example.org>" in mails[0]["To"]
+
+
+def test_an_event_the_aggregator_keeps_failing_on_goes_to_the_dlq_after_bounded_attempts(
+    compacting_system, kafka
+):
+    """A shift dated in year 1 (the API will refuse it; a record on the topic can still carry it)
+    against a rolling window makes settling overflow the calendar. Before, the aggregator's agent
+    crashed on it again and again; now it is tried three times and dead-lettered."""
+    system = compacting_system
+    client = organisation(system, "Window Food Bank", "window")
+    badge = ten_hours_badge(criteria={"kind": "total_hours", "at_least": 10, "within_days": 30})
+    assert client.post("/v1/badge-classes", json=badge).status_code == 201
+    org_id = client.get("/v1/org").json()["id"]
+    recipient = "b" * 64
+    poison = CloudEvent[ActivityRecordValue](
+        id="year-one",
+        source="/test",
+        type=ACTIVITY_TYPES["volunteer_shift"],
+        subject=recipient,
+        orgid=org_id,
+        data=ActivityRecordValue(
+            VolunteerShiftLogged(recipient_key=recipient, started_at="0001-01-01T00:00:00Z", hours=1)
+        ),
+    )
+    asyncio.run(_write_raw(kafka, bus.encode(poison), key=f"{org_id}:{recipient}".encode()))
+
+    letters = wait_until(
+        lambda: asyncio.run(_dead_letters(kafka)),
+        lambda found: any('"year-one"' in letter["value"] for letter in found),
+        "the year-one shift in the DLQ",
+        60,
+        1,
+    )
+    letter = next(letter for letter in letters if '"year-one"' in letter["value"])
+    assert letter["error"].startswith("OverflowError") and letter["attempts"] == 3, letter
+
+    events = [shift(f"w{day}", day, 5, email="wen@example.org") for day in (20, 21)]
+    assert client.post("/v1/events", json={"events": events}).status_code == 202
+    wait_for_progress(client, "wen@example.org", lambda b: b and b[0]["awarded"])
+    assert "aggregator exited" not in (system.var_dir / "dev.log").read_text()

@@ -1,0 +1,39 @@
+"""Reading a topic's dead-letter queue and writing records straight onto the bus, as the
+end-to-end tests of poison records do."""
+
+import asyncio
+import json
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from cairn import bus
+
+
+async def _read(bootstrap: str, topic: str) -> list[dict]:
+    consumer = AIOKafkaConsumer(
+        bus.dlq(topic), bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
+    )
+    await consumer.start()
+    try:
+        batches = await consumer.getmany(timeout_ms=2000)
+        return [json.loads(r.value) for records in batches.values() for r in records]
+    finally:
+        await consumer.stop()
+
+
+def dead_letters(bootstrap: str, topic: str) -> list[dict]:
+    """Every record in `topic`'s DLQ so far."""
+    return asyncio.run(_read(bootstrap, topic))
+
+
+async def _write(bootstrap: str, topic: str, key: bytes, value: bytes) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, key=key, value=value)
+    finally:
+        await producer.stop()
+
+
+def write_raw(bootstrap: str, topic: str, key: bytes, value: bytes) -> None:
+    asyncio.run(_write(bootstrap, topic, key, value))

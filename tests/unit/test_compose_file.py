@@ -1,0 +1,14 @@
+"""docker-compose.yml restarts every long-running service and names only services that exist."""
+
+import yaml
+
+from cairn.settings import REPO_ROOT
+
+
+def test_every_service_restarts_and_depends_only_on_real_services():
+    services = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())["services"]
+    for name, service in services.items():
+        if name != "setup":  # runs once, before the others
+            assert service.get("restart") in {"unless-stopped", "always"}, name
+        for needed in service.get("depends_on", {}):
+            assert needed in services, f"{name} depends on unknown service {needed}"
