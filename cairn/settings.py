@@ -3,7 +3,7 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import SecretStr
+from pydantic import IPvAnyNetwork, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cairn.criteria import KEEP_BY_ID
@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     max_request_bytes: int = 5 * 1024 * 1024  # bodies above this get 413
     admin_token: SecretStr | None = None  # platform admin API (/admin/v1/...); unset = disabled
     verify_allow_hosts: list[str] = []  # hosts POST /v1/verify may fetch DID documents and status lists from
+    trusted_proxies: list[IPvAnyNetwork] = []  # JSON list of IPs/CIDRs whose X-Forwarded-For is believed
 
     @property
     def resolved_database_url(self) -> str:

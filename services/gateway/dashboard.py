@@ -17,10 +17,8 @@ from cairn.store.store import ApiKeyInfo
 from services.gateway.claim_resends import request_resend
 from services.gateway.dependencies import (
     admit,
-    client_address,
-    limits_of,
+    count_miss,
     producer_of,
-    rate_limit,
     settings_of,
     store_of,
     templates,
@@ -77,8 +75,9 @@ async def sign_in_page(request: Request) -> HTMLResponse:
 
 @router.post("/sign-in", response_model=None)
 async def sign_in(request: Request, api_key: Annotated[str, Form()]) -> Response:
-    rate_limit(limits_of(request).claim_lookups, client_address(request))
     key = await store_of(request).api_key(api_key.strip())
+    if key is None:
+        count_miss(request)
     if key is None or "read" not in key.scopes:
         return templates.TemplateResponse(
             request, "dashboard_sign_in.html", {"error": "That key is unknown, revoked, or cannot read."}, 401

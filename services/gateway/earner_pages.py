@@ -12,6 +12,7 @@ from cairn.email_message import SignInEmail, render_sign_in_email
 from services.gateway.claim_resends import request_resend
 from services.gateway.dependencies import (
     client_address,
+    count_miss,
     limits_of,
     mailer_of,
     rate_limit,
@@ -27,9 +28,9 @@ SIGN_IN_MINUTES = 30
 
 @router.get("/claim/{token}", response_class=HTMLResponse)
 async def claim_page(token: str, request: Request) -> HTMLResponse:
-    rate_limit(limits_of(request).claim_lookups, client_address(request))
     claim = await store_of(request).claim(token)
     if claim.credential is None:
+        count_miss(request)
         return templates.TemplateResponse(request, "claim_missing.html", status_code=404)
     if claim.expired:
         return templates.TemplateResponse(request, "claim_expired.html", {"token": token}, status_code=410)
@@ -54,10 +55,10 @@ async def claim_page(token: str, request: Request) -> HTMLResponse:
 async def renew_claim(token: str, request: Request) -> HTMLResponse:
     """An expired link asks for a fresh one, sent to the address the badge was sent to (never
     to one typed here)."""
-    rate_limit(limits_of(request).claim_lookups, client_address(request))
     rate_limit(limits_of(request).earner_emails, f"renew:{token}")
     claim = await store_of(request).claim(token)
     if claim.credential is None:
+        count_miss(request)
         return templates.TemplateResponse(request, "claim_missing.html", status_code=404)
     await request_resend(request, claim.credential)
     return templates.TemplateResponse(request, "claim_renewed.html")
@@ -87,10 +88,10 @@ async def my_badges_request(request: Request, email: Annotated[EmailStr, Form()]
 
 @router.get("/my-badges/{token}", response_class=HTMLResponse)
 async def my_badges(token: str, request: Request) -> HTMLResponse:
-    rate_limit(limits_of(request).claim_lookups, client_address(request))
     store = store_of(request)
     email = await store.sign_in(token)
     if email is None:
+        count_miss(request)
         return templates.TemplateResponse(request, "my_badges_expired.html", status_code=410)
     records = []
     for org, credentials, progress in await store.earner_records(email):
