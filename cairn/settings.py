@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = None  # platform admin API (/admin/v1/...); unset = disabled
     verify_allow_hosts: list[str] = []  # hosts POST /v1/verify may fetch DID documents and status lists from
     trusted_proxies: list[IPvAnyNetwork] = []  # JSON list of IPs/CIDRs whose X-Forwarded-For is believed
+    link_misses_per_minute: float = 30  # wrong claim/sign-in links or dashboard keys per client address,
+    link_misses_burst: int = 20  # after a burst of this many
 
     @property
     def resolved_database_url(self) -> str:

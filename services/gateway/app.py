@@ -53,7 +53,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.http, app.state.mailer = http, mailer
         app.state.limits = Limits(
             api_keys=RateLimiter(per_minute=settings.api_requests_per_minute, burst=settings.api_burst),
-            claim_lookups=RateLimiter(per_minute=30, burst=20),
+            claim_lookups=RateLimiter(
+                per_minute=settings.link_misses_per_minute, burst=settings.link_misses_burst
+            ),
             earner_emails=RateLimiter(per_minute=0.2, burst=3),
         )
         stopping = asyncio.Event()

@@ -17,7 +17,13 @@ from tests.e2e.volunteering import claim_link, organisation, shift, wait_for_mai
 pytestmark = pytest.mark.e2e
 
 # The tests reach the gateway over loopback, standing in for the organisation's reverse proxy.
-system = system_with("public-pages", CAIRN_TRUSTED_PROXIES='["127.0.0.1", "::1"]')
+# Wrong links refill at one a minute, so the test does not depend on how fast the machine is.
+system = system_with(
+    "public-pages",
+    CAIRN_TRUSTED_PROXIES='["127.0.0.1", "::1"]',
+    CAIRN_LINK_MISSES_PER_MINUTE="1",
+    CAIRN_LINK_MISSES_BURST="20",
+)
 HTML = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 
 
@@ -75,13 +81,18 @@ def test_errors_are_pages_for_browsers_and_json_for_the_api(system):
     assert bad_form.status_code == 422 and "email: value is not a valid email address" in bad_form.text
 
 
-def test_wrong_guesses_do_not_lock_out_a_valid_link_from_the_same_address(system):
-    client = organisation(system, "Riverside Food Bank", "riverside-pages")
+def earned_claim_link(system, slug: str, email: str) -> tuple[httpx.Client, str]:
+    """A new organisation that awards `email` a badge; returns its API client and the claim link."""
+    client = organisation(system, "Riverside Food Bank", slug)
     assert client.post("/v1/badge-classes", json=ten_hours_badge()).status_code == 201
     before = len(read_mailbox(system.mail_dir))
-    events = [shift(f"pages-{day}", day, 5, email="lee@example.org") for day in (1, 2)]
+    events = [shift(f"{slug}-{day}", day, 5, email=email) for day in (1, 2)]
     assert client.post("/v1/events", json={"events": events}).status_code == 202
-    link = claim_link(wait_for_mail(system.mail_dir, before + 1)[-1])
+    return client, claim_link(wait_for_mail(system.mail_dir, before + 1)[-1])
+
+
+def test_wrong_guesses_do_not_lock_out_a_valid_link_from_the_same_address(system):
+    client, link = earned_claim_link(system, "riverside-pages", "lee@example.org")
     base = link.rsplit("/claim/", 1)[0]
 
     # Someone at the food bank (one public address behind its proxy) guesses claim links.
@@ -97,8 +108,8 @@ def test_wrong_guesses_do_not_lock_out_a_valid_link_from_the_same_address(system
     assert httpx.get(link, headers=food_bank).status_code == 200
     elsewhere = {**HTML, "X-Forwarded-For": "203.0.113.77"}
     assert httpx.get(f"{base}/claim/{secrets.token_urlsafe(32)}", headers=elsewhere).status_code == 404
-    guesses = httpx.get(f"{base}/my-badges/{secrets.token_urlsafe(32)}", headers=food_bank)
-    assert guesses.status_code == 429, "sign-in links share the address's budget of misses"
+    guess = httpx.get(f"{base}/my-badges/{secrets.token_urlsafe(32)}", headers=food_bank)
+    assert guess.status_code == 429, "sign-in links share the address's budget of misses"
 
     # The dashboard's sign-in counts wrong keys the same way and still lets a right one in.
     api_key = client.headers["Authorization"].removeprefix("Bearer ")
@@ -106,3 +117,32 @@ def test_wrong_guesses_do_not_lock_out_a_valid_link_from_the_same_address(system
     assert wrong.status_code == 429
     right = httpx.post(f"{base}/dashboard/sign-in", data={"api_key": api_key}, headers=food_bank)
     assert right.status_code == 303 and right.headers["location"] == "/dashboard"
+
+
+def test_revoking_from_the_questions_page_confirms_and_returns_there(system):
+    client, _ = earned_claim_link(system, "riverside-questions", "ada@example.org")
+    [credential] = client.get("/v1/credentials").json()
+    uuid = credential["id"].removeprefix("urn:uuid:")
+    api_key = client.headers["Authorization"].removeprefix("Bearer ")
+    dashboard = httpx.Client(base_url=system.public_url, headers=HTML)
+    assert dashboard.post("/dashboard/sign-in", data={"api_key": api_key}).status_code == 303
+
+    confirm = dashboard.get(f"/dashboard/credentials/{uuid}/revoke?back=questions&reason=void+of+a+shift")
+    assert confirm.status_code == 200 and ">void of a shift</textarea>" in confirm.text
+    assert 'name="back" value="questions"' in confirm.text
+    token = re.search(r'name="token" value="([^"]+)"', confirm.text).group(1)
+    done = dashboard.post(
+        f"/dashboard/credentials/{uuid}/revoke",
+        data={"token": token, "back": "questions", "reason": "void of a shift"},
+    )
+    assert done.status_code == 303
+    assert done.headers["location"] == f"/dashboard/questions?done=revoke&credential={uuid}"
+    page = dashboard.get(done.headers["location"]).text
+    assert 'id="notice"' in page and "Revoked “Pantry volunteer: 10 hours” of Sam Okafor." in page
+    assert client.get("/v1/credentials").json()[0]["status_reason"] == "void of a shift"
+
+    # A crafted notice link names no credential of this organisation: nothing is shown.
+    crafted = dashboard.get("/dashboard/credentials?done=resend&credential=../../evil").text
+    assert 'id="notice"' not in crafted
+    again = dashboard.post(f"/dashboard/credentials/{uuid}/revoke", data={"token": token, "reason": "x"})
+    assert again.status_code == 409 and "cannot revoke a credential that is revoked" in again.text
