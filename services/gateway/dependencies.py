@@ -81,7 +81,7 @@ def count_miss(request: Request) -> None:
     """Counts a secret (claim or sign-in link, API key, exchange) that matched nothing against the
     client's address, and refuses once too many did. Only misses count, so people sharing one
     address (a NAT, a proxy) can still open their own links after someone else's wrong guesses;
-    the secrets have 192 or more random bits, so the limit makes guessing noisy, not possible."""
+    the secrets carry 170 or more unguessable bits, so the limit makes guessing noisy, not possible."""
     rate_limit(limits_of(request).claim_lookups, client_address(request))
 
 
