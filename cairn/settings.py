@@ -4,7 +4,7 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import SecretStr
+from pydantic import IPvAnyNetwork, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cairn.criteria import KEEP_BY_ID
@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     clock_skew_minutes: float = 10  # activity may end this far past the gateway's clock
     activity_floor: date = date(2000, 1, 1)  # activity before this day is refused as implausible
     verify_allow_hosts: list[str] = []  # hosts POST /v1/verify may fetch DID documents and status lists from
+    trusted_proxies: list[IPvAnyNetwork] = []  # JSON list of IPs/CIDRs whose X-Forwarded-For is believed
+    link_misses_per_minute: float = 30  # wrong claim/sign-in links or dashboard keys per client address,
+    link_misses_burst: int = 20  # after a burst of this many
 
     @property
     def resolved_database_url(self) -> str:

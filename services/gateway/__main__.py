@@ -10,7 +10,11 @@ from services.gateway.app import create_app
 def main() -> None:
     settings = get_settings()
     config = uvicorn.Config(
-        create_app(settings), host=settings.gateway_host, port=settings.gateway_port, log_level="info"
+        create_app(settings),
+        host=settings.gateway_host,
+        port=settings.gateway_port,
+        log_level="info",
+        proxy_headers=False,  # X-Forwarded-For is read only from CAIRN_TRUSTED_PROXIES
     )
     server = uvicorn.Server(config)  # configures logging; the filter goes on after that
     access_log.install()

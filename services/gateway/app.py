@@ -24,7 +24,16 @@ from cairn.store import Store, store_for
 from schemas.activity import ActivityVoidedIn, EventBatchIn, VolunteerShiftIn, WorkshopAttendanceIn
 from schemas.awards import AwardQuestioned, ProgressUpdated
 from schemas.envelope import CloudEvent
-from services.gateway import dashboard, earner_pages, org_admin, org_api, public_routes, wallet
+from services.gateway import (
+    dashboard,
+    earner_pages,
+    error_pages,
+    home,
+    org_admin,
+    org_api,
+    public_routes,
+    wallet,
+)
 from services.gateway.body_limit import BodySizeLimit
 from services.gateway.dependencies import Limits
 from services.gateway.strict_json import StrictJsonBodies
@@ -45,7 +54,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.http, app.state.mailer = http, mailer
         app.state.limits = Limits(
             api_keys=RateLimiter(per_minute=settings.api_requests_per_minute, burst=settings.api_burst),
-            claim_lookups=RateLimiter(per_minute=30, burst=20),
+            claim_lookups=RateLimiter(
+                per_minute=settings.link_misses_per_minute, burst=settings.link_misses_burst
+            ),
             earner_emails=RateLimiter(per_minute=0.2, burst=3),
         )
         stopping = asyncio.Event()
@@ -68,9 +79,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description="Post community activity; Cairn turns it into Open Badges 3.0 credentials.",
         lifespan=lifespan,
+        docs_url=None,  # home.py serves /docs with local assets
+        redoc_url=None,
     )
     app.add_middleware(StrictJsonBodies)  # inside the size limit: what it buffers is bounded
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    error_pages.install(app)
+    home.install(app)
     app.include_router(org_api.router)
     app.include_router(org_admin.router)
     app.include_router(public_routes.router)

@@ -7,21 +7,23 @@ page or button needs the same scope as the API route it stands for.
 
 import time
 from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 
 from cairn.credential_status import StatusChangeError, change_status
 from cairn.csv_import import SYNONYMS, decode_csv, parse_csv
+from cairn.store import tables as t
 from cairn.store.store import ApiKeyInfo
+from schemas.admin import StatusChangeIn
 from schemas.awards import credential_id_from
 from services.gateway.claim_resends import request_resend
 from services.gateway.dependencies import (
     admit,
-    client_address,
-    limits_of,
+    count_miss,
     producer_of,
-    rate_limit,
     settings_of,
     store_of,
     templates,
@@ -31,6 +33,7 @@ from services.gateway.org_admin import MAX_CSV_BYTES
 from services.gateway.org_api import award_questions, summary
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
+Back = Literal["credentials", "questions"]  # the page an action returns to
 COOKIE = "cairn_session"
 SESSION_SECONDS = 12 * 3600
 
@@ -69,12 +72,37 @@ async def _checked_form(request: Request, scope: str, token: str) -> ApiKeyInfo:
 def _page(
     request: Request, name: str, key: ApiKeyInfo, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
-    return templates.TemplateResponse(
-        request,
-        name,
-        {"org": key.org, "key": key, "form_token": _form_token(request, key), **context},
-        status_code=status_code,
-    )
+    """A dashboard page; `can` is the key's scopes, so a page offers only what the key may do."""
+    base = {"org": key.org, "key": key, "can": key.scopes, "form_token": _form_token(request, key)}
+    return templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
+
+
+NOTICES = {
+    "resend": "Claim email sent again to {earner} for “{badge}”, with a new link; the earlier link "
+    "no longer works.",
+    "revoke": "Revoked “{badge}” of {earner}.",
+    "suspend": "Suspended “{badge}” of {earner}.",
+    "unsuspend": "“{badge}” of {earner} is active again.",
+}
+
+
+async def _earner(request: Request, key: ApiKeyInfo, credential: t.Credential) -> str:
+    for person in await store_of(request).recipients(key.org.id):
+        if person.recipient_key == credential.recipient_key:
+            return person.name or person.email
+    return "(erased)"
+
+
+async def _notice(request: Request, key: ApiKeyInfo) -> str | None:
+    """What the last action did (?done=ACTION&credential=UUID after its redirect): only fixed
+    wording about the organisation's own credentials, so a crafted link cannot put words here."""
+    template = NOTICES.get(request.query_params.get("done", ""))
+    credential_uuid = request.query_params.get("credential", "")
+    credential = await store_of(request).credential(credential_id_from(credential_uuid)) if template else None
+    if template is None or credential is None or credential.org_id != key.org.id:
+        return None
+    earner = await _earner(request, key, credential)
+    return template.format(badge=credential.document.get("name", "badge"), earner=earner)
 
 
 @router.get("/sign-in", response_class=HTMLResponse)
@@ -84,8 +112,9 @@ async def sign_in_page(request: Request) -> HTMLResponse:
 
 @router.post("/sign-in", response_model=None)
 async def sign_in(request: Request, api_key: Annotated[str, Form()]) -> Response:
-    rate_limit(limits_of(request).claim_lookups, client_address(request))
     key = await store_of(request).api_key(api_key.strip())
+    if key is None:
+        count_miss(request)
     if key is None or "read" not in key.scopes:
         return templates.TemplateResponse(
             request, "dashboard_sign_in.html", {"error": "That key is unknown, revoked, or cannot read."}, 401
@@ -149,36 +178,87 @@ async def credentials(request: Request) -> HTMLResponse:
                 "email_error": listed.email_error,
             }
         )
-    return _page(request, "dashboard_credentials.html", key, rows=rows)
+    return _page(request, "dashboard_credentials.html", key, rows=rows, notice=await _notice(request, key))
 
 
-@router.post("/credentials/{credential_uuid}/{action}")
+async def _own_credential(request: Request, key: ApiKeyInfo, credential_uuid: str) -> t.Credential:
+    credential = await store_of(request).credential(credential_id_from(credential_uuid))
+    if credential is None or credential.org_id != key.org.id:
+        raise HTTPException(404, "no such credential")
+    return credential
+
+
+@router.get("/credentials/{credential_uuid}/revoke", response_class=HTMLResponse)
+async def confirm_revoke(
+    credential_uuid: str, request: Request, back: Back = "credentials", reason: str = ""
+) -> HTMLResponse:
+    """Revoking cannot be undone, so it is a page of its own that asks why (works without JS)."""
+    key = await _signed_in(request, "credentials:write")
+    credential = await _own_credential(request, key, credential_uuid)
+    return await _revoke_page(request, key, credential, back, reason)
+
+
+async def _revoke_page(
+    request: Request,
+    key: ApiKeyInfo,
+    credential: t.Credential,
+    back: str,
+    reason: str,
+    error: str | None = None,
+) -> HTMLResponse:
+    return _page(
+        request,
+        "dashboard_revoke.html",
+        key,
+        status_code=422 if error else 200,
+        credential=credential,
+        earner=await _earner(request, key, credential),
+        uuid=credential.id.removeprefix("urn:uuid:"),
+        back=back,
+        reason=reason,
+        error=error,
+    )
+
+
+def _reason(action: str, text: str) -> tuple[str | None, str | None]:
+    """The reason as the API takes it (StatusChangeIn), or what is wrong with it. Revoking from
+    the dashboard needs one: it is kept with the badge and shown to its holder."""
+    try:
+        given = StatusChangeIn(reason=text.strip() or None).reason
+    except ValidationError as e:
+        return None, str(e.errors()[0]["msg"])
+    if action == "revoke" and not given:
+        return None, "say why the badge is revoked; the reason is kept with it"
+    return given, None
+
+
+@router.post("/credentials/{credential_uuid}/{action}", response_model=None)
 async def credential_action(
     credential_uuid: str,
     action: Literal["resend", "revoke", "suspend", "unsuspend"],
     request: Request,
     token: Annotated[str, Form()],
     reason: Annotated[str, Form()] = "",
-) -> RedirectResponse:
+    back: Annotated[Back, Form()] = "credentials",
+) -> Response:
     key = await _checked_form(request, "credentials:write", token)
-    credential_id = credential_id_from(credential_uuid)
-    store = store_of(request)
-    credential = await store.credential(credential_id)
-    if credential is None or credential.org_id != key.org.id:
-        raise HTTPException(404, "no such credential")
+    credential = await _own_credential(request, key, credential_uuid)
     if action == "resend":
         await request_resend(request, credential)
     else:
+        given, problem = _reason(action, reason)
+        if problem and action == "revoke":
+            return await _revoke_page(request, key, credential, back, reason, error=problem)
+        if problem:
+            raise HTTPException(422, f"reason: {problem}")
         try:
             await change_status(
-                store, key.org, credential_id, action, reason or None, settings_of(request).public_url
+                store_of(request), key.org, credential.id, action, given, settings_of(request).public_url
             )
         except StatusChangeError as e:
             raise HTTPException(409, str(e)) from e
-    back = request.headers.get("referer", "")
-    return RedirectResponse(
-        "/dashboard/questions" if back.endswith("/questions") else "/dashboard/credentials", 303
-    )
+    done = urlencode({"done": action, "credential": credential_uuid})
+    return RedirectResponse(f"/dashboard/{back}?{done}", 303)
 
 
 @router.get("/questions", response_class=HTMLResponse)
@@ -190,6 +270,7 @@ async def questions(request: Request) -> HTMLResponse:
         "dashboard_questions.html",
         key,
         questions=await award_questions(store_of(request), key.org.id),
+        notice=await _notice(request, key),
     )
 
 

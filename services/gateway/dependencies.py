@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.templating import Jinja2Templates
 
+from cairn import rate_limits
 from cairn.issuer_documents import own_then
 from cairn.rate_limits import RateLimiter
 from cairn.settings import Settings
@@ -30,7 +31,7 @@ class Limits:
     """Per-key rate limits of the gateway (in memory: one gateway process, or per process)."""
 
     api_keys: RateLimiter  # per API key
-    claim_lookups: RateLimiter  # per client address: claim links are secrets, not to be guessed
+    claim_lookups: RateLimiter  # per client address, misses only: secrets in links are not to be guessed
     earner_emails: RateLimiter  # per client address and per email: "send me a link" requests
 
 
@@ -70,7 +71,18 @@ def rate_limit(limiter: RateLimiter, key: str) -> None:
 
 
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The client behind CAIRN_TRUSTED_PROXIES (X-Forwarded-For), else the direct peer."""
+    peer = request.client.host if request.client else "unknown"
+    forwarded = request.headers.getlist("x-forwarded-for")
+    return rate_limits.client_address(peer, forwarded, settings_of(request).trusted_proxies)
+
+
+def count_miss(request: Request) -> None:
+    """Counts a secret (claim or sign-in link, API key, exchange) that matched nothing against the
+    client's address, and refuses once too many did. Only misses count, so people sharing one
+    address (a NAT, a proxy) can still open their own links after someone else's wrong guesses;
+    the secrets carry 170 or more unguessable bits, so the limit makes guessing noisy, not possible."""
+    rate_limit(limits_of(request).claim_lookups, client_address(request))
 
 
 def admit(request: Request, key: ApiKeyInfo, scope: str) -> None:

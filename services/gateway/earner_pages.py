@@ -1,18 +1,23 @@
 """The volunteer's pages: claiming a badge, a fresh link when one expired, "my badges" by a
 link sent to their email, and unsubscribing. Secrets in URLs are rate-limited per address."""
 
+import logging
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import HTMLResponse
 from pydantic import EmailStr
 
 from cairn.email_message import SignInEmail, render_sign_in_email
+from cairn.settings import Settings
+from cairn.smtp import Mailer
+from cairn.store import Store
 from cairn.store import tables as t
 from services.gateway.claim_resends import request_resend
 from services.gateway.dependencies import (
     client_address,
+    count_miss,
     limits_of,
     mailer_of,
     rate_limit,
@@ -23,6 +28,7 @@ from services.gateway.dependencies import (
 from services.gateway.public_routes import credential_links, linkedin_url
 
 router = APIRouter()
+log = logging.getLogger(__name__)
 SIGN_IN_MINUTES = 30
 
 
@@ -45,9 +51,9 @@ async def withdrawn_page(request: Request, credential: t.Credential) -> HTMLResp
 
 @router.get("/claim/{token}", response_class=HTMLResponse)
 async def claim_page(token: str, request: Request) -> HTMLResponse:
-    rate_limit(limits_of(request).claim_lookups, client_address(request))
     claim = await store_of(request).claim(token)
     if claim.credential is None:
+        count_miss(request)
         return templates.TemplateResponse(request, "claim_missing.html", status_code=404)
     if claim.credential.status != "active":
         return await withdrawn_page(request, claim.credential)
@@ -75,10 +81,10 @@ async def claim_page(token: str, request: Request) -> HTMLResponse:
 async def renew_claim(token: str, request: Request) -> HTMLResponse:
     """An expired link asks for a fresh one, sent to the address the badge was sent to (never
     to one typed here). A revoked or suspended badge gets no new link, only its status."""
-    rate_limit(limits_of(request).claim_lookups, client_address(request))
     rate_limit(limits_of(request).earner_emails, f"renew:{token}")
     claim = await store_of(request).claim(token)
     if claim.credential is None:
+        count_miss(request)
         return templates.TemplateResponse(request, "claim_missing.html", status_code=404)
     if claim.credential.status != "active":
         return await withdrawn_page(request, claim.credential)
@@ -92,28 +98,37 @@ async def my_badges_form(request: Request) -> HTMLResponse:
 
 
 @router.post("/my-badges", response_class=HTMLResponse)
-async def my_badges_request(request: Request, email: Annotated[EmailStr, Form()]) -> HTMLResponse:
-    """Emails a sign-in link. The answer is the same whether or not Cairn knows the address,
-    so the form cannot be used to find out who volunteers where."""
+async def my_badges_request(
+    request: Request, email: Annotated[EmailStr, Form()], background: BackgroundTasks
+) -> HTMLResponse:
+    """Emails a sign-in link. The answer is the same, and as quick, whether or not Cairn knows
+    the address: the lookup and the email happen after the response, so neither its words nor
+    its timing tell who volunteers where."""
     limits = limits_of(request)
     rate_limit(limits.earner_emails, client_address(request))
     rate_limit(limits.earner_emails, f"email:{email.lower()}")
-    store = store_of(request)
-    if await store.earner_records(email):
-        token = await store.create_sign_in_token(email, timedelta(minutes=SIGN_IN_MINUTES))
-        settings = settings_of(request)
-        link = f"{settings.public_url}/my-badges/{token}"
-        message = render_sign_in_email(SignInEmail(email, link, SIGN_IN_MINUTES), settings.mail_from)
-        await mailer_of(request).send(message)
+    store, mailer, settings = store_of(request), mailer_of(request), settings_of(request)
+    background.add_task(_send_sign_in_link, store, mailer, settings, email)
     return templates.TemplateResponse(request, "my_badges_sent.html", {"email": email})
+
+
+async def _send_sign_in_link(store: Store, mailer: Mailer, settings: Settings, email: str) -> None:
+    try:
+        if not await store.earner_records(email):
+            return
+        token = await store.create_sign_in_token(email, timedelta(minutes=SIGN_IN_MINUTES))
+        link = f"{settings.public_url}/my-badges/{token}"
+        await mailer.send(render_sign_in_email(SignInEmail(email, link, SIGN_IN_MINUTES), settings.mail_from))
+    except Exception:  # after the response: nobody to tell but the log
+        log.exception("could not send a my-badges sign-in link")
 
 
 @router.get("/my-badges/{token}", response_class=HTMLResponse)
 async def my_badges(token: str, request: Request) -> HTMLResponse:
-    rate_limit(limits_of(request).claim_lookups, client_address(request))
     store = store_of(request)
     email = await store.sign_in(token)
     if email is None:
+        count_miss(request)
         return templates.TemplateResponse(request, "my_badges_expired.html", status_code=410)
     records = []
     for org, credentials, progress in await store.earner_records(email):

@@ -15,15 +15,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from cairn.credentials.contexts import VC_V2
 from cairn.credentials.did_auth import DidAuthError, authenticated_holder, presentation_request
 from cairn.issuing import sign_for_holder
-from services.gateway.dependencies import (
-    client_address,
-    json_body,
-    limits_of,
-    rate_limit,
-    settings_of,
-    store_of,
-    templates,
-)
+from services.gateway.dependencies import count_miss, json_body, settings_of, store_of, templates
 from services.gateway.earner_pages import withdrawn_page
 
 router = APIRouter()
@@ -33,9 +25,10 @@ EXCHANGE_MINUTES = 15
 
 @router.get("/claim/{token}/wallet")
 async def open_wallet_exchange(token: str, request: Request) -> Response:
-    rate_limit(limits_of(request).claim_lookups, client_address(request))
     claim = await store_of(request).claim(token)
     if claim.credential is None or claim.expired:
+        if claim.credential is None:
+            count_miss(request)
         return templates.TemplateResponse(request, "claim_missing.html", status_code=404)
     if claim.credential.status != "active":
         return await withdrawn_page(request, claim.credential)
@@ -53,10 +46,10 @@ async def open_wallet_exchange(token: str, request: Request) -> Response:
 @router.post("/exchanges/{exchange_id}", response_class=JSONResponse)
 async def exchange_step(exchange_id: str, request: Request) -> JSONResponse:
     """{} → the DIDAuth request; {"verifiablePresentation": …} → the credential, issued to its holder."""
-    rate_limit(limits_of(request).claim_lookups, client_address(request))
     store = store_of(request)
     exchange = await store.exchange(exchange_id)
     if exchange is None:
+        count_miss(request)
         raise HTTPException(404, "no such exchange, or it expired")
     public_url = settings_of(request).public_url
     domain = urlsplit(public_url).netloc

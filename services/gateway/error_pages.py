@@ -1,0 +1,75 @@
+"""Errors as pages for people, JSON for programs.
+
+A browser (Accept: text/html) that hits an error on a public page (an unknown credential, a
+rate limit, an unknown route) gets a page saying what happened and where to go next; the API
+(/v1, /admin, the wallet exchanges) keeps FastAPI's JSON errors whatever the client accepts.
+"""
+
+from http import HTTPStatus
+
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+from services.gateway.dependencies import templates
+
+API_PREFIXES = ("/v1/", "/admin/", "/exchanges/")
+TITLES = {
+    400: "That request did not make sense",
+    401: "Please sign in",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Not found",
+    409: "That cannot be done now",
+    410: "This link has expired",
+    413: "That upload is too large",
+    422: "Please check what you entered",
+    429: "Too many attempts",
+}
+
+
+def wants_page(request: Request) -> bool:
+    path = request.url.path
+    if path.startswith(API_PREFIXES) or path == "/openapi.json":
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+async def http_error(request: Request, exc: HTTPException) -> Response:
+    if exc.status_code < 400 or not wants_page(request):
+        return await http_exception_handler(request, exc)
+    generic = {s.value: s.phrase for s in HTTPStatus}.get(exc.status_code)
+    detail = exc.detail if isinstance(exc.detail, str) and exc.detail != generic else ""
+    retry = (exc.headers or {}).get("Retry-After")
+    return error_page(request, exc.status_code, [detail] if detail else [], retry, exc.headers)
+
+
+async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+    if not wants_page(request):
+        return await request_validation_exception_handler(request, exc)
+    problems = [f"{'.'.join(str(p) for p in e['loc'][1:]) or 'request'}: {e['msg']}" for e in exc.errors()]
+    return error_page(request, 422, problems)
+
+
+def error_page(
+    request: Request,
+    status: int,
+    problems: list[str],
+    retry_after: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    minutes = -(-int(retry_after) // 60) if retry_after and retry_after.isdigit() else None
+    context = {
+        "status": status,
+        "title": TITLES.get(status, "Something went wrong"),
+        "problems": problems,
+        "retry_minutes": minutes,
+    }
+    return templates.TemplateResponse(request, "error.html", context, status_code=status, headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(HTTPException, http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
