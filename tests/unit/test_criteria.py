@@ -383,3 +383,56 @@ def test_the_same_person_in_one_slot_twice_counts_the_time_once():
     assert awarded(slot, badge({"kind": "count", "at_least": 200})) == ["b"]
     events = [*slot, ("later", shift(1, 7))]
     assert awards_for_history(events, [badge(TEN_HOURS)], KEY)[0].earned_at == T0 + timedelta(days=1, hours=7)
+
+
+def zoned(criteria: dict, timezone: str, **fields) -> BadgeClass:
+    return BadgeClass(
+        id="z",
+        org_id="org",
+        version=1,
+        name="z",
+        description="d",
+        criteria_narrative="n",
+        criteria=criteria,
+        timezone=timezone,
+        **fields,
+    )
+
+
+def at(moment: str) -> VolunteerShiftLogged:
+    """A one-hour shift ending at `moment`, written with whatever offset `moment` has."""
+    end = datetime.fromisoformat(moment)
+    return VolunteerShiftLogged(recipient_key=KEY, started_at=end - timedelta(hours=1), ended_at=end)
+
+
+def test_calendar_criteria_count_in_the_organisations_time_zone_not_the_events_offset():
+    # 23:30 on New Year's Eve in Chicago (-06:00) is 05:30 on 1 January in UTC.
+    written = ["2026-12-31T23:30:00-06:00", "2027-01-01T05:30:00Z", "2027-01-01T00:30:00-05:00"]
+    yearly = {"kind": "count", "at_least": 1}
+    for moment in written:  # the same instant, whichever offset it was written in
+        [award] = settle(
+            fold([("e", at(moment))]), [zoned(yearly, "America/Chicago", repeat="calendar_year")], KEY
+        ).awards
+        assert award.occurrence == 2026
+        [award] = settle(
+            fold([("e", at(moment))]), [zoned(yearly, "UTC", repeat="calendar_year")], KEY
+        ).awards
+        assert award.occurrence == 2027
+    # Sunday 22:00 and Monday 21:00 in Chicago: one day apart, in two ISO weeks there and
+    # written in UTC as Monday 04:00 and Tuesday 03:00, the same week.
+    sunday, monday = at("2026-11-09T04:00:00Z"), at("2026-11-09T21:00:00-06:00")
+    streak = {"kind": "streak", "weeks": 2}
+    assert awarded([("a", sunday), ("b", monday)], zoned(streak, "America/Chicago")) == ["z"]
+    assert awarded([("a", sunday), ("b", monday)], zoned(streak, "UTC")) == []
+    two_days = {"kind": "distinct", "field": "day", "at_least": 2}
+    late, early = at("2026-11-10T03:00:00Z"), at("2026-11-09T23:00:00-05:00")  # 21:00 and 22:00 in Chicago
+    assert awarded([("a", late), ("b", early)], zoned(two_days, "America/Chicago")) == []
+    assert awarded([("a", late), ("b", early)], zoned(two_days, "UTC")) == [], "both 10 November in UTC"
+    assert awarded([("a", sunday), ("b", late)], zoned(two_days, "America/Chicago")) == ["z"]
+
+
+def test_a_badge_class_time_zone_is_an_iana_name():
+    assert zoned(TEN_HOURS, "Europe/London").timezone == "Europe/London"
+    for bad in ("Mars/Olympus", "+05:00", "../etc/passwd", ""):
+        with pytest.raises(ValueError, match=r"time zone|at least 1 character"):
+            zoned(TEN_HOURS, bad)

@@ -1,7 +1,7 @@
-"""Property: for random badge classes and random histories, delivered in any order with
-duplicates and voids, settling after every event awards exactly what evaluating the whole
-history at once awards; the only extra awards are those a void took the ground from under,
-and each of those is questioned."""
+"""Property: for random badge classes and random histories (overlapping shifts included),
+delivered in any order with duplicates and voids, settling after every event awards exactly
+what evaluating the whole history at once awards; the only extra awards are those a void took
+the ground from under, and each of those is questioned."""
 
 import os
 from datetime import UTC, datetime, timedelta
@@ -140,7 +140,9 @@ activity = activities(90)
 @st.composite
 def deliveries(draw: st.DrawFn) -> list[tuple[str, object]]:
     """Events as Kafka might deliver them: shuffled, some twice, some voided (before or after)."""
-    history = [(f"e{i}", data) for i, data in enumerate(draw(st.lists(activity, min_size=1, max_size=14)))]
+    # Some crowded into a few days, so that one person's shifts overlap.
+    crowded = st.lists(st.one_of(activity, activities(3)), min_size=1, max_size=14)
+    history = [(f"e{i}", data) for i, data in enumerate(draw(crowded))]
     voids = [
         (f"v{i}", ActivityVoided(recipient_key=KEY, voids=event_id, reason="error"))
         for i, (event_id, _) in enumerate(history)
