@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl
 
 from schemas.awards import BadgeProgress
+from schemas.badge_class import TimeZoneName
 
 
 class BadgeClassStored(BaseModel):
@@ -73,6 +74,10 @@ class OrgProfile(BaseModel):
     email: str | None
     image_url: str | None = Field(description="logo")
     colour: str
+    timezone: str = Field(
+        description="IANA time zone: calendar criteria (yearly badges, streak weeks, distinct days) of "
+        "badge classes published from now on count in it"
+    )
 
 
 class OrgProfileUpdate(BaseModel):
@@ -85,6 +90,7 @@ class OrgProfileUpdate(BaseModel):
     email: EmailStr | None = None
     image_url: HttpUrl | None = None
     colour: Colour | None = None
+    timezone: TimeZoneName | None = None
 
 
 class OrgCreateIn(BaseModel):

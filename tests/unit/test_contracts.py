@@ -4,6 +4,7 @@ import pytest
 from pydantic import ValidationError
 
 from schemas.activity import EventBatchIn, VolunteerShiftIn, activity_from_api
+from schemas.admin import OrgProfileUpdate
 
 GOOD = {
     "id": "s1",
@@ -49,3 +50,11 @@ def test_bad_shift_names_field_and_reason(change, field, reason):
 def test_batch_is_bounded():
     with pytest.raises(ValidationError, match="at most 1000"):
         EventBatchIn.model_validate({"events": [GOOD] * 1001})
+
+
+def test_org_time_zone_is_an_iana_name():
+    assert OrgProfileUpdate.model_validate({"timezone": "America/Chicago"}).timezone == "America/Chicago"
+    for bad in ("Mars/Olympus", "-05:00", "EST5EDT/../../etc", 5):
+        with pytest.raises(ValidationError) as caught:
+            OrgProfileUpdate.model_validate({"timezone": bad})
+        assert caught.value.errors()[0]["loc"] == ("timezone",)
