@@ -358,7 +358,13 @@ class _Tally:
                 self._run = None
 
     def reached(self) -> bool:
-        figure = self.figure()  # exact: whole seconds, counts, distinct values, weeks
+        """Exact: whole seconds against the requirement in seconds, whole counts otherwise."""
+        criterion = self.criterion
+        if isinstance(criterion, TotalHours):
+            return self.time.length() >= _hours(criterion.at_least) * 3600
+        if isinstance(criterion, ActivityCount):
+            return self.total >= criterion.at_least
+        figure = self.figure()  # distinct values, weeks
         return figure.achieved >= figure.required
 
     def figure(self) -> Figure:
@@ -376,6 +382,7 @@ class _Tally:
         return Figure("consecutive weeks", Fraction(self._run), Fraction(criterion.weeks))
 
 
+@cache
 def _hours(at_least: float) -> Fraction:
     """A requirement in hours as the decimal it was written as (0.1 hours is 6 minutes, exactly)."""
     return Fraction(str(at_least))
