@@ -206,7 +206,7 @@ def _cmd_criteria_check(args: argparse.Namespace) -> int:
     from cairn.criteria_check import InputError, awards_from_lines, load_badge_classes
 
     try:
-        classes = load_badge_classes(Path(args.badge).read_text())
+        classes = load_badge_classes(Path(args.badge).read_text(), args.timezone)
         with Path(args.events).open() as events:
             awards = awards_from_lines(events, classes)
     except (InputError, OSError) as e:
@@ -235,7 +235,7 @@ def _cmd_badges_import(args: argparse.Namespace) -> int:
     url = args.url or get_settings().public_url
     with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {api_key}"}, timeout=30) as client:
         for badge in classes:
-            body = badge.model_dump(mode="json", exclude={"org_id", "version"}, exclude_none=True)
+            body = badge.model_dump(mode="json", exclude={"org_id", "version", "timezone"}, exclude_none=True)
             response = client.post("/v1/badge-classes", json=body)
             if response.status_code != 201:
                 print(f"{badge.id}: refused ({response.status_code}): {response.text}", file=sys.stderr)
@@ -395,6 +395,9 @@ def build_parser() -> argparse.ArgumentParser:
         "badge", metavar="BADGE.yaml", help="one badge class, or a list of them (YAML or JSON)"
     )
     check.add_argument("events", metavar="EVENTS.jsonl", help="one POST /v1/events body per line")
+    check.add_argument(
+        "--timezone", default="UTC", help="the organisation's IANA time zone, for calendar criteria (UTC)"
+    )
     check.set_defaults(func=_cmd_criteria_check)
     return parser
 

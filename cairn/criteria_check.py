@@ -29,8 +29,9 @@ def _describe(error: ValidationError) -> str:
     return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(body)'}: {e['msg']}" for e in error.errors())
 
 
-def load_badge_classes(text: str) -> list[BadgeClass]:
-    """One badge class (a mapping) or several (a list), as YAML or JSON."""
+def load_badge_classes(text: str, timezone: str = "UTC") -> list[BadgeClass]:
+    """One badge class (a mapping) or several (a list), as YAML or JSON; `timezone` is the
+    organisation's, which calendar criteria count in."""
     try:
         loaded = yaml.safe_load(text)
     except yaml.YAMLError as e:
@@ -42,7 +43,10 @@ def load_badge_classes(text: str) -> list[BadgeClass]:
             body = BadgeClassIn.model_validate(item)
         except ValidationError as e:
             raise InputError(f"badge class {n}: {_describe(e)}") from e
-        classes.append(BadgeClass(org_id=LOCAL_ORG, version=1, **body.model_dump()))
+        try:
+            classes.append(BadgeClass(org_id=LOCAL_ORG, version=1, timezone=timezone, **body.model_dump()))
+        except ValidationError as e:
+            raise InputError(f"--timezone: {_describe(e)}") from e
     return classes
 
 

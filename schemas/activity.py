@@ -97,11 +97,17 @@ class ShiftDetails(BaseModel):
         return self
 
     @property
+    def duration_seconds(self) -> int:
+        """The shift's length in whole seconds, exact from the times (or `hours` converted once),
+        so three shifts of 3h20 add up to exactly 10 hours."""
+        if self.ended_at is not None:
+            return round((self.ended_at - self.started_at) / timedelta(seconds=1))
+        assert self.hours is not None
+        return round(self.hours * 3600)
+
+    @property
     def duration_hours(self) -> float:
-        if self.hours is not None:
-            return self.hours
-        assert self.ended_at is not None
-        return round((self.ended_at - self.started_at).total_seconds() / 3600, 4)
+        return self.duration_seconds / 3600
 
 
 class VolunteerShiftIn(ShiftDetails):
@@ -329,4 +335,4 @@ def event_time(shift: ShiftDetails) -> datetime:
     """Event time of a shift: when it ended (a shift counts once it is done)."""
     if shift.ended_at is not None:
         return shift.ended_at
-    return shift.started_at + timedelta(hours=shift.duration_hours)
+    return shift.started_at + timedelta(seconds=shift.duration_seconds)

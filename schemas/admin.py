@@ -8,6 +8,7 @@ from typing import Annotated, Literal, Self
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from schemas.awards import BadgeProgress
+from schemas.badge_class import TimeZoneName
 from schemas.text import PlainText, WebUrl
 
 ORG_SLUG = r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"
@@ -120,6 +121,10 @@ class OrgProfile(BaseModel):
     email: str | None
     image_url: str | None = Field(description="logo")
     colour: str
+    timezone: str = Field(
+        description="IANA time zone: calendar criteria (yearly badges, streak weeks, distinct days) of "
+        "badge classes published from now on count in it"
+    )
 
 
 class OrgProfileUpdate(BaseModel):
@@ -132,6 +137,7 @@ class OrgProfileUpdate(BaseModel):
     email: EmailStr | None = None
     image_url: WebUrl | None = None
     colour: Colour | None = None
+    timezone: TimeZoneName | None = None
 
 
 class OrgCreateIn(BaseModel):

@@ -33,9 +33,23 @@ class Evidence(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    measure: str = Field(description="What was measured, e.g. hours.")
-    achieved: float
+    measure: str = Field(
+        description="What was measured: hours, activities, distinct sessions (days, sites, programs, "
+        "series), consecutive weeks or badges held."
+    )
+    achieved: float = Field(description="Hours are rounded down to the hundredth; `seconds` is exact.")
     required: float
+    seconds: int | None = Field(
+        default=None,
+        ge=0,
+        description="For hours: the time counted, in whole seconds.",
+        exclude_if=lambda value: value is None,
+    )
+    badges: list[str] | None = Field(
+        default=None,
+        description="For badges held: the names of those held.",
+        exclude_if=lambda value: value is None,
+    )
 
 
 class AwardGranted(BaseModel):

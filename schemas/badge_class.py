@@ -4,13 +4,33 @@ Published on the compacted topic cairn.badge-classes.v1 keyed org:badge_class; a
 retires the class. Criteria are a tagged union so later criteria kinds slot in beside these.
 """
 
+from functools import cache
 from typing import Annotated, Literal, Self
+from zoneinfo import available_timezones
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from schemas.text import ParagraphText, PlainText, WebUrl
 
 SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
+
+
+@cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def _known_zone(name: str) -> str:
+    if name not in _zone_names():
+        raise ValueError(f"{name!r} is not an IANA time zone name (e.g. Europe/London, America/Chicago, UTC)")
+    return name
+
+
+TimeZoneName = Annotated[
+    str,
+    Field(min_length=1, max_length=64, examples=["Europe/London"]),
+    AfterValidator(_known_zone),
+]
 
 
 class ActivityFilter(BaseModel):
@@ -166,3 +186,8 @@ class BadgeClass(BadgeClassIn):
 
     org_id: str
     version: int = Field(ge=1)
+    timezone: TimeZoneName = Field(
+        default="UTC",
+        description="The organisation's time zone when the class was published: calendar criteria "
+        "(calendar_year, streak weeks, distinct days) count in it, whatever offset an event was written in.",
+    )

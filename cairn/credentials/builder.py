@@ -5,8 +5,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from cairn.credentials.contexts import OB_V3P0, VC_V2
+from cairn.criteria import HELD, zone_of
 from cairn.identity import identity_hash
-from schemas.awards import AwardGranted
+from schemas.awards import AwardGranted, Evidence
 from schemas.badge_class import BadgeClass
 
 
@@ -16,6 +17,72 @@ def iso(moment: datetime) -> str:
 
 def achievement_id(public_url: str, org_slug: str, badge_class_id: str) -> str:
     return f"{public_url}/orgs/{org_slug}/badges/{badge_class_id}"
+
+
+_SINGULAR = {"activities": "activity", "distinct series": "distinct series"}
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+def _amount(value: float, measure: str) -> str:
+    """ "1 activity", "3 distinct sessions": the figure as people write it."""
+    if value == 1:
+        measure = _SINGULAR.get(measure, measure.removesuffix("s"))
+    return f"{_number(value)} {measure}"
+
+
+def hours_text(seconds: int) -> str:
+    """Hours rounded to the minute, only here, for reading: "10 hours", "6.5 hours", "6 hours
+    40 minutes", "20 minutes"."""
+    hours, minutes = divmod(round(seconds / 60), 60)
+    if minutes in (0, 30) and (hours or not minutes):
+        return _amount(hours + minutes / 60, "hours")
+    if not hours:
+        return _amount(minutes, "minutes")
+    return f"{_amount(hours, 'hours')} {_amount(minutes, 'minutes')}"
+
+
+def _figure(figure: Evidence) -> str:
+    if figure.measure == "hours":
+        return hours_text(figure.seconds if figure.seconds is not None else round(figure.achieved * 3600))
+    return _amount(figure.achieved, figure.measure)
+
+
+def occurrence_label(award: AwardGranted, badge: BadgeClass) -> str | None:
+    """Which occurrence of a repeating badge this is: "2026", or the multiple reached ("30 hours")."""
+    if badge.repeat == "calendar_year":
+        return str(award.occurrence)
+    if badge.repeat == "each_multiple":
+        reached = getattr(badge.criteria, "at_least", 0) * award.occurrence
+        if badge.criteria.kind == "total_hours":
+            return hours_text(round(reached * 3600))
+        return _amount(reached, "activities")
+    return None
+
+
+def evidence_entries(award: AwardGranted, badge: BadgeClass) -> list[dict[str, Any]]:
+    """The award's figures in the credential, as sentences: "12 hours (10 needed), earned on
+    3 March 2026.", "Holds: Pantry volunteer, Food safety." A repeating badge says which
+    occurrence ("For 2026: ..."). The date is in the organisation's time zone."""
+    earned = award.earned_at.astimezone(zone_of(badge.timezone))
+    label = occurrence_label(award, badge)
+    if label is None:
+        prefix = ""
+    else:
+        prefix = f"For {label}: " if badge.repeat == "calendar_year" else f"On reaching {label}: "
+    entries = []
+    for figure in award.evidence:
+        if figure.measure == HELD or figure.measure.startswith("badge "):
+            held = figure.badges if figure.badges is not None else [figure.measure.removeprefix("badge ")]
+            name = f"Holds: {', '.join(held)}"
+            description = f"{prefix}{name}."
+        else:
+            name = _figure(figure)
+            description = f"{prefix}{name} ({_number(figure.required)} needed), earned on {earned:%-d %B %Y}."
+        entries.append({"type": ["Evidence"], "name": name, "description": description})
+    return entries
 
 
 @dataclass(frozen=True)
@@ -62,13 +129,14 @@ def build_credential(
         achievement["image"] = {"id": str(badge.image), "type": "Image", "caption": badge.name}
     if badge.tags:
         achievement["tag"] = list(badge.tags)
+    label = occurrence_label(award, badge)
     credential: dict[str, Any] = {
         "@context": [VC_V2, OB_V3P0],
         "id": credential_id,
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "issuer": issuer.as_json(),
         "validFrom": iso(issued_at),
-        "name": badge.name,
+        "name": badge.name if label is None else f"{badge.name} ({label})",
         "credentialSubject": {
             "type": ["AchievementSubject"],
             "identifier": [
@@ -82,18 +150,7 @@ def build_credential(
             ],
             "achievement": achievement,
         },
-        "evidence": [
-            {
-                "type": ["Evidence"],
-                "name": f"{figure.achieved:g} {figure.measure}",
-                "description": (
-                    f"{figure.achieved:g} {figure.measure} against a requirement of "
-                    f"{figure.required:g} (criteria version {award.badge_class_version}), "
-                    f"met on {award.earned_at:%-d %B %Y}."
-                ),
-            }
-            for figure in award.evidence
-        ],
+        "evidence": evidence_entries(award, badge),
     }
     if status:
         credential["credentialStatus"] = status

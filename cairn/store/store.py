@@ -63,6 +63,7 @@ class Org:
     email: str | None
     image_url: str | None
     colour: str
+    timezone: str = "UTC"
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,7 @@ def _org(row: t.Organisation) -> Org:
         email=row.email,
         image_url=row.image_url,
         colour=row.colour,
+        timezone=row.timezone,
     )
 
 
@@ -180,6 +182,7 @@ class Store:
                 email=email,
                 image_url=image_url,
                 colour=DEFAULT_COLOUR,
+                timezone="UTC",
                 secret_sealed=seal(self._master_key, secrets.token_bytes(32), f"org-secret:{org_id}"),
                 created_at=now,
             )
@@ -388,15 +391,18 @@ class Store:
 
     # badge classes
 
-    async def save_badge_class(self, org_id: str, body: BadgeClassIn) -> BadgeClass:
-        """Stores a new version of the class (1 for a new class)."""
+    async def save_badge_class(self, org_id: str, body: BadgeClassIn, timezone: str = "UTC") -> BadgeClass:
+        """Stores a new version of the class (1 for a new class), with the organisation's time
+        zone as it is now: the aggregator counts the class's calendar criteria in it."""
         async with self._session.begin() as s:
             latest = await s.scalar(
                 select(func.max(t.BadgeClassRow.version)).where(
                     t.BadgeClassRow.org_id == org_id, t.BadgeClassRow.id == body.id
                 )
             )
-            badge = BadgeClass(org_id=org_id, version=(latest or 0) + 1, **body.model_dump())
+            badge = BadgeClass(
+                org_id=org_id, version=(latest or 0) + 1, timezone=timezone, **body.model_dump()
+            )
             s.add(
                 t.BadgeClassRow(
                     org_id=org_id,
@@ -574,7 +580,7 @@ class Store:
     # organisation profile and badge images
 
     async def update_org_profile(self, org_id: str, changes: dict[str, Any]) -> Org:
-        allowed = {"name", "url", "email", "image_url", "colour"}
+        allowed = {"name", "url", "email", "image_url", "colour", "timezone"}
         async with self._session.begin() as s:
             row = await s.get_one(t.Organisation, org_id)
             for name, value in changes.items():

@@ -44,6 +44,9 @@ class Organisation(Base):
     colour: Mapped[str] = mapped_column(
         String(7), default=DEFAULT_COLOUR, doc="brand colour for emails and images"
     )
+    timezone: Mapped[str] = mapped_column(
+        String(64), default="UTC", doc="IANA name; calendar criteria count days, weeks and years in it"
+    )
     secret_sealed: Mapped[bytes] = mapped_column(LargeBinary, doc="HMAC secret for recipient keys")
     created_at: Mapped[datetime]
 

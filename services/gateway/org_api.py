@@ -82,7 +82,7 @@ async def post_events(request: Request, org: EventWriter) -> EventsAccepted:
 
 @router.post("/badge-classes", status_code=201, response_model=BadgeClassStored)
 async def post_badge_class(body: BadgeClassIn, request: Request, org: BadgeWriter) -> BadgeClassStored:
-    badge = await store_of(request).save_badge_class(org.id, body)
+    badge = await store_of(request).save_badge_class(org.id, body, org.timezone)
     envelope = CloudEvent[BadgeClass](
         id=f"{org.id}:{badge.id}:{badge.version}",
         source=f"/orgs/{org.slug}",

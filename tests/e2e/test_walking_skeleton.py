@@ -35,7 +35,7 @@ def test_shifts_to_verified_credential(system, tmp_path):
     time.sleep(3)
     assert read_mailbox(system.mail_dir) == [], "9 distinct hours must not earn a 10-hour badge"
     [badge] = wait_for_progress(client, "Sam@example.org", lambda b: b[0]["figures"][0]["achieved"] == 9)
-    assert badge["figures"] == [{"measure": "hours", "achieved": 9.0, "required": 10.0}]
+    assert badge["figures"] == [{"measure": "hours", "achieved": 9.0, "required": 10.0, "seconds": 9 * 3600}]
     assert badge["awarded"] is False and badge["name"] == "Pantry volunteer: 10 hours"
 
     last_posted = time.monotonic()
@@ -57,7 +57,8 @@ def test_shifts_to_verified_credential(system, tmp_path):
     credential = httpx.get(system.public_url + download).json()
     assert credential["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
     assert credential["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
-    assert "10 hours against a requirement of 10" in credential["evidence"][0]["description"]
+    assert credential["evidence"][0]["description"] == "10 hours (10 needed), earned on 4 November 2026."
+    assert "- 10 hours (10 needed), earned on 4 November 2026." in text
     assert "sam@example.org" not in json.dumps(credential), "the subject is a salted hash, not the email"
     [badge] = wait_for_progress(client, "sam@example.org", lambda b: b[0]["awarded"])
     assert badge["figures"][0]["achieved"] == 10
@@ -96,7 +97,14 @@ def test_workshop_series_badge_then_a_void_questions_it(system):
         "criteria_narrative": "Attend at least 3 of the 4 sessions of the autumn series.",
         "criteria": {"kind": "distinct", "field": "session", "at_least": 3, "of": ["1", "2", "3", "4"]},
     }
+    refused = client.patch("/v1/org", json={"timezone": "Chicago"})
+    assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["body", "timezone"]
+    assert (
+        client.patch("/v1/org", json={"timezone": "America/Chicago"}).json()["timezone"] == "America/Chicago"
+    )
     assert client.post("/v1/badge-classes", json=badge).status_code == 201
+    [published] = client.get("/v1/badge-classes").json()
+    assert published["timezone"] == "America/Chicago", "the class carries the organisation's time zone"
     before = len(read_mailbox(system.mail_dir))
     attendance = [
         {

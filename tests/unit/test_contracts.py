@@ -274,3 +274,11 @@ def test_urls_must_be_plain_http(model, field, url):
         model.model_validate({**body, field: url})
     assert caught.value.errors()[0]["loc"] == (field,)
     assert model.model_validate({**body, field: "https://example.org/logo.png"})
+
+
+def test_org_time_zone_is_an_iana_name():
+    assert OrgProfileUpdate.model_validate({"timezone": "America/Chicago"}).timezone == "America/Chicago"
+    for bad in ("Mars/Olympus", "-05:00", "EST5EDT/../../etc", 5):
+        with pytest.raises(ValidationError) as caught:
+            OrgProfileUpdate.model_validate({"timezone": bad})
+        assert caught.value.errors()[0]["loc"] == ("timezone",)

@@ -72,7 +72,13 @@ def test_built_credential_is_open_badges_shaped():
     subject = credential["credentialSubject"]
     assert subject["identifier"][0]["identityHash"] == identity_hash("sam@example.org", "s4lt")
     assert subject["achievement"]["id"] == "https://cairn.example/orgs/riverside/badges/pantry-10"
-    assert "criteria version 2" in credential["evidence"][0]["description"]
+    assert credential["evidence"] == [
+        {
+            "type": ["Evidence"],
+            "name": "10.5 hours",
+            "description": "10.5 hours (10 needed), earned on 27 November 2026.",
+        }
+    ]
     assert "proof" in credential and "@context" not in credential["proof"]
 
 

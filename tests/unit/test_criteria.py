@@ -11,6 +11,7 @@ from cairn.criteria import (
     awards_for_history,
     evaluate,
     needs_check,
+    progress_report,
     record_activity,
     settle,
 )
@@ -272,16 +273,16 @@ def test_void_under_a_yearly_badge_questions_the_pathway_built_on_it():
     assert voided.questions[0].award_id == outcome.awards[0].award_id  # the 2026 occurrence
 
 
-def test_progress_stays_bounded_and_keeps_its_figures():
+def test_progress_keeps_ids_bounded_and_keeps_its_figures():
     progress = Progress()
-    for day in range(400):  # two shifts a day for 400 days, each with its own id
+    for day in range(400):  # the same shift logged twice a day for 400 days, each with its own id
         for n in range(2):
             progress = record_activity(progress, f"d{day}-{n}", shift(day, 1.5, site=f"s{day % 3}"), keep=100)
     assert len(progress.activities) <= 100
-    assert len(progress.compacted) < 400, "one record per day and kind, not one per activity"
+    assert len(progress.compacted) < 400, "one record per instant and fields, not one per activity"
     assert sum(r.count for _, r in progress.records()) == 800
     figures = {
-        "hours": {"kind": "total_hours", "at_least": 1200},
+        "hours": {"kind": "total_hours", "at_least": 600},  # the same 1.5 hours counted once a day
         "count": {"kind": "count", "at_least": 800},
         "days": {"kind": "distinct", "field": "day", "at_least": 400},
         "sites": {"kind": "distinct", "field": "site", "at_least": 3},
@@ -290,7 +291,7 @@ def test_progress_stays_bounded_and_keeps_its_figures():
     for name, criteria in figures.items():
         result = evaluate(badge(criteria).criteria, progress)
         assert result.met, name
-    assert not evaluate(badge({"kind": "total_hours", "at_least": 1200.5}).criteria, progress).met
+    assert not evaluate(badge({"kind": "total_hours", "at_least": 600.01}).criteria, progress).met
 
 
 def test_before_the_compacted_history_is_refused_not_counted_twice():
@@ -324,3 +325,114 @@ def test_stored_progress_from_before_compaction_still_loads():
 def test_the_whole_history_is_never_compacted_whatever_its_order():
     events = [(f"e{day}", shift(day, 1)) for day in range(1100)][::-1]  # newest first
     assert [a.occurrence for a in awards_for_history(events, [badge(TEN_HOURS)], KEY)] == [1]
+
+
+def test_stored_progress_with_hours_as_floats_still_loads():
+    stored = (
+        '{"activities": {"e1": {"at": "2026-11-02T12:20:00Z", "kind": "volunteer_shift", "hours": 3.3333}},'
+        ' "compacted": [{"at": "2026-11-01T20:00:00Z", "kind": "volunteer_shift", "hours": 6.6667,'
+        ' "count": 2}]}'
+    )
+    progress = Progress.model_validate_json(stored)
+    assert [r.seconds for _, r in progress.records()] == [12000, 24000]
+    assert "hours" not in progress.stored().decode()
+
+
+def shift_between(start: str, end: str, **fields) -> VolunteerShiftLogged:
+    return VolunteerShiftLogged(
+        recipient_key=KEY,
+        started_at=datetime.fromisoformat(start),
+        ended_at=datetime.fromisoformat(end),
+        **fields,
+    )
+
+
+def test_three_shifts_of_3h20_are_exactly_ten_hours():
+    by_times = [(f"t{d}", shift_between(f"2026-11-0{d}T09:00Z", f"2026-11-0{d}T12:20Z")) for d in (2, 3, 4)]
+    by_hours = [(f"h{d}", shift(d, 10 / 3)) for d in (0, 1, 2)]  # `hours` as a number converts once
+    for events in (by_times, by_hours):
+        [award] = settle(fold(events), [badge(TEN_HOURS)], KEY).awards
+        assert award.evidence[0].model_dump() == {
+            "measure": "hours",
+            "achieved": 10.0,
+            "required": 10.0,
+            "seconds": 36000,
+        }
+    [figure] = progress_figures(by_times[:2])
+    assert (figure.achieved, figure.seconds) == (6.66, 24000), "rounded down for display, exact in seconds"
+
+
+def progress_figures(events: list) -> list:
+    [report] = progress_report(fold(events), [badge(TEN_HOURS)])
+    return report.figures
+
+
+def test_the_same_person_in_one_slot_twice_counts_the_time_once():
+    slot = [(f"e{n}", shift(0, 3)) for n in range(200)]  # 200 shifts in one 3-hour slot
+    assert awarded(slot, badge(TEN_HOURS)) == []
+    assert [(f.achieved, f.seconds) for f in progress_figures(slot)] == [(3.0, 3 * 3600)]
+    overlapping = [  # 09:00-12:00, 11:00-14:00 and 13:00-13:30: five hours of time, not six and a half
+        ("a", shift_between("2026-11-02T09:00Z", "2026-11-02T12:00Z")),
+        ("b", shift_between("2026-11-02T11:00Z", "2026-11-02T14:00Z", program="kitchen")),
+        ("c", shift_between("2026-11-02T13:00Z", "2026-11-02T13:30Z")),
+    ]
+    assert [f.seconds for f in progress_figures(overlapping)] == [5 * 3600]
+    kitchen = badge({"kind": "total_hours", "at_least": 3, "filter": {"program": "kitchen"}})
+    assert awarded(overlapping, kitchen) == ["b"], "a filter counts the time of the activities it matches"
+    # Counts count each activity, overlapping or not (README): hours are the time given.
+    assert awarded(slot, badge({"kind": "count", "at_least": 200})) == ["b"]
+    events = [*slot, ("later", shift(1, 7))]
+    assert awards_for_history(events, [badge(TEN_HOURS)], KEY)[0].earned_at == T0 + timedelta(days=1, hours=7)
+
+
+def zoned(criteria: dict, timezone: str, **fields) -> BadgeClass:
+    return BadgeClass(
+        id="z",
+        org_id="org",
+        version=1,
+        name="z",
+        description="d",
+        criteria_narrative="n",
+        criteria=criteria,
+        timezone=timezone,
+        **fields,
+    )
+
+
+def at(moment: str) -> VolunteerShiftLogged:
+    """A one-hour shift ending at `moment`, written with whatever offset `moment` has."""
+    end = datetime.fromisoformat(moment)
+    return VolunteerShiftLogged(recipient_key=KEY, started_at=end - timedelta(hours=1), ended_at=end)
+
+
+def test_calendar_criteria_count_in_the_organisations_time_zone_not_the_events_offset():
+    # 23:30 on New Year's Eve in Chicago (-06:00) is 05:30 on 1 January in UTC.
+    written = ["2026-12-31T23:30:00-06:00", "2027-01-01T05:30:00Z", "2027-01-01T00:30:00-05:00"]
+    yearly = {"kind": "count", "at_least": 1}
+    for moment in written:  # the same instant, whichever offset it was written in
+        [award] = settle(
+            fold([("e", at(moment))]), [zoned(yearly, "America/Chicago", repeat="calendar_year")], KEY
+        ).awards
+        assert award.occurrence == 2026
+        [award] = settle(
+            fold([("e", at(moment))]), [zoned(yearly, "UTC", repeat="calendar_year")], KEY
+        ).awards
+        assert award.occurrence == 2027
+    # Sunday 22:00 and Monday 21:00 in Chicago: one day apart, in two ISO weeks there and
+    # written in UTC as Monday 04:00 and Tuesday 03:00, the same week.
+    sunday, monday = at("2026-11-09T04:00:00Z"), at("2026-11-09T21:00:00-06:00")
+    streak = {"kind": "streak", "weeks": 2}
+    assert awarded([("a", sunday), ("b", monday)], zoned(streak, "America/Chicago")) == ["z"]
+    assert awarded([("a", sunday), ("b", monday)], zoned(streak, "UTC")) == []
+    two_days = {"kind": "distinct", "field": "day", "at_least": 2}
+    late, early = at("2026-11-10T03:00:00Z"), at("2026-11-09T23:00:00-05:00")  # 21:00 and 22:00 in Chicago
+    assert awarded([("a", late), ("b", early)], zoned(two_days, "America/Chicago")) == []
+    assert awarded([("a", late), ("b", early)], zoned(two_days, "UTC")) == [], "both 10 November in UTC"
+    assert awarded([("a", sunday), ("b", late)], zoned(two_days, "America/Chicago")) == ["z"]
+
+
+def test_a_badge_class_time_zone_is_an_iana_name():
+    assert zoned(TEN_HOURS, "Europe/London").timezone == "Europe/London"
+    for bad in ("Mars/Olympus", "+05:00", "../etc/passwd", ""):
+        with pytest.raises(ValueError, match=r"time zone|at least 1 character"):
+            zoned(TEN_HOURS, bad)

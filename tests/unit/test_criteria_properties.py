@@ -1,13 +1,14 @@
-"""Property: for random badge classes and random histories, delivered in any order with
-duplicates and voids, settling after every event awards exactly what evaluating the whole
-history at once awards; the only extra awards are those a void took the ground from under,
-and each of those is questioned."""
+"""Property: for random badge classes and random histories (overlapping shifts included),
+delivered in any order with duplicates and voids, settling after every event awards exactly
+what evaluating the whole history at once awards; the only extra awards are those a void took
+the ground from under, and each of those is questioned."""
 
 import os
 from datetime import UTC, datetime, timedelta
+from fractions import Fraction
 from itertools import pairwise
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from cairn.criteria import (
@@ -27,7 +28,7 @@ T0 = datetime(2026, 1, 5, tzinfo=UTC)
 filters = st.fixed_dictionaries(
     {}, optional={"program": st.sampled_from(["pantry", "kitchen"]), "role": st.just("lead")}
 )
-windows = st.one_of(st.none(), st.integers(5, 60))
+windows = st.one_of(st.none(), st.integers(1, 8), st.integers(9, 60))
 leaves = st.one_of(
     st.builds(
         lambda n, f, w: {"kind": "total_hours", "at_least": n, "filter": f, "within_days": w},
@@ -42,16 +43,17 @@ leaves = st.one_of(
         windows,
     ),
     st.builds(
-        lambda n, field: {"kind": "distinct", "field": field, "at_least": n},
+        lambda n, field, w: {"kind": "distinct", "field": field, "at_least": n, "within_days": w},
         st.integers(1, 4),
         st.sampled_from(["day", "site", "session"]),
+        windows,
     ),
     st.builds(
         lambda n, of: {"kind": "distinct", "field": "session", "at_least": n, "of": of},
         st.integers(1, 3),
         st.just(["1", "2", "3", "4"]),
     ),
-    st.builds(lambda k: {"kind": "streak", "weeks": k}, st.integers(2, 4)),
+    st.builds(lambda k, w: {"kind": "streak", "weeks": k, "within_days": w}, st.integers(2, 4), windows),
 )
 criteria = st.recursive(
     leaves,
@@ -92,41 +94,55 @@ def badge_classes(draw: st.DrawFn) -> list[BadgeClass]:
     return classes
 
 
-activity = st.one_of(
-    st.builds(
-        lambda day, hours, program, role, site: VolunteerShiftLogged(
-            recipient_key=KEY,
-            started_at=T0 + timedelta(days=day),
-            hours=hours,
-            program=program,
-            role=role,
-            site=site,
+def activities(days: int, plain: bool = False) -> st.SearchStrategy:
+    """Shifts and attendances over `days` days, at several times of day; `plain` shifts have no
+    program, role or site, so that more of them share a day and fold together."""
+
+    def field(*values: str) -> st.SearchStrategy:
+        return st.just(None) if plain else st.sampled_from([None, *values])
+
+    return st.one_of(
+        st.builds(
+            lambda day, hour, hours, program, role, site: VolunteerShiftLogged(
+                recipient_key=KEY,
+                started_at=T0 + timedelta(days=day, hours=hour),
+                hours=hours,
+                program=program,
+                role=role,
+                site=site,
+            ),
+            st.integers(0, days),
+            st.sampled_from([0, 6, 9, 10, 14]),
+            st.sampled_from([1, 2.5, 4, 8, 10 / 3]),
+            field("pantry", "kitchen"),
+            field("lead"),
+            field("north", "south"),
         ),
-        st.integers(0, 90),
-        st.sampled_from([1, 2.5, 4, 8]),
-        st.sampled_from([None, "pantry", "kitchen"]),
-        st.sampled_from([None, "lead"]),
-        st.sampled_from([None, "north", "south"]),
-    ),
-    st.builds(
-        lambda day, session, minutes: WorkshopAttendanceRecorded(
-            recipient_key=KEY,
-            series="bikes",
-            session=session,
-            attended_at=T0 + timedelta(days=day),
-            minutes=minutes,
+        st.builds(
+            lambda day, hour, session, minutes: WorkshopAttendanceRecorded(
+                recipient_key=KEY,
+                series="bikes",
+                session=session,
+                attended_at=T0 + timedelta(days=day, hours=hour),
+                minutes=minutes,
+            ),
+            st.integers(0, days),
+            st.sampled_from([0, 9, 18]),
+            st.sampled_from(["1", "2", "3", "4", "5"]),
+            st.sampled_from([None, 60, 90]),
         ),
-        st.integers(0, 90),
-        st.sampled_from(["1", "2", "3", "4", "5"]),
-        st.sampled_from([None, 60, 90]),
-    ),
-)
+    )
+
+
+activity = activities(90)
 
 
 @st.composite
 def deliveries(draw: st.DrawFn) -> list[tuple[str, object]]:
     """Events as Kafka might deliver them: shuffled, some twice, some voided (before or after)."""
-    history = [(f"e{i}", data) for i, data in enumerate(draw(st.lists(activity, min_size=1, max_size=14)))]
+    # Some crowded into a few days, so that one person's shifts overlap.
+    crowded = st.lists(st.one_of(activity, activities(3)), min_size=1, max_size=14)
+    history = [(f"e{i}", data) for i, data in enumerate(draw(crowded))]
     voids = [
         (f"v{i}", ActivityVoided(recipient_key=KEY, voids=event_id, reason="error"))
         for i, (event_id, _) in enumerate(history)
@@ -177,7 +193,11 @@ def when(data: VolunteerShiftLogged | WorkshopAttendanceRecorded) -> datetime:
 @st.composite
 def in_time_order(draw: st.DrawFn) -> list[tuple[str, object]]:
     """Events arriving in event-time order (ties in any order), some delivered again later."""
-    history = [(f"e{i}", data) for i, data in enumerate(draw(st.lists(activity, min_size=1, max_size=24)))]
+    # Crowded into a few weeks, so that folded days meet windows and streaks past the keep limit.
+    crowded = st.lists(
+        st.one_of(activity, activities(20), activities(20, plain=True)), min_size=1, max_size=24
+    )
+    history = [(f"e{i}", data) for i, data in enumerate(draw(crowded))]
     history.sort(key=lambda item: when(item[1]))
     delivered = list(history)
     for again in draw(st.lists(st.sampled_from(history), max_size=6)):
@@ -185,8 +205,30 @@ def in_time_order(draw: st.DrawFn) -> list[tuple[str, object]]:
     return delivered
 
 
+def _shift(day: int, hour: float, hours: float) -> VolunteerShiftLogged:
+    return VolunteerShiftLogged(
+        recipient_key=KEY, started_at=T0 + timedelta(days=day, hours=hour), hours=hours
+    )
+
+
+_NINE_HOURS_IN_5_DAYS = BadgeClass(
+    id="b0",
+    org_id="org",
+    version=1,
+    name="b0",
+    description="d",
+    criteria_narrative="n",
+    criteria={"kind": "total_hours", "at_least": 9, "within_days": 5},
+)
+
+
 @settings(max_examples=int(os.environ.get("CAIRN_PROPERTY_EXAMPLES", "300")), deadline=None)
 @given(classes=badge_classes(), delivered=in_time_order(), keep=st.integers(2, 6))
+@example(  # day 0's two shifts folded must not bring 00:00-01:00 into the window after 04:00 day 5
+    classes=[_NINE_HOURS_IN_5_DAYS],
+    delivered=[("e0", _shift(0, 0, 1)), ("e1", _shift(0, 6, 4)), ("e2", _shift(5, 0, 4))],
+    keep=2,
+)
 def test_compacted_progress_awards_what_the_whole_history_awards(classes, delivered, keep):
     """With the state bounded to a few activities by id, the awards (ids and dates) are those of
     the whole history; a redelivery from before the compacted history is refused, never counted."""
@@ -204,9 +246,18 @@ def test_compacted_progress_awards_what_the_whole_history_awards(classes, delive
     assert sorted(granted) == sorted((a.award_id, a.earned_at) for a in whole)
 
 
-def _by_definition(criterion, progress: Progress) -> tuple[datetime | None, float]:
+def _minutes(record) -> set[int]:
+    """The minutes an activity covers: a shift ends at its time, a workshop starts there (every
+    time and length drawn here is in whole minutes)."""
+    at = int(record.at.timestamp()) // 60
+    length = record.seconds // 60
+    return set(range(at - length, at) if record.kind == "volunteer_shift" else range(at, at + length))
+
+
+def _by_definition(criterion, progress: Progress) -> tuple[datetime | None, Fraction]:
     """A leaf as its docstring defines it, re-measured from scratch at every activity: when the
-    measure over the window ending there first met the requirement, and the measure now."""
+    measure over the window ending there first met the requirement, and the measure now. Hours
+    are the minutes covered, each counted once however many activities cover it."""
     wanted = [(name, value) for name, value in criterion.filter if value is not None]
     matching = sorted(
         (r for _, r in progress.records() if r.completed and all(getattr(r, n) == v for n, v in wanted)),
@@ -214,10 +265,10 @@ def _by_definition(criterion, progress: Progress) -> tuple[datetime | None, floa
     )
     window = timedelta(days=criterion.within_days) if criterion.within_days else None
 
-    def measure(end: datetime) -> float:
+    def measure(end: datetime) -> Fraction:
         inside = [r for r in matching if r.at <= end and (window is None or r.at > end - window)]
         if criterion.kind == "total_hours":
-            return round(sum(r.hours for r in inside), 4)
+            return Fraction(len(set().union(*map(_minutes, inside))), 60)
         if criterion.kind == "count":
             return sum(r.count for r in inside)
         if criterion.kind == "distinct":
@@ -232,7 +283,7 @@ def _by_definition(criterion, progress: Progress) -> tuple[datetime | None, floa
         return max(runs) if weeks else 0
 
     required = criterion.weeks if criterion.kind == "streak" else criterion.at_least
-    earned = next((r.at for r in matching if measure(r.at) >= required - 1e-9), None)
+    earned = next((r.at for r in matching if measure(r.at) >= Fraction(str(required))), None)
     return earned, measure(matching[-1].at) if matching else 0
 
 
