@@ -68,7 +68,8 @@ async def notify_earner(store: Store, issued: CredentialIssued, settings: Settin
                 recipient_email=contact.email,
                 recipient_name=contact.name,
                 branding=Branding(org.name, org.colour, org.image_url),
-                badge_name=achievement["name"],
+                # the credential's name says which occurrence of a repeating badge this is
+                badge_name=document.get("name") or achievement["name"],
                 badge_description=achievement["description"],
                 evidence=[e["description"] for e in document.get("evidence", []) if "description" in e],
                 claim_url=f"{settings.public_url}/claim/{token}",

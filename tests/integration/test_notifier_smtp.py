@@ -89,6 +89,27 @@ async def test_claim_email_sent_once_with_branding_and_unsubscribe(setup):
     assert (await store.notification("urn:uuid:c1")).status == "sent"
 
 
+async def test_a_repeat_badge_email_says_which_occurrence(setup):
+    store, settings, issued, _, mailer = setup
+    document = {
+        "name": "Pantry: 10 hours (2026)",
+        "credentialSubject": {"achievement": {"name": "Pantry: 10 hours", "description": "Ten hours."}},
+    }
+    await store.insert_credential(
+        credential_id="urn:uuid:c2",
+        award_id="a2",
+        org_id=issued.org_id,
+        badge_class_id="ten",
+        recipient_key="r" * 64,
+        document=document,
+        issued_at=datetime.now(UTC),
+    )
+    second = issued.model_copy(update={"credential_id": "urn:uuid:c2", "award_id": "a2"})
+    assert await notify_earner(store, second, settings, mailer) is True
+    [mail] = read_mailbox(settings.resolved_mail_dir)
+    assert mail["Subject"].endswith("Pantry: 10 hours (2026)"), mail["Subject"]
+
+
 async def test_resend_makes_a_new_link_and_retires_the_old(setup):
     store, settings, issued, _, mailer = setup
     await notify_earner(store, issued, settings, mailer)
