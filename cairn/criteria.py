@@ -127,6 +127,11 @@ class Progress(BaseModel):
         """Progress stored before compaction existed kept voided ids as a list."""
         return dict.fromkeys(value) if isinstance(value, list) else value
 
+    def pending_voids(self) -> list[str]:
+        """Voids still waiting for the activity they take back (perhaps a mistyped id), for the
+        organisation to see: such a void changes nothing until that activity arrives."""
+        return sorted(event_id for event_id, at in self.voided.items() if at is None)
+
     def stored(self) -> bytes:
         """The table value: JSON without default fields, which most of an activity's are."""
         return self.model_dump_json(exclude_defaults=True).encode()
@@ -168,7 +173,13 @@ def record_activity(
         remaining = {k: v for k, v in progress.activities.items() if k != data.voids}
         voided = {**progress.voided, data.voids: taken.at if taken else None}
         return progress.model_copy(update={"activities": remaining, "voided": voided})
-    if event_id in progress.activities or event_id in progress.voided:
+    if event_id in progress.voided:
+        if progress.voided[event_id] is not None:
+            return None
+        # it arrived after its void: still not counted, but the void no longer waits
+        at = _record_of(data).at
+        return progress.model_copy(update={"voided": {**progress.voided, event_id: at}})
+    if event_id in progress.activities:
         return None
     record = _record_of(data)
     if progress.compacted_before is not None and record.at < progress.compacted_before:

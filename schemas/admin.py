@@ -74,6 +74,10 @@ class RecipientProgress(BaseModel):
 
     email: EmailStr
     badges: list[BadgeProgress]
+    pending_voids: list[str] = Field(
+        default_factory=list,
+        description="Ids your voids named that were never posted for this person (yet): check them.",
+    )
 
 
 class StatusChangeIn(BaseModel):

@@ -113,3 +113,7 @@ class ProgressUpdated(BaseModel):
     recipient_key: str = Field(pattern=r"^[0-9a-f]{64}$")
     as_of: datetime
     badges: list[BadgeProgress]
+    pending_voids: list[str] = Field(
+        default_factory=list,
+        description="Ids of activities a void took back before they arrived: the void waits for them.",
+    )

@@ -742,15 +742,24 @@ class Store:
                         recipient_key=update.recipient_key,
                         as_of=update.as_of,
                         badges=badges,
+                        pending_voids=update.pending_voids,
                     )
                 )
             elif update.as_of >= row.as_of:
-                row.as_of, row.badges = update.as_of, badges
+                row.as_of, row.badges, row.pending_voids = update.as_of, badges, update.pending_voids
 
-    async def progress(self, org_id: str, recipient_key: str) -> list[BadgeProgress] | None:
+    async def progress(self, org_id: str, recipient_key: str) -> ProgressUpdated | None:
         async with self._session() as s:
             row = await s.get(t.ProgressView, (org_id, recipient_key))
-        return [BadgeProgress.model_validate(b) for b in row.badges] if row else None
+        if row is None:
+            return None
+        return ProgressUpdated(
+            org_id=org_id,
+            recipient_key=recipient_key,
+            as_of=row.as_of,
+            badges=[BadgeProgress.model_validate(b) for b in row.badges],
+            pending_voids=row.pending_voids or [],
+        )
 
     # claim tokens and notifications
 

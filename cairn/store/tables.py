@@ -175,6 +175,7 @@ class ProgressView(Base):
     recipient_key: Mapped[str] = mapped_column(String(64), primary_key=True)
     as_of: Mapped[datetime]
     badges: Mapped[list] = mapped_column(JSON)
+    pending_voids: Mapped[list] = mapped_column(JSON, default=list)
 
 
 class SignInToken(Base):

@@ -152,6 +152,7 @@ async def _publish_progress(key: bytes, progress: Progress, org_id: str, recipie
         recipient_key=recipient_key,
         as_of=datetime.now(UTC),
         badges=progress_report(progress, list(catalog[org_id].values())),
+        pending_voids=progress.pending_voids(),
     )
     envelope = CloudEvent[ProgressUpdated](
         id=f"progress:{org_id}:{recipient_key}:{update.as_of.isoformat()}",

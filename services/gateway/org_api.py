@@ -106,10 +106,10 @@ async def list_badge_classes(request: Request, org: Reader) -> list[BadgeClass]:
 async def recipient_progress(email: EmailStr, request: Request, org: Reader) -> RecipientProgress:
     """Where one volunteer stands toward each of this organisation's badges."""
     store = store_of(request)
-    badges = await store.progress(org.id, await store.recipient_key_of(org.id, email))
-    if badges is None:
+    progress = await store.progress(org.id, await store.recipient_key_of(org.id, email))
+    if progress is None:
         raise HTTPException(404, "no activity recorded for this person")
-    return RecipientProgress(email=email, badges=badges)
+    return RecipientProgress(email=email, badges=progress.badges, pending_voids=progress.pending_voids)
 
 
 async def _own_credential(request: Request, org_id: str, credential_uuid: str) -> t.Credential:

@@ -129,6 +129,14 @@ def test_workshop_series_badge_then_a_void_questions_it(system):
         "volunteer": {"email": "kim@example.org"},
     }
     assert client.post("/v1/events", json=void).status_code == 202
+    mistyped = {**void, "id": "void-kim-9", "voids": "kim-9"}  # no such attendance was posted
+    assert client.post("/v1/events", json=mistyped).status_code == 202
+    progress = wait_until(
+        lambda: client.get("/v1/recipients/kim@example.org/progress").json(),
+        lambda body: body.get("pending_voids"),
+        "the waiting void was never listed",
+    )
+    assert progress["pending_voids"] == ["kim-9"]
     questions = asyncio.run(read_questions(system.env["CAIRN_KAFKA_BOOTSTRAP"]))
     [question] = [q for q in questions if q["data"]["badge_class_id"] == "bike-repair"]
     assert question["data"]["evidence"] == [

@@ -171,6 +171,13 @@ def test_void_takes_activity_out_and_stays_taken_out():
     assert early_void.activities.keys() == {"e1"}
 
 
+def test_a_void_waiting_for_its_activity_is_listed_until_the_activity_arrives():
+    waiting = fold([("v1", void("e9")), ("e1", shift(0, 6))])
+    assert waiting.pending_voids() == ["e9"]
+    assert fold([("v1", void("e9")), ("e1", shift(0, 6)), ("e9", shift(1, 4))]).pending_voids() == []
+    assert fold([("e1", shift(0, 6)), ("v1", void("e1"))]).pending_voids() == []
+
+
 def test_void_after_award_questions_it_once():
     outcome = settle(fold([("e1", shift(0, 6)), ("e2", shift(1, 4))]), [badge(TEN_HOURS)], KEY)
     assert len(outcome.awards) == 1
@@ -319,7 +326,9 @@ def test_an_award_on_compacted_history_is_the_same_award():
 def test_stored_progress_from_before_compaction_still_loads():
     stored = '{"activities": {}, "voided": ["e1", "e2"], "awarded": {}, "questioned": [], "checked": {}}'
     progress = Progress.model_validate_json(stored)
-    assert record_activity(progress, "e1", shift(0, 1)) is None, "a voided id stays voided"
+    arrived = record_activity(progress, "e1", shift(0, 1))
+    assert arrived is not None and "e1" not in arrived.activities, "a voided id stays voided"
+    assert record_activity(arrived, "e1", shift(0, 1)) is None
 
 
 def test_the_whole_history_is_never_compacted_whatever_its_order():
