@@ -28,6 +28,6 @@ def test_a_stuck_worker_restarts_itself_and_loses_nothing(stalling_system):
 
     mails = wait_for_mail(system.mail_dir, 5, timeout=120)
     assert sorted(m["To"] for m in mails) == [f"v{v}@example.org" for v in range(5)]
-    assert "aggregator exited (70); restarting" in (system.var_dir / "dev.log").read_text()
+    assert "aggregator exited (70); restart 1 in" in (system.var_dir / "dev.log").read_text()
     logs = system.var_dir / "logs"
     assert "unprocessed; exiting to be restarted" in (logs / "aggregator.log").read_text()
