@@ -9,7 +9,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from cairn import bus
 
 
-async def _read(bootstrap: str, topic: str) -> list[dict]:
+async def read_dead_letters(bootstrap: str, topic: str) -> list[dict]:
+    """Every letter in `topic`'s DLQ so far, as written."""
     consumer = AIOKafkaConsumer(
         bus.dlq(topic), bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
     )
@@ -22,8 +23,11 @@ async def _read(bootstrap: str, topic: str) -> list[dict]:
 
 
 def dead_letters(bootstrap: str, topic: str) -> list[dict]:
-    """Every record in `topic`'s DLQ so far."""
-    return asyncio.run(_read(bootstrap, topic))
+    """One letter per poison record in `topic`'s DLQ so far. The DLQ is at-least-once too: a
+    service restarted before committing writes a record's letter again; each letter names the
+    record's position, so one per position is the count."""
+    letters = asyncio.run(read_dead_letters(bootstrap, topic))
+    return list({(letter["partition"], letter["offset"]): letter for letter in letters}.values())
 
 
 async def _write(bootstrap: str, topic: str, key: bytes, value: bytes) -> None:

@@ -6,12 +6,13 @@ import asyncio
 import json
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 
 from cairn import bus
 from schemas.activity import ActivityRecordValue, VolunteerShiftLogged
 from schemas.envelope import ACTIVITY_TYPES, CloudEvent
 from tests.conftest import system_with, ten_hours_badge
+from tests.e2e.dead_letters import dead_letters
 from tests.e2e.volunteering import organisation, shift, wait_for_mail, wait_for_progress, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -29,21 +30,6 @@ async def _write_raw(bootstrap: str, value: bytes, key: bytes = b"not-a-recipien
         await producer.stop()
 
 
-async def _dead_letters(bootstrap: str) -> list[dict]:
-    consumer = AIOKafkaConsumer(
-        bus.dlq(bus.ACTIVITY), bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
-    )
-    await consumer.start()
-    try:
-        batches = await consumer.getmany(timeout_ms=2000)
-        letters = [json.loads(r.value) for records in batches.values() for r in records]
-        # The DLQ is at-least-once too: a worker restarted before committing writes a record's
-        # letter again. Each letter names the record's position, so one per position is the count.
-        return list({(letter["partition"], letter["offset"]): letter for letter in letters}.values())
-    finally:
-        await consumer.stop()
-
-
 def test_refused_records_reach_the_dlq_with_their_cause(compacting_system, kafka):
     system = compacting_system
     client = organisation(system, "Compact Food Bank", "compact")
@@ -55,7 +41,7 @@ def test_refused_records_reach_the_dlq_with_their_cause(compacting_system, kafka
     assert client.post("/v1/events", json=shifts[0]).status_code == 202
 
     letters = wait_until(
-        lambda: asyncio.run(_dead_letters(kafka)), lambda found: len(found) >= 2, "two DLQ records", 60, 1
+        lambda: dead_letters(kafka, bus.ACTIVITY), lambda found: len(found) >= 2, "two DLQ records", 60, 1
     )
     causes = sorted(letter["error"] for letter in letters)
     assert len(letters) == 2, causes
@@ -96,7 +82,7 @@ def test_an_event_the_aggregator_keeps_failing_on_goes_to_the_dlq_after_bounded_
     asyncio.run(_write_raw(kafka, bus.encode(poison), key=f"{org_id}:{recipient}".encode()))
 
     letters = wait_until(
-        lambda: asyncio.run(_dead_letters(kafka)),
+        lambda: dead_letters(kafka, bus.ACTIVITY),
         lambda found: any('"year-one"' in letter["value"] for letter in found),
         "the year-one shift in the DLQ",
         60,

@@ -6,13 +6,13 @@ import asyncio
 import json
 
 import pytest
-from aiokafka import AIOKafkaConsumer
 
 from cairn import bus
 from cairn.dev import free_port
 from cairn.failures import RetryPolicy
 from schemas.awards import AwardQuestioned
 from schemas.envelope import AWARD_QUESTIONED_TYPE, CloudEvent
+from tests.e2e.dead_letters import read_dead_letters
 
 pytestmark = pytest.mark.integration
 
@@ -27,18 +27,6 @@ def _record(award_id: str) -> bytes:
         id=award_id, source="/test", type=AWARD_QUESTIONED_TYPE, orgid="o", data=question
     )
     return bus.encode(event)
-
-
-async def _dead_letters(bootstrap: str) -> list[dict]:
-    consumer = AIOKafkaConsumer(
-        bus.dlq(TOPIC), bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
-    )
-    await consumer.start()
-    try:
-        batches = await consumer.getmany(timeout_ms=2000)
-        return [json.loads(r.value) for records in batches.values() for r in records]
-    finally:
-        await consumer.stop()
 
 
 async def test_poison_is_dead_lettered_after_bounded_attempts_and_outages_are_waited_out(kafka):
@@ -71,7 +59,7 @@ async def test_poison_is_dead_lettered_after_bounded_attempts_and_outages_are_wa
 
     assert handled == ["outage", "fine"]
     assert tries == {"poison": 3, "outage": 7, "fine": 1}
-    [letter] = await _dead_letters(kafka)
+    [letter] = await read_dead_letters(kafka, TOPIC)
     assert letter["error"] == "KeyError: 'achievement'" and letter["attempts"] == 3
     assert json.loads(letter["value"])["id"] == "poison" and letter["topic"] == TOPIC
 
