@@ -27,6 +27,7 @@ from schemas.envelope import CloudEvent
 from services.gateway import dashboard, earner_pages, org_admin, org_api, public_routes, wallet
 from services.gateway.body_limit import BodySizeLimit
 from services.gateway.dependencies import Limits
+from services.gateway.openapi_errors import declare_errors
 
 EVENT_BODIES = [VolunteerShiftIn, WorkshopAttendanceIn, ActivityVoidedIn, EventBatchIn]
 
@@ -81,7 +82,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok"}
 
     def openapi() -> dict[str, Any]:
-        """FastAPI's document plus the event bodies, which the handler parses itself."""
+        """FastAPI's document plus the event bodies, which the handler parses itself, and the
+        error answers of the machinery routes share."""
         if app.openapi_schema is None:
             document = get_openapi(
                 title=app.title, version=app.version, description=app.description, routes=app.routes
@@ -90,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 [(model, "validation") for model in EVENT_BODIES], ref_template="#/components/schemas/{model}"
             )
             document.setdefault("components", {}).setdefault("schemas", {}).update(defs["$defs"])
+            declare_errors(document)
             app.openapi_schema = document
         return app.openapi_schema
 
