@@ -108,7 +108,7 @@ OrgAdmin = Annotated[Org, requires("org:admin")]
 async def json_body(request: Request) -> Any:
     try:
         return json.loads(await request.body())
-    except json.JSONDecodeError as e:
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:  # bytes that are not UTF-8 are not JSON
         raise RequestValidationError(
             [{"type": "json_invalid", "loc": ("body",), "msg": f"invalid JSON: {e}", "input": None}]
         ) from e
