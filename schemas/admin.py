@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl, field_validator
 
 from schemas.awards import BadgeProgress
 
@@ -85,6 +85,14 @@ class OrgProfileUpdate(BaseModel):
     email: EmailStr | None = None
     image_url: HttpUrl | None = None
     colour: Colour | None = None
+
+    @field_validator("name", "colour")
+    @classmethod
+    def _not_cleared(cls, value: str | None) -> str:
+        """null clears url, email and image_url; an organisation always has a name and a colour."""
+        if value is None:
+            raise ValueError("cannot be cleared (null); leave it out to keep it")
+        return value
 
 
 class OrgCreateIn(BaseModel):

@@ -80,6 +80,18 @@ def test_a_body_that_is_not_utf8_is_refused_not_a_crash(system: System, org_key:
         assert response.json()["detail"][0]["type"] == "json_invalid"
 
 
+def test_an_organisation_keeps_its_name_and_colour_when_sent_null(system: System, org_key: str) -> None:
+    """Found by fuzzing: PATCH /v1/org with "colour": null (or "name") was a 500 (NOT NULL)."""
+    org = requests.Session()
+    org.headers["Authorization"] = f"Bearer {org_key}"
+    for field in ["colour", "name"]:
+        response = org.patch(f"{system.public_url}/v1/org", json={field: None}, timeout=30)
+        assert response.status_code == 422, (field, response.status_code, response.text)
+        assert response.json()["detail"][0]["loc"] == ["body", field]
+    cleared = org.patch(f"{system.public_url}/v1/org", json={"url": None}, timeout=30)
+    assert cleared.status_code == 200 and cleared.json()["url"] is None, cleared.text
+
+
 def fuzz(operation: schemathesis.APIOperation, token: str, figures: Counter[str]) -> None:
     """Runs valid and invalid requests (schemathesis' positive and negative generation) against
     one operation, checking each response; raises on the first failing one."""
