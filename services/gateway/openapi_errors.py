@@ -9,15 +9,12 @@ belong to one route's own logic are listed in ROUTE_ERRORS.
 
 from typing import Any
 
-_ERROR_BODY = {
-    "application/json": {
-        "schema": {
-            "type": "object",
-            "required": ["detail"],
-            "properties": {"detail": {"description": "what was wrong: a sentence, or the field errors"}},
-        }
-    }
+_ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["detail"],
+    "properties": {"detail": {"description": "what was wrong: a sentence, field errors or row errors"}},
 }
+_ERROR_BODY = {"application/json": {"schema": _ERROR_SCHEMA}}
 
 # Answers of one route's own logic, by (method, path): the earner pages' rate limits per client
 # address, links that expired, conflicts.
@@ -48,6 +45,15 @@ def declare_errors(document: dict[str, Any]) -> None:
                 if path.startswith(("/v1/", "/admin/")):
                     answer["content"] = _ERROR_BODY
                 operation.setdefault("responses", {}).setdefault(str(status), answer)
+            _widen_422(operation)
+
+
+def _widen_422(operation: dict[str, Any]) -> None:
+    """FastAPI documents a 422 as field errors only; routes also answer 422 with a sentence (an
+    image that is neither PNG nor SVG, a CSV that is not UTF-8) or with a CSV's row errors."""
+    content = operation.get("responses", {}).get("422", {}).get("content", {}).get("application/json", {})
+    if "schema" in content and content["schema"] is not _ERROR_SCHEMA:
+        content["schema"] = {"anyOf": [content["schema"], _ERROR_SCHEMA]}
 
 
 def _errors_of(method: str, path: str, operation: dict[str, Any]) -> dict[int, str]:
