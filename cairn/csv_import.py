@@ -134,11 +134,20 @@ def parse_csv(
     timezone: str = "UTC",
     date_order: DateOrder = "dmy",
 ) -> CsvImport:
+    """The file's events and row errors; raises ValueError for a file that is not CSV at all."""
+    try:
+        return _parse_csv(text, mapping, timezone, date_order)
+    except csv.Error as e:  # e.g. a cell over the csv module's field size limit
+        raise ValueError(f"the file cannot be read as CSV: {e}") from e
+
+
+def _parse_csv(text: str, mapping: dict[str, str] | None, timezone: str, date_order: DateOrder) -> CsvImport:
     try:
         zone = ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError) as e:
         raise ValueError(f"unknown time zone {timezone!r}") from e
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    # newline="": the csv module reads line breaks itself, CR-only files (old Mac exports) too
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
     headers = [h for h in (reader.fieldnames or []) if h is not None]
     if not headers:
         raise ValueError("the file is empty or has no header row")

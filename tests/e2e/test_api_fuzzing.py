@@ -96,6 +96,20 @@ def test_an_organisation_keeps_its_name_and_colour_when_sent_null(system: System
     assert cleared.status_code == 200 and cleared.json()["url"] is None, cleared.text
 
 
+def test_a_csv_the_csv_module_cannot_read_is_refused_not_a_crash(system: System, org_key: str) -> None:
+    """Found by fuzzing: a bare CR inside a line, or a cell over the csv module's size limit,
+    raised csv.Error: a 500. A CR-only file (old Mac exports) now reads; the huge cell is a 422."""
+    org = requests.Session()
+    org.headers["Authorization"] = f"Bearer {org_key}"
+    url = f"{system.public_url}/v1/events/csv?dry_run=true"
+    cr_only = "E-mail,Name,Shift Date,Time In,Time Out\rivy@example.org,Ivy,02/11/2026,09:00,14:00\r"
+    read = org.post(url, files={"file": ("rota.csv", cr_only.encode())}, timeout=30)
+    assert read.status_code == 200 and read.json()["rows"] == 1, read.text
+    huge = "E-mail,Volunteer Name\nivy@example.org," + "x" * 200_000 + "\n"
+    refused = org.post(url, files={"file": ("rota.csv", huge.encode())}, timeout=30)
+    assert refused.status_code == 422 and "cannot be read as CSV" in refused.json()["detail"], refused.text
+
+
 def xfail_if_the_known_crash_loop(system: System) -> None:
     """Issue 10, "one bad record must never stop the pipeline", fixed on other branches (the
     contracts refuse control characters; consumers dead-letter a poison record): until it is
