@@ -144,8 +144,8 @@ def parse_csv(
 def _parse_csv(text: str, mapping: dict[str, str] | None, timezone: str, date_order: DateOrder) -> CsvImport:
     try:
         zone = ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError) as e:
-        raise ValueError(f"unknown time zone {timezone!r}") from e
+    except (ZoneInfoNotFoundError, ValueError, OSError) as e:  # OSError: a name too long for a file
+        raise ValueError(f"unknown time zone {timezone[:100]!r}") from e
     # newline="": the csv module reads line breaks itself, CR-only files (old Mac exports) too
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
     headers = [h for h in (reader.fieldnames or []) if h is not None]

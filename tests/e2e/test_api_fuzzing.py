@@ -110,6 +110,19 @@ def test_a_csv_the_csv_module_cannot_read_is_refused_not_a_crash(system: System,
     assert refused.status_code == 422 and "cannot be read as CSV" in refused.json()["detail"], refused.text
 
 
+def test_a_time_zone_name_too_long_for_a_file_is_refused_not_a_crash(system: System, org_key: str) -> None:
+    """Found by fuzzing: ZoneInfo opens a file named after the zone; a long name raised OSError
+    (File name too long), a 500."""
+    response = requests.post(
+        f"{system.public_url}/v1/events/csv",
+        params={"dry_run": "true", "timezone": "Europe/" + "x" * 300},
+        files={"file": ("rota.csv", b"E-mail,Name\nivy@example.org,Ivy\n")},
+        headers={"Authorization": f"Bearer {org_key}"},
+        timeout=30,
+    )
+    assert response.status_code == 422 and "unknown time zone" in response.json()["detail"], response.text
+
+
 def xfail_if_the_known_crash_loop(system: System) -> None:
     """Issue 10, "one bad record must never stop the pipeline", fixed on other branches (the
     contracts refuse control characters; consumers dead-letter a poison record): until it is
