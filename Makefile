@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint schemas clean
+.PHONY: demo test fuzz lint schemas clean
 
 $(BIN)/cairn: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,12 @@ $(INTEROP_JS)/node_modules: $(INTEROP_JS)/package-lock.json
 test: lint $(INTEROP_JS)/node_modules
 	mkdir -p test-output
 	$(BIN)/pytest -ra --junitxml=test-output/junit.xml
+
+# The nightly-size API fuzzing run (`make test` runs the same test with 20 examples per operation).
+CAIRN_FUZZ_EXAMPLES ?= 500
+fuzz: $(BIN)/cairn
+	mkdir -p test-output
+	CAIRN_FUZZ_EXAMPLES=$(CAIRN_FUZZ_EXAMPLES) $(BIN)/pytest -ra tests/e2e/test_api_fuzzing.py
 
 schemas: $(BIN)/cairn
 	$(BIN)/python -m schemas.export

@@ -161,14 +161,29 @@ def parse_csv(
     date_order: DateOrder = "dmy",
     window: ActivityWindow | None = None,
 ) -> CsvImport:
-    """`window`, when given, refuses rows dated in the future or before the floor (intake
-    gives one; checking an old export offline need not)."""
+    """The file's events and row errors; raises ValueError for a file that is not CSV at all.
+    `window`, when given, refuses rows dated in the future or before the floor (intake gives
+    one; checking an old export offline need not)."""
+    try:
+        return _parse_csv(text, mapping, timezone, date_order, window)
+    except csv.Error as e:  # e.g. a cell over the csv module's field size limit
+        raise ValueError(f"the file cannot be read as CSV: {e}") from e
+
+
+def _parse_csv(
+    text: str,
+    mapping: dict[str, str] | None,
+    timezone: str,
+    date_order: DateOrder,
+    window: ActivityWindow | None,
+) -> CsvImport:
     try:
         zone = ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError) as e:
-        raise ValueError(f"unknown time zone {timezone!r}") from e
+    except (ZoneInfoNotFoundError, ValueError, OSError) as e:  # OSError: a name too long for a file
+        raise ValueError(f"unknown time zone {timezone[:100]!r}") from e
     text = text.lstrip("\ufeff")
-    reader = csv.DictReader(io.StringIO(text), delimiter=sniff_delimiter(text))
+    # newline="": the csv module reads line breaks itself, CR-only files (old Mac exports) too
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
     headers = [h for h in (reader.fieldnames or []) if h is not None]
     if not headers:
         raise ValueError("the file is empty or has no header row")

@@ -5,7 +5,7 @@ import unicodedata
 from datetime import datetime
 from typing import Annotated, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
 from schemas.awards import BadgeProgress
 from schemas.badge_class import TimeZoneName
@@ -142,6 +142,14 @@ class OrgProfileUpdate(BaseModel):
     image_url: WebUrl | None = None
     colour: Colour | None = None
     timezone: TimeZoneName | None = None
+
+    @field_validator("name", "colour")
+    @classmethod
+    def _not_cleared(cls, value: str | None) -> str:
+        """null clears url, email and image_url; an organisation always has a name and a colour."""
+        if value is None:
+            raise ValueError("cannot be cleared (null); leave it out to keep it")
+        return value
 
 
 class OrgCreateIn(BaseModel):

@@ -36,6 +36,7 @@ from services.gateway import (
 )
 from services.gateway.body_limit import BodySizeLimit
 from services.gateway.dependencies import Limits
+from services.gateway.openapi_errors import declare_errors
 from services.gateway.strict_json import StrictJsonBodies
 
 EVENT_BODIES = [VolunteerShiftIn, WorkshopAttendanceIn, ActivityVoidedIn, EventBatchIn]
@@ -98,7 +99,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok"}
 
     def openapi() -> dict[str, Any]:
-        """FastAPI's document plus the event bodies, which the handler parses itself."""
+        """FastAPI's document plus the event bodies, which the handler parses itself, and the
+        error answers of the machinery routes share."""
         if app.openapi_schema is None:
             document = get_openapi(
                 title=app.title, version=app.version, description=app.description, routes=app.routes
@@ -107,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 [(model, "validation") for model in EVENT_BODIES], ref_template="#/components/schemas/{model}"
             )
             document.setdefault("components", {}).setdefault("schemas", {}).update(defs["$defs"])
+            declare_errors(document)
             app.openapi_schema = document
         return app.openapi_schema
 

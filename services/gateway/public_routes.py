@@ -98,7 +98,23 @@ async def credential_page(credential_uuid: str, request: Request) -> HTMLRespons
     )
 
 
-@router.post("/v1/verify", response_model=VerificationResult)
+@router.post(
+    "/v1/verify",
+    response_model=VerificationResult,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "description": "a credential with an embedded proof, or a VC-JWT as a JSON string",
+                        "oneOf": [{"type": "object"}, {"type": "string"}],
+                    }
+                }
+            },
+        }
+    },
+)
 async def verify_api(request: Request, require_status: bool = False) -> VerificationResult:
     """Verifies a credential: a JSON body with an embedded proof, or a VC-JWT as a JSON string.
 
