@@ -50,7 +50,9 @@ async def platform_admin(
     token = settings_of(request).admin_token
     if token is None or not token.get_secret_value():
         raise HTTPException(404, "the admin API is off (set CAIRN_ADMIN_TOKEN)")
-    if credentials is None or not hmac.compare_digest(credentials.credentials, token.get_secret_value()):
+    if credentials is None or not hmac.compare_digest(
+        credentials.credentials.encode(), token.get_secret_value().encode()
+    ):
         raise HTTPException(401, "send Authorization: Bearer <CAIRN_ADMIN_TOKEN>")
 
 

@@ -143,7 +143,7 @@ async def verify_api(request: Request, require_status: bool = False) -> Verifica
     )
 
 
-@router.get("/orgs/{slug}/did.json")
+@router.get("/orgs/{slug}/did.json", responses={200: {"content": {"application/did+json": {}}}})
 async def did_json(slug: str, request: Request) -> JSONResponse:
     document = await did_document_for(store_of(request), slug, settings_of(request).public_url)
     if document is None:
@@ -153,7 +153,7 @@ async def did_json(slug: str, request: Request) -> JSONResponse:
     )
 
 
-@router.get("/orgs/{slug}/status/{purpose}")
+@router.get("/orgs/{slug}/status/{purpose}", responses={200: {"content": {"application/vc+ld+json": {}}}})
 async def status_list_json(slug: str, purpose: Purpose, request: Request) -> JSONResponse:
     """The signed BitstringStatusListCredential; verifiers may cache it for a minute."""
     org = await store_of(request).org_by_slug(slug)

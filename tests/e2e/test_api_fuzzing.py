@@ -191,3 +191,17 @@ def test_no_service_died_of_the_fuzzed_records(system: System) -> None:
     assert requests.get(f"{system.public_url}/healthz", timeout=30).status_code == 200
     restarts = {service: log.count(f"{service} exited") for service in SERVICES}
     assert max(restarts.values()) <= 1, f"services restarted during the fuzzing: {restarts}\n{log[-3000:]}"
+
+
+def test_secrets_with_non_ascii_characters_are_refused_not_a_crash(system: System) -> None:
+    """Found by fuzzing: hmac.compare_digest raises TypeError for a str with non-ASCII
+    characters, so an unsubscribe code (or an admin token) like "ß" was a 500."""
+    unsubscribe = requests.post(f"{system.public_url}/unsubscribe/0/0/%C3%9F%0C", timeout=30)
+    assert unsubscribe.status_code == 404, unsubscribe.text
+    admin = requests.post(
+        f"{system.public_url}/admin/v1/orgs",
+        json={"name": "Nobody"},
+        headers={"Authorization": "Bearer \u00df".encode("latin-1")},
+        timeout=30,
+    )
+    assert admin.status_code == 401, admin.text
