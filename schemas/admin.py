@@ -143,10 +143,11 @@ class OrgProfileUpdate(BaseModel):
     colour: Colour | None = None
     timezone: TimeZoneName | None = None
 
-    @field_validator("name", "colour")
+    @field_validator("name", "colour", "timezone")
     @classmethod
     def _not_cleared(cls, value: str | None) -> str:
-        """null clears url, email and image_url; an organisation always has a name and a colour."""
+        """null clears url, email and image_url; an organisation always has a name, a colour and
+        a time zone."""
         if value is None:
             raise ValueError("cannot be cleared (null); leave it out to keep it")
         return value

@@ -109,6 +109,7 @@ async def credential_page(credential_uuid: str, request: Request) -> HTMLRespons
                     "schema": {
                         "description": "a credential with an embedded proof, or a VC-JWT as a JSON string",
                         "oneOf": [{"type": "object"}, {"type": "string"}],
+                        "examples": ["eyJhbGciOiJFUzI1NiIsImtpZCI6IiMxIn0.eyJ2YyI6e319.c2lnbmF0dXJl"],
                     }
                 }
             },

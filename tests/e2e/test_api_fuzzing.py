@@ -84,11 +84,11 @@ def test_a_body_that_is_not_utf8_is_refused_not_a_crash(system: System, org_key:
         assert response.json()["detail"][0]["type"] == "json_invalid"
 
 
-def test_an_organisation_keeps_its_name_and_colour_when_sent_null(system: System, org_key: str) -> None:
+def test_an_organisation_keeps_name_colour_and_time_zone_when_sent_null(system: System, org_key: str) -> None:
     """Found by fuzzing: PATCH /v1/org with "colour": null (or "name") was a 500 (NOT NULL)."""
     org = requests.Session()
     org.headers["Authorization"] = f"Bearer {org_key}"
-    for field in ["colour", "name"]:
+    for field in ["colour", "name", "timezone"]:  # timezone: found by fuzzing too
         response = org.patch(f"{system.public_url}/v1/org", json={field: None}, timeout=30)
         assert response.status_code == 422, (field, response.status_code, response.text)
         assert response.json()["detail"][0]["loc"] == ["body", field]

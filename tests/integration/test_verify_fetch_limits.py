@@ -156,7 +156,9 @@ def test_endless_did_document_fails_fast_in_bounded_memory(issuer, tmp_path):
     assert done.returncode == 1, done.stdout + done.stderr
     assert "not valid: issuer key:" in done.stdout and "larger than 1,048,576 bytes" in done.stdout
     assert done.seconds < FETCH_DEADLINE_SECONDS
-    assert done.peak_mib < 300, f"the verifier grew to {done.peak_mib:.0f} MiB"
+    # ~107 MiB on a quiet machine, 377 MiB once in a loaded CI run; the uncapped reader passed
+    # 3 GiB (MemoryError under that limit) in the same time, so 1 GiB still tells them apart.
+    assert done.peak_mib < 1024, f"the verifier grew to {done.peak_mib:.0f} MiB"
 
 
 def test_endless_and_trickling_status_lists_leave_the_status_unchecked(issuer, tmp_path):
