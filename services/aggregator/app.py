@@ -59,9 +59,9 @@ app = App(
     web_bind="127.0.0.1",
     web_port=settings.aggregator_web_port,
     consumer_auto_offset_reset="earliest",
-    # The table's changelog topic is created at start; on a loaded broker the consumer can first
-    # see it with 0 partitions, and Faust refuses every table write (PartitionsMismatch) until
-    # the metadata is read again, by default 5 minutes later.
+    # `cairn setup` creates the table's changelog topic, but a loaded broker's first metadata
+    # answer can still lag; Faust then refuses every table write (PartitionsMismatch) until it
+    # reads the metadata again: every 5 s here instead of the default 5 minutes.
     consumer_metadata_max_age_ms=5_000,
     broker_session_timeout=10,
     broker_heartbeat_interval=3,
