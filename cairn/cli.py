@@ -56,9 +56,7 @@ def _cmd_org_create(args: argparse.Namespace) -> int:
             "image_url": args.image_url,
         }
     )
-    org_id, api_key = asyncio.run(
-        create_org(get_settings(), new.name, new.given_slug, args.url, args.email, args.image_url)
-    )
+    org_id, api_key = asyncio.run(create_org(get_settings(), new))
     print(f"organisation {org_id}")
     print(f"slug {new.given_slug}")
     print(f"api key {api_key}")

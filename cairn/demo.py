@@ -10,6 +10,7 @@ import httpx
 from cairn.provisioning import create_org
 from cairn.settings import Settings
 from cairn.smtp import read_mailbox
+from schemas.admin import OrgCreateIn
 
 VOLUNTEERS = [
     ("ana@example.org", "Ana", 4, 3.0),  # 12 hours: earns the badge
@@ -45,7 +46,10 @@ def demo_shifts(now: datetime) -> list[dict[str, object]]:
 
 async def run_demo(settings: Settings, wait_seconds: float = 60) -> None:
     slug = f"riverside-{int(time.time())}"
-    org_id, api_key = await create_org(settings, "Riverside Food Bank", slug, "https://riverside.example.org")
+    org = OrgCreateIn.model_validate(
+        {"name": "Riverside Food Bank", "slug": slug, "url": "https://riverside.example.org"}
+    )
+    org_id, api_key = await create_org(settings, org)
     print(f"organisation Riverside Food Bank ({org_id}), API key {api_key}")
     already = len(read_mailbox(settings.resolved_mail_dir))
     headers = {"Authorization": f"Bearer {api_key}"}

@@ -41,19 +41,9 @@ async def create_organisation(store: Store, new: OrgCreateIn) -> tuple[Org, str]
         raise OrgExists(f"the slug {new.given_slug!r} is taken by another organisation; give another") from e
 
 
-async def create_org(
-    settings: Settings,
-    name: str,
-    slug: str | None = None,
-    url: str | None = None,
-    email: str | None = None,
-    image_url: str | None = None,
-) -> tuple[str, str]:
+async def create_org(settings: Settings, new: OrgCreateIn) -> tuple[str, str]:
     """Returns the new organisation's id and its first API key (shown once, stored hashed).
-    Raises pydantic's ValidationError for a bad name, slug or URL, OrgExists for a taken slug."""
-    new = OrgCreateIn.model_validate(
-        {"name": name, "slug": slug, "url": url, "email": email, "image_url": image_url}
-    )
+    Raises OrgExists for a taken slug."""
     store = store_for(settings)
     try:
         await store.create_schema()

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from cairn import bus
 from cairn.provisioning import create_org, setup
 from cairn.settings import Settings
+from schemas.admin import OrgCreateIn
 from services.gateway.app import create_app
 from tests.conftest import ten_hours_badge
 
@@ -44,8 +45,8 @@ async def read_topic(bootstrap: str, topic: str) -> list:
 def gateway(kafka, tmp_path_factory):
     settings = Settings(var_dir=tmp_path_factory.mktemp("gw"), kafka_bootstrap=kafka, topic_partitions=3)
     asyncio.run(setup(settings))
-    org_a = asyncio.run(create_org(settings, "A", "org-a"))
-    org_b = asyncio.run(create_org(settings, "B", "org-b"))
+    org_a = asyncio.run(create_org(settings, OrgCreateIn(name="A", slug="org-a")))
+    org_b = asyncio.run(create_org(settings, OrgCreateIn(name="B", slug="org-b")))
     with TestClient(create_app(settings)) as client:
         yield client, kafka, org_a, org_b
 

@@ -17,6 +17,7 @@ from cairn.identity import recipient_key
 from cairn.provisioning import create_org, setup
 from cairn.settings import Settings
 from cairn.store.store import store_for
+from schemas.admin import OrgCreateIn
 from services.gateway.app import create_app
 
 pytestmark = pytest.mark.integration
@@ -49,7 +50,9 @@ def gateway(kafka, tmp_path_factory):
         public_url=f"http://127.0.0.1:{port}",
     )
     asyncio.run(setup(settings))
-    org_id, _ = asyncio.run(create_org(settings, "Riverside Food Bank", "riverside-slow-mail"))
+    org_id, _ = asyncio.run(
+        create_org(settings, OrgCreateIn(name="Riverside Food Bank", slug="riverside-slow-mail"))
+    )
 
     async def known(email: str) -> None:
         store = store_for(settings)
