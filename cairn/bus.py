@@ -165,7 +165,7 @@ async def _handle_with_retries(
     if refused is None:
         return True
     error, decision = refused
-    return await _dead_letter_until_sent(record, error, decision.attempts, dead_letters, stopping)
+    return await _dead_letter_until_sent(record, error, decision.attempts, dead_letters, policy, stopping)
 
 
 async def _dead_letter_until_sent(
@@ -173,6 +173,7 @@ async def _dead_letter_until_sent(
     error: BaseException,
     attempts: int,
     dead_letters: AIOKafkaProducer,
+    policy: RetryPolicy,
     stopping: asyncio.Event,
 ) -> bool:
     """The DLQ write is retried without limit: Kafka being away never loses the record."""
@@ -184,7 +185,7 @@ async def _dead_letter_until_sent(
         except KafkaError as kafka_down:
             tries += 1
             log.warning("could not write to %s (%s); retrying", dlq(record.topic), kafka_down)
-            if not await _pause(stopping, backoff(tries, 0.5, 30.0)):
+            if not await _pause(stopping, backoff(tries, policy.base_delay, policy.max_delay)):
                 return False
 
 
@@ -206,7 +207,7 @@ async def consume_forever(
     server, Kafka) is retried without limit. The loop itself never stops on a record's error.
     """
     policy = policy or RetryPolicy(max_attempts=get_settings().consumer_max_attempts)
-    started = await _start_clients(bootstrap, group, topic, stopping)
+    started = await _start_clients(bootstrap, group, topic, policy, stopping)
     if started is None:
         return
     kafka, dead_letters = started
@@ -240,7 +241,7 @@ async def consume_forever(
             except KafkaError as error:
                 fetch_failures += 1
                 log.warning("fetching from %s failed (%s); retrying", topic, error)
-                await _pause(stopping, backoff(fetch_failures, 0.5, policy.max_delay))
+                await _pause(stopping, backoff(fetch_failures, policy.base_delay, policy.max_delay))
                 continue
             if not await work_through(batches):
                 return
@@ -250,7 +251,7 @@ async def consume_forever(
 
 
 async def _start_clients(
-    bootstrap: str, group: str, topic: str, stopping: asyncio.Event
+    bootstrap: str, group: str, topic: str, policy: RetryPolicy, stopping: asyncio.Event
 ) -> tuple[AIOKafkaConsumer, AIOKafkaProducer] | None:
     """The consumer and the DLQ producer, started once Kafka answers (None if asked to stop
     first): a broker not up yet must not end a projection that runs inside the gateway."""
@@ -266,7 +267,7 @@ async def _start_clients(
             await dead_letters.stop()
             tries += 1
             log.warning("cannot reach Kafka to consume %s (%s); trying again", topic, error)
-            await _pause(stopping, backoff(tries, 0.5, 30.0))
+            await _pause(stopping, backoff(tries, policy.base_delay, policy.max_delay))
     return None
 
 
