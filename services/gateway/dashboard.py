@@ -87,10 +87,8 @@ NOTICES = {
 
 
 async def _earner(request: Request, key: ApiKeyInfo, credential: t.Credential) -> str:
-    for person in await store_of(request).recipients(key.org.id):
-        if person.recipient_key == credential.recipient_key:
-            return person.name or person.email
-    return "(erased)"
+    person = await store_of(request).recipient(key.org.id, credential.recipient_key)
+    return (person.name or person.email) if person else "(erased)"
 
 
 async def _notice(request: Request, key: ApiKeyInfo) -> str | None:
