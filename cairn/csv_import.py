@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import TypeAdapter, ValidationError
 
-from schemas.activity import ACTIVITY_WINDOW, ActivityIn, ActivityWindow
+from schemas.activity import ACTIVITY_WINDOW, ActivityIn, ActivityWindow, fold_same_ids
 
 MAX_ROWS = 20_000
 DELIMITERS = (",", ";", "\t")
@@ -195,7 +195,7 @@ def _parse_csv(
     if "email" not in columns:
         result.errors.append(RowError(1, None, "no email column (name one with mapping, e.g. email=Contact)"))
         return result
-    first_rows: dict[str, tuple[int, ActivityIn]] = {}
+    read: list[tuple[int, ActivityIn]] = []
     for count, row in enumerate(reader, start=1):
         number = reader.line_num  # the file's line, so blank lines do not shift the numbers
         if count > MAX_ROWS:
@@ -206,17 +206,14 @@ def _parse_csv(
             continue  # blank line
         event, errors = _row_event(kind, cells, columns, number, date_order, zone, window)
         result.errors.extend(errors)
-        if event is None:
-            continue
-        first = first_rows.setdefault(event.id, (number, event))
-        if first[0] == number:
-            result.events.append((number, event))
-        elif first[1] != event:  # the same row twice is folded; two rows under one id are refused
-            result.errors.append(
-                RowError(
-                    number, columns.get("id"), f"has the id {event.id!r} of row {first[0]} but other contents"
-                )
-            )
+        if event is not None:
+            read.append((number, event))
+    # the same row twice is folded; two rows under one id are refused
+    result.events, conflicts = fold_same_ids(read)
+    for first, number, event_id in conflicts:
+        message = f"has the id {event_id!r} of row {first} but other contents"
+        result.errors.append(RowError(number, columns.get("id"), message))
+    result.errors.sort(key=lambda error: error.row)  # stable: each row's errors as they were found
     return result
 
 

@@ -4,6 +4,7 @@ The API body carries the volunteer's email; the Kafka record carries only the re
 (an HMAC of the normalised email under the organisation's secret), never personal data.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal, Self
@@ -243,20 +244,32 @@ class EventBatchIn(BaseModel):
 
     @model_validator(mode="after")
     def _one_content_per_id(self) -> Self:
-        """An id is an idempotency key: the same event twice is folded into one; two different
-        events under one id would silently lose one, so the batch is refused."""
-        first_at: dict[str, int] = {}
-        kept = []
-        for position, event in enumerate(self.events):
-            first = first_at.setdefault(event.id, position)
-            if first == position:
-                kept.append(event)
-            elif event != self.events[first]:
-                raise ValueError(
-                    f"events {first} and {position} have the same id {event.id!r} but different contents"
-                )
-        self.events = kept
+        kept, conflicts = fold_same_ids(enumerate(self.events))
+        if conflicts:
+            first, position, event_id = conflicts[0]
+            raise ValueError(
+                f"events {first} and {position} have the same id {event_id!r} but different contents"
+            )
+        self.events = [event for _, event in kept]
         return self
+
+
+def fold_same_ids(
+    numbered: Iterable[tuple[int, ActivityIn]],
+) -> tuple[list[tuple[int, ActivityIn]], list[tuple[int, int, str]]]:
+    """An id is an idempotency key: an event repeated under its id is folded into the first
+    (kept); another event under the same id would silently lose one, so it is a conflict
+    (the first's number, its own, the id). Shared by batches (positions) and CSV files (rows)."""
+    first: dict[str, tuple[int, ActivityIn]] = {}
+    kept: list[tuple[int, ActivityIn]] = []
+    conflicts: list[tuple[int, int, str]] = []
+    for number, event in numbered:
+        held = first.setdefault(event.id, (number, event))
+        if held[0] == number:
+            kept.append((number, event))
+        elif held[1] != event:
+            conflicts.append((held[0], number, event.id))
+    return kept, conflicts
 
 
 class VolunteerShiftLogged(ShiftDetails):
