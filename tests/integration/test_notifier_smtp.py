@@ -30,6 +30,19 @@ async def no_sleep(_: float) -> None:
     return None
 
 
+async def stored_credential(store, org_id: str, n: str, document: dict) -> None:
+    """Credential urn:uuid:c<n> of award a<n>, to Sam (recipient "r" * 64)."""
+    await store.insert_credential(
+        credential_id=f"urn:uuid:c{n}",
+        award_id=f"a{n}",
+        org_id=org_id,
+        badge_class_id="ten",
+        recipient_key="r" * 64,
+        document=document,
+        issued_at=datetime.now(UTC),
+    )
+
+
 @pytest.fixture
 async def setup(tmp_path):
     port = free_port()
@@ -45,15 +58,7 @@ async def setup(tmp_path):
         "credentialSubject": {"achievement": {"name": "Pantry: 10 hours", "description": "Ten hours."}},
         "evidence": [{"description": "10 hours against a requirement of 10"}],
     }
-    await store.insert_credential(
-        credential_id="urn:uuid:c1",
-        award_id="a1",
-        org_id=org.id,
-        badge_class_id="ten",
-        recipient_key="r" * 64,
-        document=document,
-        issued_at=datetime.now(UTC),
-    )
+    await stored_credential(store, org.id, "1", document)
     issued = CredentialIssued(
         credential_id="urn:uuid:c1",
         award_id="a1",
@@ -95,15 +100,7 @@ async def test_a_repeat_badge_email_says_which_occurrence(setup):
         "name": "Pantry: 10 hours (2026)",
         "credentialSubject": {"achievement": {"name": "Pantry: 10 hours", "description": "Ten hours."}},
     }
-    await store.insert_credential(
-        credential_id="urn:uuid:c2",
-        award_id="a2",
-        org_id=issued.org_id,
-        badge_class_id="ten",
-        recipient_key="r" * 64,
-        document=document,
-        issued_at=datetime.now(UTC),
-    )
+    await stored_credential(store, issued.org_id, "2", document)
     second = issued.model_copy(update={"credential_id": "urn:uuid:c2", "award_id": "a2"})
     assert await notify_earner(store, second, settings, mailer) is True
     [mail] = read_mailbox(settings.resolved_mail_dir)
