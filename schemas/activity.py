@@ -106,6 +106,10 @@ class ShiftDetails(BaseModel):
         assert self.hours is not None
         return round(self.hours * 3600)
 
+    @property
+    def duration_hours(self) -> float:
+        return self.duration_seconds / 3600
+
 
 class VolunteerShiftIn(ShiftDetails):
     """POST /v1/events body for one volunteer shift."""

@@ -58,7 +58,7 @@ def errors_of(body: dict) -> list[tuple[tuple, str]]:
 
 
 def test_hours_come_from_start_and_end():
-    assert VolunteerShiftIn.model_validate(GOOD).duration_seconds == 3.5 * 3600
+    assert VolunteerShiftIn.model_validate(GOOD).duration_hours == 3.5
 
 
 def test_kafka_record_has_no_personal_data():

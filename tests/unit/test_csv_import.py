@@ -17,9 +17,9 @@ def test_rota_export_headers_are_recognised():
     assert parsed.columns["email"] == "E-mail" and parsed.columns["start"] == "Time In"
     (row, first), (_, second), (_, night) = parsed.events
     assert row == 2 and first.id == "R-1001" and first.volunteer.name == "Sam Okafor"
-    assert first.started_at.isoformat() == "2026-11-02T09:00:00+00:00" and first.duration_seconds == 4 * 3600
-    assert second.duration_seconds == 2.5 * 3600 and second.program == "Pantry" and second.site == "Riverside"
-    assert night.duration_seconds == 4 * 3600, "a shift past midnight ends the next day"
+    assert first.started_at.isoformat() == "2026-11-02T09:00:00+00:00" and first.duration_hours == 4
+    assert second.duration_hours == 2.5 and second.program == "Pantry" and second.site == "Riverside"
+    assert night.duration_hours == 4, "a shift past midnight ends the next day"
 
 
 def test_sign_in_sheet_is_workshop_attendance_with_derived_stable_ids():
@@ -94,7 +94,7 @@ def test_semicolon_and_tab_exports_are_read(delimiter):
     parsed = parse_csv(text)
     assert parsed.errors == [] and parsed.columns["email"] == "E-mail"
     [(row, event)] = parsed.events
-    assert row == 2 and event.volunteer.name == "Sam Okafor" and event.duration_seconds == 2.5 * 3600
+    assert row == 2 and event.volunteer.name == "Sam Okafor" and event.duration_hours == 2.5
 
 
 def test_a_windows_1252_file_gets_the_export_advice():
