@@ -108,6 +108,7 @@ class ShiftDetails(BaseModel):
 
     @property
     def duration_hours(self) -> float:
+        """For display (the dashboard's upload preview)."""
         return self.duration_seconds / 3600
 
 
