@@ -30,11 +30,12 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import TopicPartition
 
-from cairn import bus, kafka_broker
-from cairn.criteria import KEEP_BY_ID, Progress, progress_report, record_activity, settle
-from cairn.dev import free_port
+from cairn.adapters.kafka import bus
+from cairn.domain.criteria import KEEP_BY_ID, Progress, progress_report, record_activity, settle
 from cairn.settings import REPO_ROOT
 from cairn.terminal_progress import progress_bar
+from devtools import kafka_broker
+from devtools.dev import free_port
 from schemas.activity import ActivityRecordValue, VolunteerShiftLogged
 from schemas.awards import ProgressUpdated
 from schemas.badge_class import BadgeClass

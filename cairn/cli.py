@@ -11,10 +11,25 @@ from pathlib import Path
 from cairn.settings import get_settings
 
 
+def _use_checkout_devtools() -> None:
+    """`cairn dev` and `cairn demo` run from a source checkout: devtools/ (the local broker, the
+    SMTP sink, the supervisor) sits beside the cairn package there and is not part of the wheel.
+    Child processes get the same path, so the supervisor can start the sink."""
+    root = Path(__file__).resolve().parents[1]
+    if not (root / "devtools").is_dir():
+        raise SystemExit(
+            "cairn dev and cairn demo run from a source checkout of Cairn (devtools/ is not installed)"
+        )
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))
+
+
 def _cmd_dev(args: argparse.Namespace) -> int:
-    from cairn.demo import run_demo
-    from cairn.dev import run_dev, wait_http
+    _use_checkout_devtools()
     from cairn.service_runner import run_until_stopped
+    from devtools.demo import run_demo
+    from devtools.dev import run_dev, wait_http
 
     settings = get_settings()
 
@@ -37,14 +52,15 @@ def _cmd_dev(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from cairn.demo import run_demo
+    _use_checkout_devtools()
+    from devtools.demo import run_demo
 
     asyncio.run(run_demo(get_settings()))
     return 0
 
 
 def _cmd_org_create(args: argparse.Namespace) -> int:
-    from cairn.provisioning import create_org
+    from cairn.usecases.provisioning import create_org
     from schemas.admin import OrgCreateIn
 
     new = OrgCreateIn.model_validate(  # the admin API's rules: free-text name, derived or valid slug
@@ -64,30 +80,11 @@ def _cmd_org_create(args: argparse.Namespace) -> int:
 
 
 def _cmd_setup(args: argparse.Namespace) -> int:
-    from cairn.provisioning import setup
+    from cairn.usecases.provisioning import setup
 
     settings = get_settings()
     asyncio.run(setup(settings))
     print(f"database schema and Kafka topics ready ({settings.kafka_bootstrap})")
-    return 0
-
-
-def _cmd_smtp_sink(args: argparse.Namespace) -> int:
-    from cairn.service_runner import run_until_stopped
-    from cairn.smtp import start_sink
-
-    settings = get_settings()
-
-    async def main(stopping: asyncio.Event) -> None:
-        controller = start_sink(settings.resolved_mail_dir, settings.smtp_host, settings.smtp_port)
-        print(
-            f"SMTP sink on {settings.smtp_host}:{settings.smtp_port} -> {settings.resolved_mail_dir}",
-            flush=True,
-        )
-        await stopping.wait()
-        controller.stop()
-
-    run_until_stopped(main)
     return 0
 
 
@@ -119,7 +116,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     import httpx
 
     from cairn.credentials.baking import BakingError, unbake
-    from cairn.verifying import http_fetcher, verify
+    from cairn.usecases.verifying import http_fetcher, verify
 
     async def verify_all() -> bool:
         all_valid = True
@@ -152,7 +149,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_keys_rotate(args: argparse.Namespace) -> int:
-    from cairn.store import store_for
+    from cairn.adapters.store import store_for
 
     async def rotate() -> str | None:
         store = store_for(get_settings())
@@ -171,8 +168,8 @@ def _cmd_keys_rotate(args: argparse.Namespace) -> int:
 
 
 def _cmd_credential_status(args: argparse.Namespace) -> int:
-    from cairn.credential_status import StatusChangeError, change_status
-    from cairn.store import store_for
+    from cairn.adapters.store import store_for
+    from cairn.usecases.status_changes import StatusChangeError, change_status
     from schemas.admin import StatusChangeIn
     from schemas.awards import credential_id_from
 
@@ -201,7 +198,7 @@ def _cmd_credential_status(args: argparse.Namespace) -> int:
 
 
 def _cmd_criteria_check(args: argparse.Namespace) -> int:
-    from cairn.criteria_check import InputError, awards_from_lines, load_badge_classes
+    from cairn.usecases.criteria_check import InputError, awards_from_lines, load_badge_classes
 
     try:
         classes = load_badge_classes(Path(args.badge).read_text(), args.timezone)
@@ -219,7 +216,7 @@ def _cmd_badges_import(args: argparse.Namespace) -> int:
     """Validates every class in the file first, so a bad file publishes nothing."""
     import httpx
 
-    from cairn.criteria_check import InputError, load_badge_classes
+    from cairn.usecases.criteria_check import InputError, load_badge_classes
 
     api_key = os.environ.get("CAIRN_API_KEY")
     if not api_key:
@@ -247,7 +244,7 @@ def _cmd_events_import(args: argparse.Namespace) -> int:
     in batches with a progress bar. Ids are stable, so re-running after a failure is safe."""
     import httpx
 
-    from cairn.csv_import import decode_csv, parse_csv
+    from cairn.domain.csv_import import decode_csv, parse_csv
     from cairn.terminal_progress import progress_bar
 
     api_key = os.environ.get("CAIRN_API_KEY")
@@ -310,9 +307,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     setup = sub.add_parser("setup", help="create the database schema and Kafka topics where missing")
     setup.set_defaults(func=_cmd_setup)
-
-    sink = sub.add_parser("smtp-sink", help="run the development SMTP server that stores mail as .eml")
-    sink.set_defaults(func=_cmd_smtp_sink)
 
     sign = sub.add_parser("sign", help="add a Data Integrity proof to a credential")
     sign.add_argument("--suite", choices=["eddsa-rdfc-2022", "eddsa-jcs-2022"], default="eddsa-rdfc-2022")
@@ -404,7 +398,7 @@ def _one_line(error: BaseException) -> str:
     """What went wrong, in one line a coordinator can act on."""
     from pydantic import ValidationError
 
-    from cairn.store import StaleSchema
+    from cairn.adapters.store import StaleSchema
 
     if isinstance(error, ValidationError):
         return "; ".join(

@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import IPvAnyNetwork, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from cairn.criteria import KEEP_BY_ID
+from cairn.domain.criteria import KEEP_BY_ID
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

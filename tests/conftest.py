@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from cairn import kafka_broker
-from cairn.dev import free_port
 from cairn.settings import REPO_ROOT
+from devtools import kafka_broker
+from devtools.dev import free_port
 
 OUTPUT = REPO_ROOT / "test-output"
 

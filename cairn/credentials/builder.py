@@ -5,8 +5,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from cairn.credentials.contexts import OB_V3P0, VC_V2
-from cairn.criteria import HELD, zone_of
-from cairn.identity import identity_hash
+from cairn.domain.criteria import HELD, zone_of
+from cairn.domain.identity import identity_hash
 from schemas.awards import AwardGranted, Evidence
 from schemas.badge_class import BadgeClass
 

@@ -24,9 +24,9 @@ from aiokafka.admin import AIOKafkaAdminClient
 from faust.types import TP
 from pydantic import ValidationError
 
-from cairn import bus
+from cairn.adapters.kafka import bus
 from cairn.crash_points import crash_point, fault_point
-from cairn.criteria import (
+from cairn.domain.criteria import (
     BeforeCompactedHistory,
     Progress,
     needs_check,
@@ -34,7 +34,7 @@ from cairn.criteria import (
     record_activity,
     settle,
 )
-from cairn.failures import RetryPolicy, until_done
+from cairn.domain.failures import RetryPolicy, until_done
 from cairn.settings import get_settings
 from schemas.activity import ActivityRecordValue
 from schemas.awards import AwardGranted, AwardQuestioned, ProgressUpdated

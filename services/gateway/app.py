@@ -16,11 +16,10 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic.json_schema import models_json_schema
 
-from cairn import bus
-from cairn.rate_limits import RateLimiter
+from cairn.adapters.kafka import bus
+from cairn.adapters.smtp import Mailer
+from cairn.adapters.store import Store, store_for
 from cairn.settings import Settings, get_settings
-from cairn.smtp import Mailer
-from cairn.store import Store, store_for
 from schemas.activity import ActivityVoidedIn, EventBatchIn, VolunteerShiftIn, WorkshopAttendanceIn
 from schemas.awards import AwardQuestioned, ProgressUpdated
 from schemas.envelope import CloudEvent
@@ -37,6 +36,7 @@ from services.gateway import (
 from services.gateway.body_limit import BodySizeLimit
 from services.gateway.dependencies import Limits
 from services.gateway.openapi_errors import declare_errors
+from services.gateway.rate_limits import RateLimiter
 from services.gateway.strict_json import StrictJsonBodies
 
 EVENT_BODIES = [VolunteerShiftIn, WorkshopAttendanceIn, ActivityVoidedIn, EventBatchIn]

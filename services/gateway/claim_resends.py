@@ -6,9 +6,9 @@ the notifier sends each generation once, even across its crashes.
 
 from fastapi import HTTPException, Request
 
-from cairn import bus
-from cairn.issuing import issued_record
-from cairn.store import tables as t
+from cairn.adapters.kafka import bus
+from cairn.adapters.store import tables as t
+from cairn.usecases.issuing import issued_record
 from schemas.awards import CredentialIssued
 from schemas.envelope import CREDENTIAL_ISSUED_TYPE, CloudEvent
 from services.gateway.dependencies import producer_of, store_of

@@ -13,10 +13,11 @@ from fastapi import APIRouter, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from cairn.credential_status import StatusChangeError, change_status
-from cairn.csv_import import SYNONYMS, decode_csv, parse_csv
-from cairn.store import tables as t
-from cairn.store.store import ApiKeyInfo
+from cairn.adapters.store import tables as t
+from cairn.adapters.store.store import ApiKeyInfo
+from cairn.domain.csv_import import SYNONYMS, decode_csv, parse_csv
+from cairn.usecases.intake import accept_events, activity_window
+from cairn.usecases.status_changes import StatusChangeError, change_status
 from schemas.admin import StatusChangeIn
 from schemas.awards import credential_id_from
 from services.gateway.claim_resends import request_resend
@@ -28,7 +29,6 @@ from services.gateway.dependencies import (
     store_of,
     templates,
 )
-from services.gateway.event_intake import accept_events, activity_window
 from services.gateway.org_admin import MAX_CSV_BYTES
 from services.gateway.org_api import award_questions, summary
 

@@ -12,15 +12,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.templating import Jinja2Templates
 
-from cairn import rate_limits
-from cairn.issuer_documents import own_then
-from cairn.rate_limits import RateLimiter
+from cairn.adapters.smtp import Mailer
+from cairn.adapters.store import Store
+from cairn.adapters.store.store import ApiKeyInfo, Org
 from cairn.settings import Settings
-from cairn.smtp import Mailer
-from cairn.store import Store
-from cairn.store.store import ApiKeyInfo, Org
-from cairn.verifying import FetchJson, http_fetcher
-from services.gateway import strict_json
+from cairn.usecases.issuer_documents import own_then
+from cairn.usecases.verifying import FetchJson, http_fetcher
+from services.gateway import rate_limits, strict_json
+from services.gateway.rate_limits import RateLimiter
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 bearer = HTTPBearer(auto_error=False)

@@ -9,11 +9,11 @@ from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import HTMLResponse
 from pydantic import EmailStr
 
-from cairn.email_message import SignInEmail, render_sign_in_email
+from cairn.adapters.smtp import Mailer
+from cairn.adapters.store import Store
+from cairn.adapters.store import tables as t
 from cairn.settings import Settings
-from cairn.smtp import Mailer
-from cairn.store import Store
-from cairn.store import tables as t
+from cairn.usecases.email_message import SignInEmail, render_sign_in_email
 from services.gateway.claim_resends import request_resend
 from services.gateway.dependencies import (
     client_address,

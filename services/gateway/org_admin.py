@@ -9,11 +9,12 @@ from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import EmailStr
 
-from cairn.badge_images import badge_svg
-from cairn.csv_import import decode_csv, parse_csv
-from cairn.provisioning import OrgExists, create_organisation
-from cairn.store.store import ApiKeyInfo, Org
-from cairn.svg_sanitise import UnsafeSvg, sanitise_svg
+from cairn.adapters.store.store import ApiKeyInfo, Org
+from cairn.domain.badge_images import badge_svg
+from cairn.domain.csv_import import decode_csv, parse_csv
+from cairn.domain.svg_sanitise import UnsafeSvg, sanitise_svg
+from cairn.usecases.intake import accept_events, activity_window
+from cairn.usecases.provisioning import OrgExists, create_organisation
 from schemas.admin import (
     ApiKeyCreated,
     ApiKeyCreateIn,
@@ -36,7 +37,6 @@ from services.gateway.dependencies import (
     settings_of,
     store_of,
 )
-from services.gateway.event_intake import accept_events, activity_window
 
 router = APIRouter()
 MAX_IMAGE_BYTES = 256 * 1024

@@ -11,10 +11,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import EmailStr, TypeAdapter, ValidationError
 
-from cairn import bus
-from cairn.credential_status import Action, StatusChangeError, change_status
-from cairn.store import Store
-from cairn.store import tables as t
+from cairn.adapters.kafka import bus
+from cairn.adapters.store import Store
+from cairn.adapters.store import tables as t
+from cairn.usecases.intake import accept_events, intake_context
+from cairn.usecases.status_changes import Action, StatusChangeError, change_status
 from schemas.activity import (
     ActivityIn,
     EventBatchIn,
@@ -42,7 +43,6 @@ from services.gateway.dependencies import (
     settings_of,
     store_of,
 )
-from services.gateway.event_intake import accept_events, intake_context
 
 router = APIRouter(prefix="/v1")
 _single_event = TypeAdapter(ActivityIn)

@@ -9,17 +9,17 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from cairn.badge_images import badge_png, badge_svg
-from cairn.credential_status import status_list_document
+from cairn.adapters.store import tables as t
+from cairn.adapters.store.store import Org
 from cairn.credentials import vc_jwt
 from cairn.credentials.baking import bake_png, bake_svg
 from cairn.credentials.did_web import org_did
 from cairn.credentials.status_list import Purpose
 from cairn.credentials.verification import Report
-from cairn.issuer_documents import did_document_for
-from cairn.store import tables as t
-from cairn.store.store import Org
-from cairn.verifying import verify
+from cairn.domain.badge_images import badge_png, badge_svg
+from cairn.usecases.issuer_documents import did_document_for
+from cairn.usecases.status_changes import status_list_document
+from cairn.usecases.verifying import verify
 from schemas.admin import CheckResult, VerificationResult
 from schemas.awards import credential_id_from
 from services.gateway.dependencies import fetcher, json_body, settings_of, store_of, templates

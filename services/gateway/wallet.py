@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from cairn.credentials.contexts import VC_V2
 from cairn.credentials.did_auth import DidAuthError, authenticated_holder, presentation_request
-from cairn.issuing import sign_for_holder
+from cairn.usecases.issuing import sign_for_holder
 from services.gateway.dependencies import count_miss, json_body, settings_of, store_of, templates
 from services.gateway.earner_pages import withdrawn_page
 

@@ -2,13 +2,13 @@
 
 import asyncio
 
-from cairn import bus
+from cairn.adapters.kafka import bus
+from cairn.adapters.smtp import Mailer
+from cairn.adapters.store import store_for
 from cairn.crash_points import crash_point
-from cairn.notifying import notify_earner
 from cairn.service_runner import run_until_stopped
 from cairn.settings import get_settings
-from cairn.smtp import Mailer
-from cairn.store import store_for
+from cairn.usecases.notifying import notify_earner
 from schemas.awards import CredentialIssued
 from schemas.envelope import CloudEvent
 

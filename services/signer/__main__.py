@@ -2,12 +2,12 @@
 
 import asyncio
 
-from cairn import bus
+from cairn.adapters.kafka import bus
+from cairn.adapters.store import store_for
 from cairn.crash_points import crash_point
-from cairn.issuing import issue_credential
 from cairn.service_runner import run_until_stopped
 from cairn.settings import get_settings
-from cairn.store import store_for
+from cairn.usecases.issuing import issue_credential
 from schemas.awards import AwardGranted, CredentialIssued
 from schemas.envelope import CREDENTIAL_ISSUED_TYPE, CloudEvent
 

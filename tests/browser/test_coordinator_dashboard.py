@@ -9,7 +9,7 @@ import httpx
 import pytest
 from selenium.webdriver.common.by import By
 
-from cairn.smtp import read_mailbox
+from devtools.smtp_sink import read_mailbox
 from tests.conftest import ten_hours_badge
 from tests.e2e.volunteering import organisation, shift, wait_for_mail
 

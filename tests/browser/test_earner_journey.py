@@ -10,7 +10,7 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from cairn.credentials.baking import unbake
-from cairn.smtp import read_mailbox
+from devtools.smtp_sink import read_mailbox
 from tests.conftest import ten_hours_badge
 from tests.e2e.volunteering import claim_link, organisation, shift, wait_for_mail, wait_until
 

@@ -6,7 +6,7 @@ import json
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from cairn import bus
+from cairn.adapters.kafka import bus
 
 
 async def read_dead_letters(bootstrap: str, topic: str) -> list[dict]:

@@ -8,7 +8,7 @@ import json
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from cairn import bus
+from cairn.adapters.kafka import bus
 from schemas.activity import ActivityRecordValue, VolunteerShiftLogged
 from schemas.envelope import ACTIVITY_TYPES, CloudEvent
 from tests.conftest import system_with, ten_hours_badge

@@ -29,7 +29,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from cairn import dev
+from devtools import dev
 from tests.conftest import System, system_with, ten_hours_badge
 
 pytestmark = pytest.mark.e2e

@@ -9,9 +9,9 @@ import httpx
 import pytest
 from sqlalchemy import update
 
-from cairn.smtp import read_mailbox
-from cairn.store import open_store
-from cairn.store import tables as t
+from cairn.adapters.store import open_store
+from cairn.adapters.store import tables as t
+from devtools.smtp_sink import read_mailbox
 from tests.conftest import ten_hours_badge
 from tests.e2e.volunteering import claim_link, organisation, shift, wait_for_mail, wait_until
 
@@ -31,7 +31,7 @@ def earn(system, client, email: str) -> tuple[str, str]:
 
 def expire_claim_links(system) -> None:
     """Time passes: every claim link's 30 days are over."""
-    from cairn.secrets import load_or_create_master_key
+    from cairn.adapters.secrets import load_or_create_master_key
 
     async def expire() -> None:
         store = open_store(

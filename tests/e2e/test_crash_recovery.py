@@ -13,7 +13,7 @@ from collections import Counter
 
 import pytest
 
-from cairn.smtp import read_mailbox
+from devtools.smtp_sink import read_mailbox
 from tests.conftest import system_with, ten_hours_badge
 from tests.e2e.volunteering import organisation
 

@@ -8,7 +8,7 @@ import time
 import httpx
 import pytest
 
-from cairn.smtp import read_mailbox
+from devtools.smtp_sink import read_mailbox
 from tests.conftest import ten_hours_badge
 from tests.e2e.test_claim_emails import earn, expire_claim_links
 from tests.e2e.volunteering import organisation, wait_for_mail

@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from cairn.credentials.multikey import did_key
-from cairn.smtp import read_mailbox
+from devtools.smtp_sink import read_mailbox
 from tests.conftest import ten_hours_badge
 from tests.e2e.volunteering import claim_link, organisation, shift, wait_for_mail
 from tests.wallet_simulator import did_auth_presentation

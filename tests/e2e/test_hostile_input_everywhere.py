@@ -30,10 +30,10 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy import LargeBinary, create_engine, select
 
-from cairn import bus
-from cairn.secrets import load_or_create_master_key, unseal
-from cairn.smtp import read_mailbox
-from cairn.store import tables as t
+from cairn.adapters.kafka import bus
+from cairn.adapters.secrets import load_or_create_master_key, unseal
+from cairn.adapters.store import tables as t
+from devtools.smtp_sink import read_mailbox
 from tests.conftest import System, system_with, ten_hours_badge
 from tests.e2e.volunteering import claim_link, organisation, wait_for_mail
 

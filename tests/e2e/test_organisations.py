@@ -4,7 +4,7 @@ a person's export and erasure, limits, and the cross-tenant matrix over every /v
 import httpx
 import pytest
 
-from cairn.smtp import read_mailbox
+from devtools.smtp_sink import read_mailbox
 from tests.conftest import running_system, ten_hours_badge
 from tests.e2e.volunteering import claim_link, shift, wait_for_mail, wait_until
 

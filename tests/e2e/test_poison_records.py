@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from cairn import bus
+from cairn.adapters.kafka import bus
 from schemas.awards import AwardQuestioned, ProgressUpdated
 from schemas.envelope import AWARD_QUESTIONED_TYPE, PROGRESS_UPDATED_TYPE, CloudEvent
 from tests.conftest import System, ten_hours_badge

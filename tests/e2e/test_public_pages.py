@@ -10,7 +10,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 import pytest
 
-from cairn.smtp import read_mailbox
+from devtools.smtp_sink import read_mailbox
 from tests.conftest import system_with, ten_hours_badge
 from tests.e2e.volunteering import claim_link, organisation, shift, wait_for_mail
 

@@ -10,8 +10,8 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from cairn import bus
-from cairn.smtp import read_mailbox
+from cairn.adapters.kafka import bus
+from devtools.smtp_sink import read_mailbox
 from tests.conftest import ten_hours_badge
 from tests.e2e.volunteering import shift, wait_for_mail, wait_for_progress, wait_until
 

@@ -5,7 +5,7 @@ import time
 
 import httpx
 
-from cairn.smtp import read_mailbox
+from devtools.smtp_sink import read_mailbox
 from tests.conftest import System
 
 

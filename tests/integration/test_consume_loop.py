@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from cairn import bus
-from cairn.dev import free_port
-from cairn.failures import RetryPolicy
+from cairn.adapters.kafka import bus
+from cairn.domain.failures import RetryPolicy
+from devtools.dev import free_port
 from schemas.awards import AwardQuestioned
 from schemas.envelope import AWARD_QUESTIONED_TYPE, CloudEvent
 from tests.e2e.dead_letters import read_dead_letters

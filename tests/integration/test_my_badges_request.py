@@ -12,11 +12,11 @@ import uvicorn
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope
 
-from cairn.dev import free_port
-from cairn.identity import recipient_key
-from cairn.provisioning import create_org, setup
+from cairn.adapters.store.store import store_for
+from cairn.domain.identity import recipient_key
 from cairn.settings import Settings
-from cairn.store.store import store_for
+from cairn.usecases.provisioning import create_org, setup
+from devtools.dev import free_port
 from schemas.admin import OrgCreateIn
 from services.gateway.app import create_app
 

@@ -16,11 +16,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from pydantic import SecretStr
 
-from cairn.dev import free_port
-from cairn.notifying import notify_earner
+from cairn.adapters.smtp import Mailer, TemporaryFailure, backoff
+from cairn.adapters.store import open_store
 from cairn.settings import Settings
-from cairn.smtp import Mailer, TemporaryFailure, backoff, read_mailbox, start_sink
-from cairn.store import open_store
+from cairn.usecases.notifying import notify_earner
+from devtools.dev import free_port
+from devtools.smtp_sink import read_mailbox, start_sink
 from schemas.awards import CredentialIssued
 
 pytestmark = pytest.mark.integration
@@ -312,7 +313,7 @@ async def test_no_claim_email_for_a_withdrawn_credential(setup, status):
     would be true, so none goes, and the organisation sees why."""
     from sqlalchemy import update
 
-    from cairn.store import tables as t
+    from cairn.adapters.store import tables as t
 
     store, settings, issued, _, mailer = setup
     async with store.engine.begin() as conn:

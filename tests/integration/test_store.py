@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
-from cairn.store import StaleSchema, open_store
+from cairn.adapters.store import StaleSchema, open_store
 from schemas.badge_class import BadgeClassIn
 
 pytestmark = pytest.mark.integration

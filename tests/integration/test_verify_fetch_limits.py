@@ -23,7 +23,7 @@ from cairn.credentials.did_web import did_document, org_did
 from cairn.credentials.multikey import public_key_multibase
 from cairn.credentials.verification import verify_credential
 from cairn.settings import Settings
-from cairn.verifying import FETCH_DEADLINE_SECONDS
+from cairn.usecases.verifying import FETCH_DEADLINE_SECONDS
 from services.gateway.app import create_app
 from services.gateway.dependencies import templates
 from services.gateway.public_routes import credential_links

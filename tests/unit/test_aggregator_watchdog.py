@@ -78,7 +78,7 @@ def test_a_failed_read_skips_one_check_and_the_watch_goes_on():
 
 
 def test_setup_makes_the_progress_changelog_the_aggregator_uses():
-    from cairn import bus
+    from cairn.adapters.kafka import bus
     from services.aggregator.app import progress_table
 
     assert progress_table.changelog_topic.get_topic_name() == bus.PROGRESS_CHANGELOG

@@ -17,7 +17,7 @@ from cairn.credentials.multikey import (
     public_key_multibase,
 )
 from cairn.credentials.verification import resolve_did_key, verify_credential
-from cairn.identity import identity_hash, recipient_key
+from cairn.domain.identity import identity_hash, recipient_key
 from schemas.awards import AwardGranted, Evidence
 from schemas.badge_class import BadgeClass, TotalHours
 

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cairn.criteria import (
+from cairn.domain.criteria import (
     BeforeCompactedHistory,
     Progress,
     awards_for_history,

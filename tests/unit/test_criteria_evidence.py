@@ -5,8 +5,8 @@ organisation's time zone."""
 from datetime import UTC, datetime, timedelta
 
 from cairn.credentials.builder import IssuerProfile, build_credential, evidence_entries, hours_text
-from cairn.criteria import Progress, record_activity, settle
-from cairn.email_message import Branding, ClaimEmail, render_claim_email
+from cairn.domain.criteria import Progress, record_activity, settle
+from cairn.usecases.email_message import Branding, ClaimEmail, render_claim_email
 from schemas.activity import VolunteerShiftLogged, WorkshopAttendanceRecorded
 from schemas.awards import AwardGranted
 from schemas.badge_class import BadgeClass

@@ -11,7 +11,7 @@ from itertools import pairwise
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from cairn.criteria import (
+from cairn.domain.criteria import (
     BeforeCompactedHistory,
     Progress,
     awards_for_history,

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from cairn.csv_import import decode_csv, parse_csv, sniff_delimiter
+from cairn.domain.csv_import import decode_csv, parse_csv, sniff_delimiter
 from schemas.activity import ActivityWindow
 
 DATA = Path(__file__).parent.parent / "data" / "csv"

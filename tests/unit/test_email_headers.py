@@ -5,7 +5,8 @@ from email import message_from_bytes, policy
 
 import pytest
 
-from cairn.email_message import (
+from cairn.domain.failures import Failure, classify
+from cairn.usecases.email_message import (
     Branding,
     ClaimEmail,
     SignInEmail,
@@ -13,7 +14,6 @@ from cairn.email_message import (
     render_claim_email,
     render_sign_in_email,
 )
-from cairn.failures import Failure, classify
 
 SENDER = "Cairn <badges@cairn.invalid>"
 

@@ -8,11 +8,11 @@ import sqlalchemy.exc
 from aiokafka import errors as kafka_errors
 from pydantic import BaseModel, ValidationError
 
-from cairn.bus import PoisonRecord
-from cairn.email_message import UnsafeHeader
-from cairn.failures import Attempts, Failure, RetryPolicy, Stopped, backoff, classify, until_done
-from cairn.issuing import MissingRecord
-from cairn.smtp import PermanentFailure, TemporaryFailure
+from cairn.adapters.kafka.bus import PoisonRecord
+from cairn.adapters.smtp import PermanentFailure, TemporaryFailure
+from cairn.domain.failures import Attempts, Failure, RetryPolicy, Stopped, backoff, classify, until_done
+from cairn.usecases.email_message import UnsafeHeader
+from cairn.usecases.issuing import MissingRecord
 
 
 class _Shape(BaseModel):

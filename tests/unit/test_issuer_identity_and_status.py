@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from cairn.badge_images import badge_png, badge_svg
 from cairn.credentials import proofs, status_list, vc_jwt
 from cairn.credentials.baking import BakingError, bake_png, bake_svg, unbake
 from cairn.credentials.did_web import did_document, document_url, org_did
 from cairn.credentials.multikey import public_key_multibase
 from cairn.credentials.verification import Material, verify_credential
+from cairn.domain.badge_images import badge_png, badge_svg
 from tests.sample_credentials import DID, NOW, PUBLIC_URL, issued, material, signed_list
 
 STANDARDS = Path(__file__).parent.parent / "data" / "standards"

@@ -1,6 +1,6 @@
 """The local broker's set-up values (pure parts only; the broker itself runs in every integration test)."""
 
-from cairn.kafka_broker import _cluster_id
+from devtools.kafka_broker import _cluster_id
 
 
 def test_cluster_ids_never_look_like_options():

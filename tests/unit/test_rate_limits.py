@@ -1,8 +1,8 @@
 import pytest
 from pydantic import IPvAnyNetwork, TypeAdapter, ValidationError
 
-from cairn.rate_limits import RateLimiter, client_address
 from cairn.settings import Settings
+from services.gateway.rate_limits import RateLimiter, client_address
 
 
 def test_burst_then_steady_rate_per_key():

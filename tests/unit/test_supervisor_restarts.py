@@ -1,7 +1,7 @@
 """`cairn dev` restarts a service that keeps dying with a pause that doubles up to a cap, and
 never gives up on it (giving up used to stop every healthy service too)."""
 
-from cairn.dev import RESTART_DELAY_CAP, STABLE_AFTER, Restarts
+from devtools.dev import RESTART_DELAY_CAP, STABLE_AFTER, Restarts
 
 
 def test_quick_deaths_double_the_pause_up_to_the_cap_and_never_give_up():

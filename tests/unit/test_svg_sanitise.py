@@ -1,6 +1,6 @@
 import pytest
 
-from cairn.svg_sanitise import UnsafeSvg, sanitise_svg
+from cairn.domain.svg_sanitise import UnsafeSvg, sanitise_svg
 
 GOOD = (
     b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10">'

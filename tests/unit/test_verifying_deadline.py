@@ -7,7 +7,7 @@ import time
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from cairn.credentials.did_web import document_url
-from cairn.verifying import DID_DOCUMENT_MAX_BYTES, STATUS_LIST_MAX_BYTES, FetchError, verify
+from cairn.usecases.verifying import DID_DOCUMENT_MAX_BYTES, STATUS_LIST_MAX_BYTES, FetchError, verify
 from tests.sample_credentials import DID, NOW, issued, material
 
 

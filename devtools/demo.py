@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from cairn.provisioning import create_org
 from cairn.settings import Settings
-from cairn.smtp import read_mailbox
+from cairn.usecases.provisioning import create_org
+from devtools.smtp_sink import read_mailbox
 from schemas.admin import OrgCreateIn
 
 VOLUNTEERS = [

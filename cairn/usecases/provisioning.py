@@ -6,10 +6,10 @@ two services race to create the same tables or topics.
 
 from sqlalchemy.exc import IntegrityError
 
-from cairn import bus
+from cairn.adapters.kafka import bus
+from cairn.adapters.store import Store, store_for
+from cairn.adapters.store.store import Org
 from cairn.settings import Settings
-from cairn.store import Store, store_for
-from cairn.store.store import Org
 from schemas.admin import OrgCreateIn
 
 

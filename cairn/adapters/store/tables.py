@@ -6,7 +6,7 @@ from sqlalchemy import JSON, DateTime, Dialect, ForeignKey, LargeBinary, String,
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from cairn.badge_images import DEFAULT_COLOUR
+from cairn.domain.badge_images import DEFAULT_COLOUR
 
 
 class UtcDateTime(TypeDecorator[datetime]):

@@ -7,7 +7,7 @@ from email.utils import parseaddr
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from cairn.failures import Permanent
+from cairn.domain.failures import Permanent
 
 _env = Environment(
     loader=PackageLoader("cairn", "templates/email"),

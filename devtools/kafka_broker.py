@@ -17,8 +17,8 @@ from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient
 
-from cairn.process_group import start_group, stop_group
 from cairn.settings import REPO_ROOT
+from devtools.process_group import start_group, stop_group
 
 INFRA = REPO_ROOT / "infra" / "kafka"
 

@@ -1,5 +1,5 @@
 """The store: SQLAlchemy 2 (async) over SQLite by default, PostgreSQL in production."""
 
-from cairn.store.store import StaleSchema, Store, open_store, store_for
+from cairn.adapters.store.store import StaleSchema, Store, open_store, store_for
 
 __all__ = ["StaleSchema", "Store", "open_store", "store_for"]

@@ -10,12 +10,18 @@ the same message.
 import logging
 from datetime import timedelta
 
-from cairn.bus import PoisonRecord
+from cairn.adapters.kafka.bus import PoisonRecord
+from cairn.adapters.smtp import Mailer, PermanentFailure, TemporaryFailure
+from cairn.adapters.store import Store
 from cairn.crash_points import crash_point
-from cairn.email_message import Branding, ClaimEmail, UnsafeHeader, message_id_for, render_claim_email
 from cairn.settings import Settings
-from cairn.smtp import Mailer, PermanentFailure, TemporaryFailure
-from cairn.store import Store
+from cairn.usecases.email_message import (
+    Branding,
+    ClaimEmail,
+    UnsafeHeader,
+    message_id_for,
+    render_claim_email,
+)
 from schemas.awards import CredentialIssued
 
 log = logging.getLogger(__name__)

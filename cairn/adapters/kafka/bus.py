@@ -11,7 +11,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from pydantic import BaseModel
 
-from cairn.failures import Permanent, RetryPolicy, Stopped, backoff, until_done
+from cairn.domain.failures import Permanent, RetryPolicy, Stopped, backoff, until_done
 from cairn.settings import get_settings
 from schemas.envelope import CloudEvent, DataT
 

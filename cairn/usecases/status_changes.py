@@ -4,12 +4,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from cairn.adapters.store import Store
+from cairn.adapters.store import tables as t
+from cairn.adapters.store.store import Org
 from cairn.credentials.builder import iso
 from cairn.credentials.status_list import Purpose, empty_bits, list_credential, list_url
-from cairn.issuing import org_signer
-from cairn.store import Store
-from cairn.store import tables as t
-from cairn.store.store import Org
+from cairn.usecases.issuing import org_signer
 
 Action = Literal["revoke", "suspend", "unsuspend"]
 # action -> (statuses it may start from, the status it leads to, the bits it sets)

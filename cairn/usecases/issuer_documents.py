@@ -7,10 +7,10 @@ never calls itself over the network).
 import re
 from typing import Any
 
-from cairn.credential_status import status_list_document
+from cairn.adapters.store import Store
 from cairn.credentials.did_web import did_document, org_did
-from cairn.store import Store
-from cairn.verifying import FetchError, FetchJson
+from cairn.usecases.status_changes import status_list_document
+from cairn.usecases.verifying import FetchError, FetchJson
 
 _OWN_DOCUMENT = re.compile(
     r"^/orgs/(?P<slug>[a-z0-9-]+)/(?:(?P<did>did\.json)|status/(?P<purpose>revocation|suspension))$"

@@ -12,8 +12,8 @@ from typing import Any
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
-from cairn.criteria import awards_for_history
-from cairn.identity import normalise_email, recipient_key
+from cairn.domain.criteria import awards_for_history
+from cairn.domain.identity import normalise_email, recipient_key
 from schemas.activity import ActivityData, ActivityIn, activity_from_api, person_of
 from schemas.badge_class import BadgeClass, BadgeClassIn
 

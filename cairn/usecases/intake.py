@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 from aiokafka import AIOKafkaProducer
 
-from cairn import bus
-from cairn.identity import recipient_key
+from cairn.adapters.kafka import bus
+from cairn.adapters.store import Store
+from cairn.adapters.store.store import Org
+from cairn.domain.identity import recipient_key
 from cairn.settings import Settings
-from cairn.store import Store
-from cairn.store.store import Org
 from schemas.activity import (
     ACTIVITY_WINDOW,
     ActivityIn,

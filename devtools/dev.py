@@ -16,13 +16,13 @@ from pathlib import Path
 
 import httpx
 
-from cairn import kafka_broker
-from cairn.process_group import start_group, stop_group
-from cairn.provisioning import setup
 from cairn.settings import Settings
+from cairn.usecases.provisioning import setup
+from devtools import kafka_broker
+from devtools.process_group import start_group, stop_group
 
 SERVICES: dict[str, list[str]] = {
-    "smtp-sink": ["-m", "cairn.cli", "smtp-sink"],
+    "smtp-sink": ["-m", "devtools.smtp_sink"],
     "gateway": ["-m", "services.gateway"],
     "aggregator": ["-m", "services.aggregator"],
     "signer": ["-m", "services.signer"],

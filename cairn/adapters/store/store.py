@@ -23,16 +23,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from cairn import identity
-from cairn.badge_images import DEFAULT_COLOUR
+from cairn.adapters.secrets import load_or_create_master_key, seal, unseal
+from cairn.adapters.store import tables as t
 from cairn.credentials import vc_jwt
 from cairn.credentials.multikey import public_key_multibase, secret_key_from_multibase
 from cairn.credentials.multikey import secret_key_multibase as _secret_multibase
 from cairn.credentials.status_list import empty_bits, random_index, set_bit
-from cairn.identity import normalise_email
-from cairn.secrets import load_or_create_master_key, seal, unseal
+from cairn.domain import identity
+from cairn.domain.badge_images import DEFAULT_COLOUR
+from cairn.domain.identity import normalise_email
 from cairn.settings import Settings
-from cairn.store import tables as t
 from schemas.awards import AwardQuestioned, BadgeProgress, ProgressUpdated
 from schemas.badge_class import BadgeClass, BadgeClassIn
 
