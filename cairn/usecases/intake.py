@@ -9,8 +9,8 @@ from aiokafka import AIOKafkaProducer
 
 from cairn.adapters.kafka import bus
 from cairn.adapters.store import Store
-from cairn.adapters.store.store import Org
 from cairn.domain.identity import recipient_key
+from cairn.domain.records import Org
 from cairn.settings import Settings
 from schemas.activity import (
     ACTIVITY_WINDOW,

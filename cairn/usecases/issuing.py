@@ -10,7 +10,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cairn.adapters.kafka.bus import PoisonRecord
 from cairn.adapters.store import Store
 from cairn.adapters.store import tables as t
-from cairn.adapters.store.store import Org
 from cairn.crash_points import crash_point
 from cairn.credentials import proofs
 from cairn.credentials.builder import IssuerProfile, build_credential, iso
@@ -18,6 +17,7 @@ from cairn.credentials.did_auth import bound_to
 from cairn.credentials.did_web import org_did, verification_method
 from cairn.credentials.multikey import public_key_multibase
 from cairn.credentials.status_list import status_entries
+from cairn.domain.records import Org
 from schemas.awards import AwardGranted, CredentialIssued, credential_id_for
 
 log = logging.getLogger(__name__)

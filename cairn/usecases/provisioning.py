@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from cairn.adapters.kafka import bus
 from cairn.adapters.store import Store, store_for
-from cairn.adapters.store.store import Org
+from cairn.domain.records import Org
 from cairn.settings import Settings
 from schemas.admin import OrgCreateIn
 

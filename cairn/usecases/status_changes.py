@@ -6,9 +6,9 @@ from typing import Any, Literal
 
 from cairn.adapters.store import Store
 from cairn.adapters.store import tables as t
-from cairn.adapters.store.store import Org
 from cairn.credentials.builder import iso
 from cairn.credentials.status_list import Purpose, empty_bits, list_credential, list_url
+from cairn.domain.records import Org
 from cairn.usecases.issuing import org_signer
 
 Action = Literal["revoke", "suspend", "unsuspend"]

@@ -14,8 +14,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from cairn.adapters.store import tables as t
-from cairn.adapters.store.store import ApiKeyInfo
 from cairn.domain.csv_import import SYNONYMS, decode_csv, parse_csv
+from cairn.domain.records import ApiKeyInfo
 from cairn.usecases.intake import accept_events, activity_window
 from cairn.usecases.status_changes import StatusChangeError, change_status
 from schemas.admin import StatusChangeIn

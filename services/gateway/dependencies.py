@@ -14,7 +14,7 @@ from fastapi.templating import Jinja2Templates
 
 from cairn.adapters.smtp import Mailer
 from cairn.adapters.store import Store
-from cairn.adapters.store.store import ApiKeyInfo, Org
+from cairn.domain.records import ApiKeyInfo, Org
 from cairn.settings import Settings
 from cairn.usecases.issuer_documents import own_then
 from cairn.usecases.verifying import FetchJson, http_fetcher

@@ -9,9 +9,9 @@ from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import EmailStr
 
-from cairn.adapters.store.store import ApiKeyInfo, Org
 from cairn.domain.badge_images import badge_svg
 from cairn.domain.csv_import import decode_csv, parse_csv
+from cairn.domain.records import ApiKeyInfo, Org
 from cairn.domain.svg_sanitise import UnsafeSvg, sanitise_svg
 from cairn.usecases.intake import accept_events, activity_window
 from cairn.usecases.provisioning import OrgExists, create_organisation

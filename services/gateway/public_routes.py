@@ -10,13 +10,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from cairn.adapters.store import tables as t
-from cairn.adapters.store.store import Org
 from cairn.credentials import vc_jwt
 from cairn.credentials.baking import bake_png, bake_svg
 from cairn.credentials.did_web import org_did
 from cairn.credentials.status_list import Purpose
 from cairn.credentials.verification import Report
 from cairn.domain.badge_images import badge_png, badge_svg
+from cairn.domain.records import Org
 from cairn.usecases.issuer_documents import did_document_for
 from cairn.usecases.status_changes import status_list_document
 from cairn.usecases.verifying import verify

@@ -32,18 +32,10 @@ from cairn.credentials.status_list import empty_bits, random_index, set_bit
 from cairn.domain import identity
 from cairn.domain.badge_images import DEFAULT_COLOUR
 from cairn.domain.identity import normalise_email
+from cairn.domain.records import API_KEY_PREFIX, SCOPES, ApiKeyInfo, Org, RecipientContact
 from cairn.settings import Settings
 from schemas.awards import AwardQuestioned, BadgeProgress, ProgressUpdated
 from schemas.badge_class import BadgeClass, BadgeClassIn
-
-API_KEY_PREFIX = "cairn_"
-SCOPES = {
-    "events:write": "post activity (one, a batch, or CSV)",
-    "badges:write": "create and change badge classes and their images",
-    "credentials:write": "revoke, suspend, unsuspend, resend claim emails",
-    "read": "read badge classes, progress, credentials, exports",
-    "org:admin": "manage API keys and the profile; erase a person's data",
-}
 
 
 def _now() -> datetime:
@@ -52,36 +44,6 @@ def _now() -> datetime:
 
 def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class Org:
-    id: str
-    slug: str
-    name: str
-    url: str | None
-    email: str | None
-    image_url: str | None
-    colour: str
-    timezone: str = "UTC"
-
-
-@dataclass(frozen=True)
-class ApiKeyInfo:
-    id: str
-    org: Org
-    name: str
-    scopes: frozenset[str]
-    created_at: datetime
-    revoked_at: datetime | None
-
-
-@dataclass(frozen=True)
-class RecipientContact:
-    email: str
-    name: str | None
-    salt: str
-    unsubscribed: bool = False
 
 
 @dataclass(frozen=True)
