@@ -52,7 +52,6 @@ def unsigned_credential(key: Ed25519PrivateKey, n: int) -> dict:
         occurrence=1,
         earned_at=START,
         evidence=[Evidence(measure="hours", achieved=10 + n % 7, required=10)],
-        event_ids=[f"e{n}"],
     )
     return build_credential(
         credential_id=f"urn:uuid:{uuid.uuid4()}",

@@ -53,6 +53,9 @@ class Evidence(BaseModel):
 
 
 class AwardGranted(BaseModel):
+    """What the signer needs to issue the credential: whose, which class at which version, which
+    occurrence, when it was earned and the figures that met the criteria."""
+
     model_config = ConfigDict(extra="forbid")
 
     award_id: str
@@ -63,7 +66,6 @@ class AwardGranted(BaseModel):
     occurrence: int = Field(ge=1)
     earned_at: AwareDatetime = Field(description="Event time of the activity that met the criteria.")
     evidence: list[Evidence] = Field(min_length=1)
-    event_ids: list[str] = Field(description="The activities that counted.")
 
 
 class AwardQuestioned(BaseModel):

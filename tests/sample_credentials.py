@@ -44,7 +44,6 @@ def issued(key: Ed25519PrivateKey, index: int = 4242, public_url: str = PUBLIC_U
         occurrence=1,
         earned_at=NOW,
         evidence=[Evidence(measure="hours", achieved=10, required=10)],
-        event_ids=["e1"],
     )
     unsigned = build_credential(
         credential_id="urn:uuid:6f1c",

@@ -245,7 +245,6 @@ class Result:
     met: bool
     earned_at: datetime | None
     figures: list[Figure] = field(default_factory=list)
-    event_ids: list[str] = field(default_factory=list)
 
 
 Leaf = TotalHours | ActivityCount | DistinctCount | Streak
@@ -423,7 +422,6 @@ def _evaluate_leaf(criterion: Leaf, progress: Progress, zone: tzinfo) -> Result:
         met=earned_at is not None,
         earned_at=earned_at,
         figures=[tally.figure()],
-        event_ids=[e for e, _ in matching[first:] if e is not None],
     )
 
 
@@ -452,7 +450,6 @@ def evaluate(criterion: Criterion, progress: Progress, zone: tzinfo = UTC) -> Re
             met=met,
             earned_at=met_times[needed - 1] if met else None,
             figures=[f for p in parts for f in p.figures],
-            event_ids=sorted({e for p in parts for e in p.event_ids}),
         )
     return _evaluate_leaf(criterion, progress, zone)
 
@@ -609,7 +606,6 @@ def _award(
         occurrence=occurrence,
         earned_at=result.earned_at,
         evidence=_evidence(result, names),
-        event_ids=result.event_ids,
     )
 
 

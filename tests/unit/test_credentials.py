@@ -44,7 +44,6 @@ def signed_credential(key: Ed25519PrivateKey, expires_after_days: int | None = N
         occurrence=1,
         earned_at=NOW - timedelta(days=1),
         evidence=[Evidence(measure="hours", achieved=10.5, required=10)],
-        event_ids=["e1"],
     )
     unsigned = build_credential(
         credential_id="urn:uuid:0b1c",

@@ -72,7 +72,7 @@ def test_total_hours_award_and_event_time():
     assert awarded([("e1", shift(0, 6)), ("e2", shift(1, 3.5))], badge(TEN_HOURS)) == []
     [award] = settle(fold([("e1", shift(0, 6)), ("e2", shift(1, 4))]), [badge(TEN_HOURS)], KEY).awards
     assert award.evidence[0].achieved == 10 and award.evidence[0].required == 10
-    assert award.event_ids == ["e1", "e2"]
+    assert award.evidence[0].seconds == 10 * 3600
     assert award.earned_at == T0 + timedelta(days=1, hours=4)
 
 
