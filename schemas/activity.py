@@ -326,6 +326,18 @@ class ActivityRecordValue(RootModel[ActivityData]):
     """The data of any cairn.activity.v1 record (a discriminated union on `kind`)."""
 
 
+class OrgActivity(BaseModel):
+    """An accepted activity as intake hands it to the publisher: the record's data with what its
+    envelope carries and the data does not, the event's id (the aggregator's idempotency key)
+    and its organisation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    event_id: str = Field(min_length=1, max_length=200)
+    org_id: str = Field(min_length=1)
+    activity: ActivityRecordValue
+
+
 def activity_from_api(
     body: VolunteerShiftIn | WorkshopAttendanceIn | ActivityVoidedIn, key: str
 ) -> ActivityData:

@@ -1,4 +1,6 @@
-"""AwardGranted, the record on cairn.awards.v1, and CredentialIssued on cairn.credentials.v1."""
+"""The records of awarding and issuing: AwardGranted (cairn.awards.v1), AwardQuestioned,
+ProgressUpdated, CredentialIssued (cairn.credentials.v1) and the ClaimEmailResendRequested
+command (cairn.claim-email-resends.v1)."""
 
 import uuid
 from datetime import datetime
@@ -91,9 +93,19 @@ class CredentialIssued(BaseModel):
     badge_class_id: str
     recipient_key: str
     issued_at: datetime
-    claim_generation: int = Field(
-        default=0, ge=0, description="0 when issued; each resend of the claim email asks for the next"
-    )
+
+
+class ClaimEmailResendRequested(BaseModel):
+    """On cairn.claim-email-resends.v1: a command to the notifier to email the earner a new claim
+    link. Each resend asks for the next claim generation; the notifier sends each generation
+    once, and links of earlier generations stop working."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    credential_id: str
+    org_id: str
+    recipient_key: str
+    claim_generation: int = Field(ge=1, description="1 for the first resend, then 2, 3...")
 
 
 class BadgeProgress(BaseModel):

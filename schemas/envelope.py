@@ -1,4 +1,5 @@
-"""The CloudEvents 1.0 envelope that wraps every record on every Cairn topic."""
+"""The CloudEvents 1.0 envelope that wraps every record on every Cairn topic. Which type each
+record gets, with its topic and key, is in the topic table (cairn/adapters/kafka/topics.py)."""
 
 from datetime import UTC, datetime
 from typing import Generic, Literal, TypeVar
@@ -6,17 +7,6 @@ from typing import Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 DataT = TypeVar("DataT", bound=BaseModel)  # a model, or a RootModel over a union
-
-ACTIVITY_TYPES = {
-    "volunteer_shift": "org.cairn.activity.volunteer-shift-logged.v1",
-    "workshop_attendance": "org.cairn.activity.workshop-attendance-recorded.v1",
-    "activity_voided": "org.cairn.activity.activity-voided.v1",
-}
-AWARD_QUESTIONED_TYPE = "org.cairn.award.questioned.v1"
-PROGRESS_UPDATED_TYPE = "org.cairn.progress.updated.v1"
-BADGE_CLASS_TYPE = "org.cairn.badge-class.v1"
-AWARD_GRANTED_TYPE = "org.cairn.award.granted.v1"
-CREDENTIAL_ISSUED_TYPE = "org.cairn.credential.issued.v1"
 
 
 class CloudEvent(BaseModel, Generic[DataT]):

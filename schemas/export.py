@@ -20,7 +20,13 @@ from schemas.admin import (
     StatusChangeIn,
     VerificationResult,
 )
-from schemas.awards import AwardGranted, AwardQuestioned, CredentialIssued, ProgressUpdated
+from schemas.awards import (
+    AwardGranted,
+    AwardQuestioned,
+    ClaimEmailResendRequested,
+    CredentialIssued,
+    ProgressUpdated,
+)
 from schemas.badge_class import BadgeClass, BadgeClassIn
 from schemas.envelope import CloudEvent
 
@@ -38,6 +44,7 @@ CONTRACTS: dict[str, type[BaseModel]] = {
     "awards.AwardGranted": CloudEvent[AwardGranted],
     "award-questions.AwardQuestioned": CloudEvent[AwardQuestioned],
     "credentials.CredentialIssued": CloudEvent[CredentialIssued],
+    "claim-email-resends.ClaimEmailResendRequested": CloudEvent[ClaimEmailResendRequested],
     "progress.ProgressUpdated": CloudEvent[ProgressUpdated],
     "RecipientProgress": RecipientProgress,
     "CredentialSummary": CredentialSummary,

@@ -31,6 +31,10 @@ class Transient(Exception):
     """Raised (or subclassed) for a failure outside the record that will pass by itself."""
 
 
+class PoisonRecord(Permanent):
+    """A record that can never be processed; it goes to the DLQ instead of blocking the topic."""
+
+
 class Failure(enum.Enum):
     PERMANENT = "permanent"
     TRANSIENT = "transient"

@@ -7,7 +7,6 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from cairn.adapters.kafka.bus import PoisonRecord
 from cairn.adapters.store import Store
 from cairn.adapters.store import tables as t
 from cairn.crash_points import crash_point
@@ -17,6 +16,7 @@ from cairn.credentials.did_auth import bound_to
 from cairn.credentials.did_web import org_did, verification_method
 from cairn.credentials.multikey import public_key_multibase
 from cairn.credentials.status_list import status_entries
+from cairn.domain.failures import PoisonRecord
 from cairn.domain.records import Org
 from schemas.awards import AwardGranted, CredentialIssued, credential_id_for
 
@@ -104,8 +104,8 @@ async def sign_for_holder(store: Store, credential: t.Credential, holder: str, p
     return signer.sign(bound_to(credential.document, holder), iso(datetime.now(UTC)))
 
 
-def issued_record(credential: t.Credential, claim_generation: int = 0) -> CredentialIssued:
-    """The CredentialIssued record of a stored credential (a resend asks for a later generation)."""
+def issued_record(credential: t.Credential) -> CredentialIssued:
+    """The CredentialIssued record of a stored credential."""
     return CredentialIssued(
         credential_id=credential.id,
         award_id=credential.award_id,
@@ -113,5 +113,4 @@ def issued_record(credential: t.Credential, claim_generation: int = 0) -> Creden
         badge_class_id=credential.badge_class_id,
         recipient_key=credential.recipient_key,
         issued_at=credential.issued_at,
-        claim_generation=claim_generation,
     )

@@ -10,10 +10,10 @@ the same message.
 import logging
 from datetime import timedelta
 
-from cairn.adapters.kafka.bus import PoisonRecord
 from cairn.adapters.smtp import Mailer, PermanentFailure, TemporaryFailure
 from cairn.adapters.store import Store
 from cairn.crash_points import crash_point
+from cairn.domain.failures import PoisonRecord
 from cairn.settings import Settings
 from cairn.usecases.email_message import (
     Branding,
@@ -22,19 +22,22 @@ from cairn.usecases.email_message import (
     message_id_for,
     render_claim_email,
 )
-from schemas.awards import CredentialIssued
+from schemas.awards import ClaimEmailResendRequested, CredentialIssued
 
 log = logging.getLogger(__name__)
 DONE = {"sent", "bounced", "failed", "suppressed"}
 
 
-async def notify_earner(store: Store, issued: CredentialIssued, settings: Settings, mailer: Mailer) -> bool:
+async def notify_earner(
+    store: Store, issued: CredentialIssued | ClaimEmailResendRequested, settings: Settings, mailer: Mailer
+) -> bool:
     """Sends the claim email unless this generation of it is done; returns whether it sent one.
+    A CredentialIssued asks for generation 0, a resend command for the generation it names.
 
     A server that cannot be reached raises (the record is retried, nothing is lost); a 5xx is
     recorded as bounced and a 4xx that outlasts every retry as failed, for the organisation to see.
     """
-    generation = issued.claim_generation
+    generation = issued.claim_generation if isinstance(issued, ClaimEmailResendRequested) else 0
     existing = await store.notification(issued.credential_id)
     if existing is not None and (
         existing.generation > generation or (existing.generation == generation and existing.status in DONE)

@@ -6,7 +6,7 @@ two services race to create the same tables or topics.
 
 from sqlalchemy.exc import IntegrityError
 
-from cairn.adapters.kafka import bus
+from cairn.adapters.kafka.topics import ensure_topics
 from cairn.adapters.store import Store, store_for
 from cairn.domain.records import Org
 from cairn.settings import Settings
@@ -19,7 +19,7 @@ async def setup(settings: Settings) -> None:
         await store.create_schema()
     finally:
         await store.close()
-    await bus.ensure_topics(settings.kafka_bootstrap, settings.topic_partitions)
+    await ensure_topics(settings.kafka_bootstrap, settings.topic_partitions)
 
 
 class OrgExists(ValueError):

@@ -24,7 +24,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 from faust.types import TP
 from pydantic import ValidationError
 
-from cairn.adapters.kafka import bus
+from cairn.adapters.kafka import codec, topics
+from cairn.adapters.kafka.consume import dead_letter
 from cairn.crash_points import crash_point, fault_point
 from cairn.domain.criteria import (
     BeforeCompactedHistory,
@@ -34,12 +35,12 @@ from cairn.domain.criteria import (
     record_activity,
     settle,
 )
-from cairn.domain.failures import RetryPolicy, until_done
+from cairn.domain.failures import PoisonRecord, RetryPolicy, until_done
 from cairn.settings import get_settings
 from schemas.activity import ActivityRecordValue
 from schemas.awards import AwardGranted, AwardQuestioned, ProgressUpdated
 from schemas.badge_class import BadgeClass
-from schemas.envelope import AWARD_GRANTED_TYPE, AWARD_QUESTIONED_TYPE, PROGRESS_UPDATED_TYPE, CloudEvent
+from schemas.envelope import CloudEvent
 from services.aggregator.transport import App
 from services.aggregator.watchdog import StallDetector, check_partitions
 
@@ -69,16 +70,16 @@ app = App(
     value_serializer="raw",
 )
 
-activity_topic = app.topic(bus.ACTIVITY, key_type=bytes, value_type=bytes)
+activity_topic = app.topic(topics.ACTIVITY, key_type=bytes, value_type=bytes)
 reevaluate_topic = app.topic(
-    bus.REEVALUATE, key_type=bytes, value_type=bytes, partitions=settings.topic_partitions
+    topics.REEVALUATE, key_type=bytes, value_type=bytes, partitions=settings.topic_partitions
 )
-awards_topic = app.topic(bus.AWARDS, key_type=bytes, value_type=bytes)
-questions_topic = app.topic(bus.AWARD_QUESTIONS, key_type=bytes, value_type=bytes)
-progress_topic = app.topic(bus.PROGRESS, key_type=bytes, value_type=bytes)
+awards_topic = app.topic(topics.AWARDS, key_type=bytes, value_type=bytes)
+questions_topic = app.topic(topics.AWARD_QUESTIONS, key_type=bytes, value_type=bytes)
+progress_topic = app.topic(topics.PROGRESS, key_type=bytes, value_type=bytes)
 dlq_topics = {
-    name: app.topic(bus.dlq(name), key_type=bytes, value_type=bytes)
-    for name in (bus.ACTIVITY, bus.REEVALUATE)
+    name: app.topic(topics.dlq(name), key_type=bytes, value_type=bytes)
+    for name in (topics.ACTIVITY, topics.REEVALUATE)
 }
 
 # org_id:recipient_key -> Progress JSON, co-partitioned with the activity topic.
@@ -104,29 +105,14 @@ def _load(raw: bytes | None) -> Progress:
 
 
 async def _grant(award: AwardGranted) -> None:
-    envelope = CloudEvent[AwardGranted](
-        id=award.award_id,
-        source="/aggregator",
-        type=AWARD_GRANTED_TYPE,
-        subject=award.recipient_key,
-        time=award.earned_at,
-        orgid=award.org_id,
-        data=award,
-    )
-    ack = await awards_topic.send(key=award.award_id.encode(), value=bus.encode(envelope))
+    out = codec.message(award)
+    ack = await awards_topic.send(key=out.key, value=out.value)
     await ack  # the award is on the log before the progress that records it is written
 
 
 async def _question(question: AwardQuestioned) -> None:
-    envelope = CloudEvent[AwardQuestioned](
-        id=f"questioned:{question.award_id}",
-        source="/aggregator",
-        type=AWARD_QUESTIONED_TYPE,
-        subject=question.recipient_key,
-        orgid=question.org_id,
-        data=question,
-    )
-    await (await questions_topic.send(key=question.award_id.encode(), value=bus.encode(envelope)))
+    out = codec.message(question)
+    await (await questions_topic.send(key=out.key, value=out.value))
 
 
 async def _settle_and_store(key: bytes, progress: Progress, org_id: str, recipient_key: str) -> None:
@@ -154,15 +140,8 @@ async def _publish_progress(key: bytes, progress: Progress, org_id: str, recipie
         badges=progress_report(progress, list(catalog[org_id].values())),
         pending_voids=progress.pending_voids(),
     )
-    envelope = CloudEvent[ProgressUpdated](
-        id=f"progress:{org_id}:{recipient_key}:{update.as_of.isoformat()}",
-        source="/aggregator",
-        type=PROGRESS_UPDATED_TYPE,
-        subject=recipient_key,
-        orgid=org_id,
-        data=update,
-    )
-    await progress_topic.send(key=key, value=bus.encode(envelope))
+    out = codec.message(update)
+    await progress_topic.send(key=out.key, value=out.value)
 
 
 @contextmanager
@@ -192,8 +171,8 @@ async def aggregate(stream: faust.StreamT[bytes]) -> None:
             folded: dict[bytes, Folded] = defaultdict(list)
             for event in events:
                 try:
-                    record = bus.decode(event.value, ActivityRecordValue)
-                except (ValidationError, bus.PoisonRecord) as error:
+                    record = codec.decode(event.value, ActivityRecordValue)
+                except (ValidationError, PoisonRecord) as error:
                     await _dead_letter(event, error)
                     continue
                 data = record.data.root
@@ -208,7 +187,9 @@ async def aggregate(stream: faust.StreamT[bytes]) -> None:
                 await _settle_batch(key, progress, org_id, recipient_key, folded[key])
             _record_processed(events)
         if fault_point("aggregator.stop_fetching"):  # tests: imitate faust-streaming's stuck partitions
-            app.consumer.pause_partitions(tp for tp in app.consumer.assignment() if tp.topic == bus.ACTIVITY)
+            app.consumer.pause_partitions(
+                tp for tp in app.consumer.assignment() if tp.topic == topics.ACTIVITY
+            )
 
 
 async def _keep_going(seconds: float) -> bool:
@@ -343,7 +324,7 @@ async def _reevaluate_one(event: faust.EventT) -> None:
 
 async def _dead_letter(event: faust.EventT, error: BaseException, attempts: int = 1) -> None:
     m = event.message
-    value = bus.dead_letter(m.topic, m.partition, m.offset, m.value, error, attempts)
+    value = dead_letter(m.topic, m.partition, m.offset, m.value, error, attempts)
     await (await dlq_topics[m.topic].send(key=m.key, value=value))
     log.warning("%s record at offset %s sent to DLQ: %s", m.topic, m.offset, error)
 
@@ -402,7 +383,7 @@ async def watch_activity_partitions() -> None:
     activity partition has records it never processes."""
     if not app.tables.recovery.completed.is_set() or app.in_recovery or app.rebalancing:
         return  # positions restored from the changelog are not final yet
-    assigned = [tp for tp in app.consumer.assignment() if tp.topic == bus.ACTIVITY]
+    assigned = [tp for tp in app.consumer.assignment() if tp.topic == topics.ACTIVITY]
     verdict = await check_partitions(activity_partitions, assigned, stall_detector, rewound, time.monotonic())
     for tp, offset in verdict.rewind.items():
         log.error("%s was committed past what was processed (%s); reading again from there", tp, offset)
@@ -417,7 +398,7 @@ async def follow_badge_classes() -> None:
     """Every worker reads the whole compacted badge-classes topic, not just a share of it
     (no consumer group: aiokafka then assigns every partition, from the beginning)."""
     consumer = AIOKafkaConsumer(
-        bus.BADGE_CLASSES,
+        topics.BADGE_CLASSES,
         bootstrap_servers=settings.kafka_bootstrap,
         group_id=None,
         enable_auto_commit=False,
@@ -451,8 +432,8 @@ def _apply_badge_class(key: bytes | None, value: bytes | None) -> BadgeClass | N
         catalog[org_id].pop(badge_id, None)
         return None
     try:
-        badge = bus.decode(value, BadgeClass).data
-    except (ValidationError, bus.PoisonRecord) as error:
+        badge = codec.decode(value, BadgeClass).data
+    except (ValidationError, PoisonRecord) as error:
         log.error("unreadable badge class %s: %s", key, error)
         return None
     known = catalog[badge.org_id].get(badge.id)

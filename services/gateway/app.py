@@ -16,7 +16,9 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic.json_schema import models_json_schema
 
-from cairn.adapters.kafka import bus
+from cairn.adapters.kafka import topics
+from cairn.adapters.kafka.consume import consume_forever
+from cairn.adapters.kafka.publisher import KafkaPublisher
 from cairn.adapters.smtp import Mailer
 from cairn.adapters.store import Store, store_for
 from cairn.settings import Settings, get_settings
@@ -48,10 +50,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = store_for(settings)
-        producer = bus.producer(settings.kafka_bootstrap)
-        await producer.start()
+        publisher = KafkaPublisher.for_broker(settings.kafka_bootstrap)
+        await publisher.start()
         http, mailer = httpx.AsyncClient(), Mailer(settings)
-        app.state.settings, app.state.store, app.state.producer = settings, store, producer
+        app.state.settings, app.state.store, app.state.publisher = settings, store, publisher
         app.state.http, app.state.mailer = http, mailer
         app.state.limits = Limits(
             api_keys=RateLimiter(per_minute=settings.api_requests_per_minute, burst=settings.api_burst),
@@ -70,7 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             stopping.set()
             await asyncio.gather(*followers)
-            await producer.stop()
+            await publisher.stop()
             await mailer.close()
             await http.aclose()
             await store.close()
@@ -124,10 +126,10 @@ async def _keep_questions(settings: Settings, store: Store, stopping: asyncio.Ev
     async def save(event: CloudEvent[AwardQuestioned]) -> None:
         await store.save_question(event.data)
 
-    await bus.consume_forever(
+    await consume_forever(
         settings.kafka_bootstrap,
         "cairn-gateway-questions",
-        bus.AWARD_QUESTIONS,
+        topics.AWARD_QUESTIONS,
         AwardQuestioned,
         save,
         stopping,
@@ -141,6 +143,6 @@ async def _keep_progress(settings: Settings, store: Store, stopping: asyncio.Eve
     async def save(event: CloudEvent[ProgressUpdated]) -> None:
         await store.save_progress(event.data)
 
-    await bus.consume_forever(
-        settings.kafka_bootstrap, "cairn-gateway-progress", bus.PROGRESS, ProgressUpdated, save, stopping
+    await consume_forever(
+        settings.kafka_bootstrap, "cairn-gateway-progress", topics.PROGRESS, ProgressUpdated, save, stopping
     )

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
-from aiokafka import AIOKafkaProducer
 from fastapi import Depends, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -15,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from cairn.adapters.smtp import Mailer
 from cairn.adapters.store import Store
 from cairn.domain.records import ApiKeyInfo, Org
+from cairn.ports import Publisher
 from cairn.settings import Settings
 from cairn.usecases.issuer_documents import own_then
 from cairn.usecases.verifying import FetchJson, http_fetcher
@@ -38,8 +38,8 @@ def store_of(request: Request) -> Store:
     return request.app.state.store
 
 
-def producer_of(request: Request) -> AIOKafkaProducer:
-    return request.app.state.producer
+def publisher_of(request: Request) -> Publisher:
+    return request.app.state.publisher
 
 
 def settings_of(request: Request) -> Settings:

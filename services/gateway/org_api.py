@@ -11,7 +11,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import EmailStr, TypeAdapter, ValidationError
 
-from cairn.adapters.kafka import bus
 from cairn.adapters.store import Store
 from cairn.adapters.store import tables as t
 from cairn.usecases.intake import accept_events, intake_context
@@ -31,7 +30,6 @@ from schemas.admin import (
 )
 from schemas.awards import credential_id_for, credential_id_from
 from schemas.badge_class import BadgeClass, BadgeClassIn
-from schemas.envelope import BADGE_CLASS_TYPE, CloudEvent
 from services.gateway.claim_resends import request_resend
 from services.gateway.dependencies import (
     BadgeWriter,
@@ -39,7 +37,7 @@ from services.gateway.dependencies import (
     EventWriter,
     Reader,
     json_body,
-    producer_of,
+    publisher_of,
     settings_of,
     store_of,
 )
@@ -77,23 +75,13 @@ async def post_events(request: Request, org: EventWriter) -> EventsAccepted:
             events = [_single_event.validate_python(body, context=context)]
     except ValidationError as e:
         raise RequestValidationError(e.errors(include_url=False), body=body) from e
-    return EventsAccepted(accepted=await accept_events(store_of(request), producer_of(request), org, events))
+    return EventsAccepted(accepted=await accept_events(store_of(request), publisher_of(request), org, events))
 
 
 @router.post("/badge-classes", status_code=201, response_model=BadgeClassStored)
 async def post_badge_class(body: BadgeClassIn, request: Request, org: BadgeWriter) -> BadgeClassStored:
     badge = await store_of(request).save_badge_class(org.id, body, org.timezone)
-    envelope = CloudEvent[BadgeClass](
-        id=f"{org.id}:{badge.id}:{badge.version}",
-        source=f"/orgs/{org.slug}",
-        type=BADGE_CLASS_TYPE,
-        subject=badge.id,
-        orgid=org.id,
-        data=badge,
-    )
-    await producer_of(request).send_and_wait(
-        bus.BADGE_CLASSES, key=f"{org.id}:{badge.id}".encode(), value=bus.encode(envelope)
-    )
+    await publisher_of(request).publish(badge)
     return BadgeClassStored(id=badge.id, version=badge.version)
 
 

@@ -2,43 +2,34 @@
 
 import asyncio
 
-from cairn.adapters.kafka import bus
+from cairn.adapters.kafka import topics
+from cairn.adapters.kafka.consume import consume_forever
+from cairn.adapters.kafka.publisher import KafkaPublisher
 from cairn.adapters.store import store_for
 from cairn.crash_points import crash_point
 from cairn.service_runner import run_until_stopped
 from cairn.settings import get_settings
 from cairn.usecases.issuing import issue_credential
-from schemas.awards import AwardGranted, CredentialIssued
-from schemas.envelope import CREDENTIAL_ISSUED_TYPE, CloudEvent
+from schemas.awards import AwardGranted
+from schemas.envelope import CloudEvent
 
 
 async def serve(stopping: asyncio.Event) -> None:
     settings = get_settings()
     store = store_for(settings)
-    producer = bus.producer(settings.kafka_bootstrap)
-    await producer.start()
+    publisher = KafkaPublisher.for_broker(settings.kafka_bootstrap)
+    await publisher.start()
 
     async def handle(event: CloudEvent[AwardGranted]) -> None:
-        issued = await issue_credential(store, event.data, settings.public_url)
-        envelope = CloudEvent[CredentialIssued](
-            id=issued.credential_id,
-            source="/signer",
-            type=CREDENTIAL_ISSUED_TYPE,
-            subject=issued.recipient_key,
-            orgid=issued.org_id,
-            data=issued,
-        )
-        await producer.send_and_wait(
-            bus.CREDENTIALS, key=issued.credential_id.encode(), value=bus.encode(envelope)
-        )
+        await publisher.publish(await issue_credential(store, event.data, settings.public_url))
         crash_point("signer.credential_emitted")
 
     try:
-        await bus.consume_forever(
-            settings.kafka_bootstrap, "cairn-signer", bus.AWARDS, AwardGranted, handle, stopping
+        await consume_forever(
+            settings.kafka_bootstrap, "cairn-signer", topics.AWARDS, AwardGranted, handle, stopping
         )
     finally:
-        await producer.stop()
+        await publisher.stop()
         await store.close()
 
 

@@ -6,13 +6,13 @@ import json
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from cairn.adapters.kafka import bus
+from cairn.adapters.kafka import topics
 
 
 async def read_dead_letters(bootstrap: str, topic: str) -> list[dict]:
     """Every letter in `topic`'s DLQ so far, as written."""
     consumer = AIOKafkaConsumer(
-        bus.dlq(topic), bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
+        topics.dlq(topic), bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
     )
     await consumer.start()
     try:

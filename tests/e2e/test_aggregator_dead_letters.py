@@ -8,9 +8,10 @@ import json
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from cairn.adapters.kafka import bus
+from cairn.adapters.kafka import codec, topics
+from cairn.adapters.kafka.topics import ACTIVITY_TYPES
 from schemas.activity import ActivityRecordValue, VolunteerShiftLogged
-from schemas.envelope import ACTIVITY_TYPES, CloudEvent
+from schemas.envelope import CloudEvent
 from tests.conftest import system_with, ten_hours_badge
 from tests.e2e.dead_letters import dead_letters
 from tests.e2e.volunteering import organisation, shift, wait_for_mail, wait_for_progress, wait_until
@@ -25,7 +26,7 @@ async def _write_raw(bootstrap: str, value: bytes, key: bytes = b"not-a-recipien
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
     await producer.start()
     try:
-        await producer.send_and_wait(bus.ACTIVITY, key=key, value=value)
+        await producer.send_and_wait(topics.ACTIVITY, key=key, value=value)
     finally:
         await producer.stop()
 
@@ -41,7 +42,7 @@ def test_refused_records_reach_the_dlq_with_their_cause(compacting_system, kafka
     assert client.post("/v1/events", json=shifts[0]).status_code == 202
 
     letters = wait_until(
-        lambda: dead_letters(kafka, bus.ACTIVITY), lambda found: len(found) >= 2, "two DLQ records", 60, 1
+        lambda: dead_letters(kafka, topics.ACTIVITY), lambda found: len(found) >= 2, "two DLQ records", 60, 1
     )
     causes = sorted(letter["error"] for letter in letters)
     assert len(letters) == 2, causes
@@ -79,10 +80,10 @@ def test_an_event_the_aggregator_keeps_failing_on_goes_to_the_dlq_after_bounded_
             VolunteerShiftLogged(recipient_key=recipient, started_at="0001-01-01T00:00:00Z", hours=1)
         ),
     )
-    asyncio.run(_write_raw(kafka, bus.encode(poison), key=f"{org_id}:{recipient}".encode()))
+    asyncio.run(_write_raw(kafka, codec.encode(poison), key=f"{org_id}:{recipient}".encode()))
 
     letters = wait_until(
-        lambda: dead_letters(kafka, bus.ACTIVITY),
+        lambda: dead_letters(kafka, topics.ACTIVITY),
         lambda found: any('"year-one"' in letter["value"] for letter in found),
         "the year-one shift in the DLQ",
         60,

@@ -6,7 +6,7 @@ a batch), the CSV endpoint and the dashboard's CSV upload. Each hostile record m
 (422 naming the field, or the CSV row) and each good one accepted. Then, once the good
 volunteers' badges are mailed, everything is read back:
 
-- every Kafka topic of cairn/bus.py from the beginning: no email or name that was used;
+- every Kafka topic of cairn/adapters/kafka/topics.py from the beginning: no email or name that was used;
 - every text column of every table: no control character, nothing of the hostile records;
 - every mail the SMTP sink received: no control character in a header, no Bcc, one recipient
   (in the message and in the SMTP envelope);
@@ -30,7 +30,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy import LargeBinary, create_engine, select
 
-from cairn.adapters.kafka import bus
+from cairn.adapters.kafka import topics
 from cairn.adapters.secrets import load_or_create_master_key, unseal
 from cairn.adapters.store import tables as t
 from devtools.smtp_sink import read_mailbox
@@ -240,11 +240,11 @@ def used_personal_data() -> set[str]:
 
 
 async def all_kafka_records(bootstrap: str) -> dict[str, list[bytes]]:
-    """Every record (key and value) of every topic of cairn/bus.py, from the beginning."""
+    """Every record (key and value) of every topic of cairn/adapters/kafka/topics.py, from the beginning."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
-        described = await admin.describe_topics([spec.name for spec in bus.TOPICS])
+        described = await admin.describe_topics([spec.name for spec in topics.TOPICS])
     finally:
         await admin.close()
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
@@ -269,8 +269,8 @@ async def all_kafka_records(bootstrap: str) -> dict[str, list[bytes]]:
 
 def test_no_personal_data_in_any_kafka_record(system: System, mails):
     records = asyncio.run(all_kafka_records(system.env["CAIRN_KAFKA_BOOTSTRAP"]))
-    assert set(records) == {spec.name for spec in bus.TOPICS}
-    assert records[bus.ACTIVITY] and records[bus.CREDENTIALS], "no records read back from Kafka"
+    assert set(records) == {spec.name for spec in topics.TOPICS}
+    assert records[topics.ACTIVITY] and records[topics.CREDENTIALS], "no records read back from Kafka"
     personal = used_personal_data()
     leaks = [
         f"{topic}: {value.decode(errors='replace')[:300]}"

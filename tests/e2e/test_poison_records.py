@@ -12,9 +12,10 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from cairn.adapters.kafka import bus
+from cairn.adapters.kafka import codec, topics
+from cairn.adapters.kafka.topics import AWARD_QUESTIONED_TYPE, PROGRESS_UPDATED_TYPE
 from schemas.awards import AwardQuestioned, ProgressUpdated
-from schemas.envelope import AWARD_QUESTIONED_TYPE, PROGRESS_UPDATED_TYPE, CloudEvent
+from schemas.envelope import CloudEvent
 from tests.conftest import System, ten_hours_badge
 from tests.e2e.dead_letters import dead_letters, write_raw
 from tests.e2e.volunteering import organisation, shift, wait_for_mail, wait_for_progress, wait_until
@@ -39,7 +40,7 @@ def _letter_for(bootstrap: str, topic: str, needle: str, timeout: float = 60) ->
     letters = wait_until(
         lambda: dead_letters(bootstrap, topic),
         lambda found: any(needle in letter["value"] for letter in found),
-        f"a record with {needle} in {bus.dlq(topic)}",
+        f"a record with {needle} in {topics.dlq(topic)}",
         timeout,
         1,
     )
@@ -74,9 +75,9 @@ def test_a_recipient_name_with_a_line_break_goes_to_the_dlq_and_mail_goes_on(sys
         0.5,
     )
     assert "CR or LF" in credential["email_error"], credential
-    letter = _letter_for(kafka, bus.CREDENTIALS, credential["id"])
+    letter = _letter_for(kafka, topics.CREDENTIALS, credential["id"])
     assert letter["error"].startswith("UnsafeHeader: To:") and "CR or LF" in letter["error"], letter
-    assert letter["topic"] == bus.CREDENTIALS and letter["attempts"] == 1
+    assert letter["topic"] == topics.CREDENTIALS and letter["attempts"] == 1
 
     _earn(client, "grace@example.org", "g")
     mails = wait_for_mail(system.mail_dir, 1)
@@ -95,7 +96,7 @@ def test_an_award_the_signer_keeps_failing_on_goes_to_the_dlq_and_awards_go_on(s
             ("keyless",),
         )
     _earn(broken, "kai@example.org", "k")
-    letter = _letter_for(kafka, bus.AWARDS, '"badge_class_id":"ten-hours"')
+    letter = _letter_for(kafka, topics.AWARDS, '"badge_class_id":"ten-hours"')
     assert "LookupError" in letter["error"] and "no active issuer key" in letter["error"], letter
     assert letter["attempts"] == 3, "dead-lettered after the bounded attempts, not at the first"
 
@@ -125,10 +126,10 @@ def test_a_projection_record_the_store_refuses_goes_to_the_dlq_and_projections_g
         orgid="no-such-org",
         data=AwardQuestioned(**nowhere, award_id="poison-award", badge_class_id="b", reason="r", evidence=[]),
     )
-    write_raw(kafka, bus.PROGRESS, b"no-such-org:" + A_KEY.encode(), bus.encode(progress))
-    write_raw(kafka, bus.AWARD_QUESTIONS, b"poison-award", bus.encode(question))
+    write_raw(kafka, topics.PROGRESS, b"no-such-org:" + A_KEY.encode(), codec.encode(progress))
+    write_raw(kafka, topics.AWARD_QUESTIONS, b"poison-award", codec.encode(question))
 
-    for topic in (bus.PROGRESS, bus.AWARD_QUESTIONS):
+    for topic in (topics.PROGRESS, topics.AWARD_QUESTIONS):
         letter = _letter_for(kafka, topic, "no-such-org")
         assert "IntegrityError" in letter["error"] and letter["attempts"] == 3, letter
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from cairn.adapters.kafka import bus
+from cairn.adapters.kafka import topics
 from devtools.smtp_sink import read_mailbox
 from tests.conftest import ten_hours_badge
 from tests.e2e.volunteering import shift, wait_for_mail, wait_for_progress, wait_until
@@ -164,7 +164,7 @@ def test_workshop_series_badge_then_a_void_questions_it(system):
 
 async def read_questions(bootstrap: str, timeout: float = 30) -> list[dict]:
     consumer = AIOKafkaConsumer(
-        bus.AWARD_QUESTIONS,
+        topics.AWARD_QUESTIONS,
         bootstrap_servers=bootstrap,
         group_id=None,
         auto_offset_reset="earliest",

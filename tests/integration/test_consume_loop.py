@@ -1,4 +1,4 @@
-"""bus.consume_forever on the real broker: a record that keeps failing goes to the DLQ after the
+"""consume.consume_forever on the real broker: a record that keeps failing goes to the DLQ after the
 bounded attempts and the loop goes on; a transient failure is retried until it passes and is
 never dead-lettered; a broker not there yet is waited for, not fatal."""
 
@@ -7,16 +7,17 @@ import json
 
 import pytest
 
-from cairn.adapters.kafka import bus
+from cairn.adapters.kafka import codec, consume, publisher, topics
+from cairn.adapters.kafka.topics import AWARD_QUESTIONED_TYPE
 from cairn.domain.failures import RetryPolicy
 from devtools.dev import free_port
 from schemas.awards import AwardQuestioned
-from schemas.envelope import AWARD_QUESTIONED_TYPE, CloudEvent
+from schemas.envelope import CloudEvent
 from tests.e2e.dead_letters import read_dead_letters
 
 pytestmark = pytest.mark.integration
 
-TOPIC = bus.AWARD_QUESTIONS
+TOPIC = topics.AWARD_QUESTIONS
 
 
 def _record(award_id: str) -> bytes:
@@ -26,12 +27,12 @@ def _record(award_id: str) -> bytes:
     event = CloudEvent[AwardQuestioned](
         id=award_id, source="/test", type=AWARD_QUESTIONED_TYPE, orgid="o", data=question
     )
-    return bus.encode(event)
+    return codec.encode(event)
 
 
 async def test_poison_is_dead_lettered_after_bounded_attempts_and_outages_are_waited_out(kafka):
-    await bus.ensure_topics(kafka, partitions=1)
-    producer = bus.producer(kafka)
+    await topics.ensure_topics(kafka, partitions=1)
+    producer = publisher.producer(kafka)
     await producer.start()
     for award_id in ("poison", "outage", "fine"):
         await producer.send_and_wait(TOPIC, key=award_id.encode(), value=_record(award_id))
@@ -54,7 +55,7 @@ async def test_poison_is_dead_lettered_after_bounded_attempts_and_outages_are_wa
 
     policy = RetryPolicy(max_attempts=3, base_delay=0.05, max_delay=0.2)
     await asyncio.wait_for(
-        bus.consume_forever(kafka, "test-loop", TOPIC, AwardQuestioned, handle, stopping, policy), 120
+        consume.consume_forever(kafka, "test-loop", TOPIC, AwardQuestioned, handle, stopping, policy), 120
     )
 
     assert handled == ["outage", "fine"]
@@ -71,7 +72,7 @@ async def test_a_broker_that_is_not_there_is_waited_for_until_stopped():
         raise AssertionError("nothing to consume")
 
     loop = asyncio.create_task(
-        bus.consume_forever(f"127.0.0.1:{free_port()}", "g", TOPIC, AwardQuestioned, never, stopping)
+        consume.consume_forever(f"127.0.0.1:{free_port()}", "g", TOPIC, AwardQuestioned, never, stopping)
     )
     await asyncio.sleep(3)
     assert not loop.done(), "a missing broker must not end the loop"

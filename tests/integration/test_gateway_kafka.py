@@ -8,7 +8,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from fastapi.testclient import TestClient
 
-from cairn.adapters.kafka import bus
+from cairn.adapters.kafka import topics
 from cairn.settings import Settings
 from cairn.usecases.provisioning import create_org, setup
 from schemas.admin import OrgCreateIn
@@ -86,7 +86,7 @@ def test_batch_is_all_or_nothing_with_the_item_index(gateway):
     response = client.post("/v1/events", json={"events": [good, bad]}, headers=auth(org_a))
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"][:3] == ["events", 1, "volunteer_shift"]
-    records = asyncio.run(read_topic(bootstrap, bus.ACTIVITY))
+    records = asyncio.run(read_topic(bootstrap, topics.ACTIVITY))
     assert not [r for r in records if marker.encode() in r.value]
 
 
@@ -95,7 +95,9 @@ def test_accepted_event_is_on_kafka_without_personal_data(gateway):
     event_id = f"shift-{uuid.uuid4().hex}"
     response = client.post("/v1/events", json={**SHIFT, "id": event_id}, headers=auth(org_a))
     assert response.status_code == 202 and response.json() == {"accepted": [event_id]}
-    [record] = [r for r in asyncio.run(read_topic(bootstrap, bus.ACTIVITY)) if event_id.encode() in r.value]
+    [record] = [
+        r for r in asyncio.run(read_topic(bootstrap, topics.ACTIVITY)) if event_id.encode() in r.value
+    ]
     envelope = json.loads(record.value)
     assert envelope["specversion"] == "1.0" and envelope["id"] == event_id and envelope["orgid"] == org_a[0]
     assert record.key == f"{org_a[0]}:{envelope['data']['recipient_key']}".encode()
@@ -119,7 +121,7 @@ def test_badge_class_goes_to_the_compacted_topic(gateway):
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][-1] == "at_least"
     records = [
         r
-        for r in asyncio.run(read_topic(bootstrap, bus.BADGE_CLASSES))
+        for r in asyncio.run(read_topic(bootstrap, topics.BADGE_CLASSES))
         if r.key == f"{org_b[0]}:ten".encode()
     ]
     assert [json.loads(r.value)["data"]["version"] for r in records] == [1, 2]
@@ -138,9 +140,9 @@ def test_topics_exist_with_compaction(gateway):
         admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
         await admin.start()
         try:
-            await bus.ensure_topics(bootstrap, 3)  # a second run changes nothing
+            await topics.ensure_topics(bootstrap, 3)  # a second run changes nothing
             [result] = await admin.describe_configs(
-                [ConfigResource(ConfigResourceType.TOPIC, bus.BADGE_CLASSES)]
+                [ConfigResource(ConfigResourceType.TOPIC, topics.BADGE_CLASSES)]
             )
             return {entry[0]: entry[1] for entry in result.resources[0][4]}
         finally:

@@ -22,13 +22,23 @@ from cairn.settings import Settings
 from cairn.usecases.notifying import notify_earner
 from devtools.dev import free_port
 from devtools.smtp_sink import read_mailbox, start_sink
-from schemas.awards import CredentialIssued
+from schemas.awards import ClaimEmailResendRequested, CredentialIssued
 
 pytestmark = pytest.mark.integration
 
 
 async def no_sleep(_: float) -> None:
     return None
+
+
+def resend_of(issued: CredentialIssued, generation: int) -> ClaimEmailResendRequested:
+    """The resend command the gateway publishes for the credential's next claim link."""
+    return ClaimEmailResendRequested(
+        credential_id=issued.credential_id,
+        org_id=issued.org_id,
+        recipient_key=issued.recipient_key,
+        claim_generation=generation,
+    )
 
 
 async def stored_credential(store, org_id: str, n: str, document: dict) -> None:
@@ -112,7 +122,7 @@ async def test_resend_makes_a_new_link_and_retires_the_old(setup):
     store, settings, issued, _, mailer = setup
     await notify_earner(store, issued, settings, mailer)
     first = store.claim_token_for("urn:uuid:c1")
-    resend = issued.model_copy(update={"claim_generation": 1})
+    resend = resend_of(issued, 1)
     assert await notify_earner(store, resend, settings, mailer) is True
     assert await notify_earner(store, resend, settings, mailer) is False, "each generation once"
     assert await notify_earner(store, issued, settings, mailer) is False, "an old generation redelivered"
@@ -295,7 +305,7 @@ async def test_starttls_and_authentication(setup, scripted_server, tmp_path):
         await notify_earner(store, issued, secure, wrong)
     assert failure.value.unreachable and (await store.notification("urn:uuid:c1")).status == "sending"
     right = Mailer(secure.model_copy(update={"smtp_password": SecretStr("s3cret")}), sleep=no_sleep)
-    resend = issued.model_copy(update={"claim_generation": 1})
+    resend = resend_of(issued, 1)
     assert await notify_earner(store, resend, secure, right) is True
     assert len(handler.delivered) == 1
     assert "s3cret" not in repr(secure.model_copy(update={"smtp_password": SecretStr("s3cret")}))
@@ -318,9 +328,8 @@ async def test_no_claim_email_for_a_withdrawn_credential(setup, status):
     store, settings, issued, _, mailer = setup
     async with store.engine.begin() as conn:
         await conn.execute(update(t.Credential).values(status=status))
-    for generation in (0, 1):
-        resend = issued.model_copy(update={"claim_generation": generation})
-        assert await notify_earner(store, resend, settings, mailer) is False
+    for request in (issued, resend_of(issued, 1)):
+        assert await notify_earner(store, request, settings, mailer) is False
     assert read_mailbox(settings.resolved_mail_dir) == []
     notification = await store.notification("urn:uuid:c1")
     assert (notification.status, notification.last_error) == ("suppressed", f"credential {status}")

@@ -78,8 +78,8 @@ def test_a_failed_read_skips_one_check_and_the_watch_goes_on():
 
 
 def test_setup_makes_the_progress_changelog_the_aggregator_uses():
-    from cairn.adapters.kafka import bus
+    from cairn.adapters.kafka import topics
     from services.aggregator.app import progress_table
 
-    assert progress_table.changelog_topic.get_topic_name() == bus.PROGRESS_CHANGELOG
-    assert bus.PROGRESS_CHANGELOG in {spec.name for spec in bus.TOPICS if spec.compacted}
+    assert progress_table.changelog_topic.get_topic_name() == topics.PROGRESS_CHANGELOG
+    assert topics.PROGRESS_CHANGELOG in {spec.name for spec in topics.TOPICS if spec.compacted}

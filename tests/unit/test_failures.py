@@ -8,9 +8,17 @@ import sqlalchemy.exc
 from aiokafka import errors as kafka_errors
 from pydantic import BaseModel, ValidationError
 
-from cairn.adapters.kafka.bus import PoisonRecord
 from cairn.adapters.smtp import PermanentFailure, TemporaryFailure
-from cairn.domain.failures import Attempts, Failure, RetryPolicy, Stopped, backoff, classify, until_done
+from cairn.domain.failures import (
+    Attempts,
+    Failure,
+    PoisonRecord,
+    RetryPolicy,
+    Stopped,
+    backoff,
+    classify,
+    until_done,
+)
 from cairn.usecases.email_message import UnsafeHeader
 from cairn.usecases.issuing import MissingRecord
 

@@ -1,105 +1,22 @@
-"""The Kafka adapter: topic names, the CloudEvents codec, producers, consumers and the DLQ."""
+"""The at-least-once consume loop and the dead-letter queue: a record's offset is committed only
+once it is handled, or kept with its cause in its topic's DLQ."""
 
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError
-from pydantic import BaseModel
+from aiokafka.errors import KafkaError
 
-from cairn.domain.failures import Permanent, RetryPolicy, Stopped, backoff, until_done
+from cairn.adapters.kafka.codec import decode
+from cairn.adapters.kafka.publisher import producer
+from cairn.adapters.kafka.topics import dlq
+from cairn.domain.failures import RetryPolicy, Stopped, backoff, until_done
 from cairn.settings import get_settings
 from schemas.envelope import CloudEvent, DataT
 
 log = logging.getLogger(__name__)
-
-ACTIVITY = "cairn.activity.v1"
-BADGE_CLASSES = "cairn.badge-classes.v1"
-AWARDS = "cairn.awards.v1"
-AWARD_QUESTIONS = "cairn.award-questions.v1"
-PROGRESS = "cairn.progress.v1"
-CREDENTIALS = "cairn.credentials.v1"
-NOTIFICATIONS = "cairn.notifications.v1"
-REEVALUATE = "cairn.aggregator.reevaluate.v1"  # the aggregator's own: "re-check this recipient"
-# Faust's changelog of the aggregator's progress table ("<app id>-<table>-changelog"). Made by
-# `cairn setup` like the rest: left to the worker, a busy broker can answer its first metadata
-# request with no partitions, and Faust then crashes the agent (PartitionsMismatch).
-PROGRESS_CHANGELOG = "cairn-aggregator-progress-changelog"
-
-
-class PoisonRecord(Permanent):
-    """A record that can never be processed; it goes to the DLQ instead of blocking the topic."""
-
-
-def dlq(topic: str) -> str:
-    return f"{topic}.dlq"
-
-
-@dataclass(frozen=True)
-class TopicSpec:
-    name: str
-    compacted: bool = False
-    partitioned: bool = True
-
-
-TOPICS = [
-    TopicSpec(ACTIVITY),
-    TopicSpec(BADGE_CLASSES, compacted=True),
-    TopicSpec(AWARDS),
-    TopicSpec(AWARD_QUESTIONS),
-    TopicSpec(PROGRESS, compacted=True),
-    TopicSpec(CREDENTIALS),
-    TopicSpec(NOTIFICATIONS),
-    TopicSpec(REEVALUATE),
-    TopicSpec(PROGRESS_CHANGELOG, compacted=True),
-]
-CONSUMED = [ACTIVITY, BADGE_CLASSES, AWARDS, AWARD_QUESTIONS, PROGRESS, CREDENTIALS, REEVALUATE]
-TOPICS += [TopicSpec(dlq(name), partitioned=False) for name in CONSUMED]
-
-
-def encode(event: CloudEvent[BaseModel]) -> bytes:
-    return event.model_dump_json(exclude_none=True).encode()
-
-
-def decode(raw: bytes | None, data_type: type[DataT]) -> CloudEvent[DataT]:
-    """Parses a record value; raises ValidationError or PoisonRecord on a record that cannot be read."""
-    if raw is None:
-        raise PoisonRecord("record has no value")
-    return CloudEvent[data_type].model_validate_json(raw)  # type: ignore[valid-type]
-
-
-async def ensure_topics(bootstrap: str, partitions: int, specs: Iterable[TopicSpec] = TOPICS) -> None:
-    """Creates missing topics; a second run finds them there and changes nothing."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        existing = set(await admin.list_topics())
-        wanted = [
-            NewTopic(
-                name=spec.name,
-                num_partitions=partitions if spec.partitioned else 1,
-                replication_factor=1,
-                topic_configs={"cleanup.policy": "compact"} if spec.compacted else {},
-            )
-            for spec in specs
-            if spec.name not in existing
-        ]
-        if wanted:
-            try:
-                await admin.create_topics(wanted)
-            except TopicAlreadyExistsError:
-                pass
-    finally:
-        await admin.close()
-
-
-def producer(bootstrap: str) -> AIOKafkaProducer:
-    """acks=all and idempotence: a record acknowledged is on the log exactly once."""
-    return AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
 
 
 def consumer(bootstrap: str, group: str, *topics: str) -> AIOKafkaConsumer:

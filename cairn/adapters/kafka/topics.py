@@ -1,0 +1,223 @@
+"""The one topic table: every Cairn topic, and for each record type the topic it goes to, its
+CloudEvent type, its key and the rest of its envelope. A record's way onto Kafka is read here
+and nowhere else; `cairn setup` creates what TOPICS lists.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+from pydantic import BaseModel
+
+from schemas.activity import OrgActivity
+from schemas.awards import (
+    AwardGranted,
+    AwardQuestioned,
+    ClaimEmailResendRequested,
+    CredentialIssued,
+    ProgressUpdated,
+)
+from schemas.badge_class import BadgeClass
+
+ACTIVITY = "cairn.activity.v1"
+BADGE_CLASSES = "cairn.badge-classes.v1"
+AWARDS = "cairn.awards.v1"
+AWARD_QUESTIONS = "cairn.award-questions.v1"
+PROGRESS = "cairn.progress.v1"
+CREDENTIALS = "cairn.credentials.v1"
+CLAIM_EMAIL_RESENDS = "cairn.claim-email-resends.v1"
+NOTIFICATIONS = "cairn.notifications.v1"
+REEVALUATE = "cairn.aggregator.reevaluate.v1"  # the aggregator's own: "re-check this recipient"
+# Faust's changelog of the aggregator's progress table ("<app id>-<table>-changelog"). Made by
+# `cairn setup` like the rest: left to the worker, a busy broker can answer its first metadata
+# request with no partitions, and Faust then crashes the agent (PartitionsMismatch).
+PROGRESS_CHANGELOG = "cairn-aggregator-progress-changelog"
+
+ACTIVITY_TYPES = {
+    "volunteer_shift": "org.cairn.activity.volunteer-shift-logged.v1",
+    "workshop_attendance": "org.cairn.activity.workshop-attendance-recorded.v1",
+    "activity_voided": "org.cairn.activity.activity-voided.v1",
+}
+BADGE_CLASS_TYPE = "org.cairn.badge-class.v1"
+AWARD_GRANTED_TYPE = "org.cairn.award.granted.v1"
+AWARD_QUESTIONED_TYPE = "org.cairn.award.questioned.v1"
+PROGRESS_UPDATED_TYPE = "org.cairn.progress.updated.v1"
+CREDENTIAL_ISSUED_TYPE = "org.cairn.credential.issued.v1"
+CLAIM_EMAIL_RESEND_REQUESTED_TYPE = "org.cairn.claim-email.resend-requested.v1"
+
+
+def dlq(topic: str) -> str:
+    return f"{topic}.dlq"
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    compacted: bool = False
+    partitioned: bool = True
+
+
+CONSUMED = [
+    ACTIVITY,
+    BADGE_CLASSES,
+    AWARDS,
+    AWARD_QUESTIONS,
+    PROGRESS,
+    CREDENTIALS,
+    CLAIM_EMAIL_RESENDS,
+    REEVALUATE,
+]
+TOPICS = [
+    TopicSpec(ACTIVITY),
+    TopicSpec(BADGE_CLASSES, compacted=True),
+    TopicSpec(AWARDS),
+    TopicSpec(AWARD_QUESTIONS),
+    TopicSpec(PROGRESS, compacted=True),
+    TopicSpec(CREDENTIALS),
+    TopicSpec(CLAIM_EMAIL_RESENDS),
+    TopicSpec(NOTIFICATIONS),
+    TopicSpec(REEVALUATE),
+    TopicSpec(PROGRESS_CHANGELOG, compacted=True),
+    *(TopicSpec(dlq(name), partitioned=False) for name in CONSUMED),
+]
+
+
+@dataclass(frozen=True)
+class Route:
+    """How records of one type go onto Kafka: the topic, the CloudEvent type, the record key
+    (which orders records per key within a partition) and the envelope's other attributes.
+    `data` is what the envelope carries, when that is not the record itself."""
+
+    record_type: type[BaseModel]
+    topic: str
+    cloudevent_type: Callable[[Any], str]
+    key: Callable[[Any], str]
+    event_id: Callable[[Any], str]
+    source: Callable[[Any], str]
+    org_id: Callable[[Any], str]
+    subject: Callable[[Any], str]
+    time: Callable[[Any], datetime | None] = lambda record: None
+    data: Callable[[Any], BaseModel] = lambda record: record
+
+
+def _activity_type(record: OrgActivity) -> str:
+    return ACTIVITY_TYPES[record.activity.root.kind]
+
+
+def _progress_id(update: ProgressUpdated) -> str:
+    return f"progress:{update.org_id}:{update.recipient_key}:{update.as_of.isoformat()}"
+
+
+ROUTES: dict[type[BaseModel], Route] = {
+    route.record_type: route
+    for route in [
+        Route(
+            OrgActivity,
+            ACTIVITY,
+            _activity_type,
+            key=lambda r: f"{r.org_id}:{r.activity.root.recipient_key}",
+            event_id=lambda r: r.event_id,
+            source=lambda r: f"/orgs/{r.org_id}",
+            org_id=lambda r: r.org_id,
+            subject=lambda r: r.activity.root.recipient_key,
+            data=lambda r: r.activity,
+        ),
+        Route(
+            BadgeClass,
+            BADGE_CLASSES,
+            lambda _: BADGE_CLASS_TYPE,
+            key=lambda r: f"{r.org_id}:{r.id}",
+            event_id=lambda r: f"{r.org_id}:{r.id}:{r.version}",
+            source=lambda r: f"/orgs/{r.org_id}",
+            org_id=lambda r: r.org_id,
+            subject=lambda r: r.id,
+        ),
+        Route(
+            AwardGranted,
+            AWARDS,
+            lambda _: AWARD_GRANTED_TYPE,
+            key=lambda r: r.award_id,
+            event_id=lambda r: r.award_id,
+            source=lambda _: "/aggregator",
+            org_id=lambda r: r.org_id,
+            subject=lambda r: r.recipient_key,
+            time=lambda r: r.earned_at,
+        ),
+        Route(
+            AwardQuestioned,
+            AWARD_QUESTIONS,
+            lambda _: AWARD_QUESTIONED_TYPE,
+            key=lambda r: r.award_id,
+            event_id=lambda r: f"questioned:{r.award_id}",
+            source=lambda _: "/aggregator",
+            org_id=lambda r: r.org_id,
+            subject=lambda r: r.recipient_key,
+        ),
+        Route(
+            ProgressUpdated,
+            PROGRESS,
+            lambda _: PROGRESS_UPDATED_TYPE,
+            key=lambda r: f"{r.org_id}:{r.recipient_key}",
+            event_id=_progress_id,
+            source=lambda _: "/aggregator",
+            org_id=lambda r: r.org_id,
+            subject=lambda r: r.recipient_key,
+        ),
+        Route(
+            CredentialIssued,
+            CREDENTIALS,
+            lambda _: CREDENTIAL_ISSUED_TYPE,
+            key=lambda r: r.credential_id,
+            event_id=lambda r: r.credential_id,
+            source=lambda _: "/signer",
+            org_id=lambda r: r.org_id,
+            subject=lambda r: r.recipient_key,
+        ),
+        Route(
+            ClaimEmailResendRequested,
+            CLAIM_EMAIL_RESENDS,
+            lambda _: CLAIM_EMAIL_RESEND_REQUESTED_TYPE,
+            key=lambda r: r.credential_id,
+            event_id=lambda r: f"{r.credential_id}#resend-{r.claim_generation}",
+            source=lambda _: "/gateway",
+            org_id=lambda r: r.org_id,
+            subject=lambda r: r.recipient_key,
+        ),
+    ]
+}
+
+
+def route_of(record: BaseModel) -> Route:
+    """The table's row for the record's type; a type not in the table has no way onto Kafka."""
+    try:
+        return ROUTES[type(record)]
+    except KeyError:
+        raise TypeError(f"{type(record).__name__} is not in the topic table") from None
+
+
+async def ensure_topics(bootstrap: str, partitions: int, specs: Iterable[TopicSpec] = TOPICS) -> None:
+    """Creates missing topics; a second run finds them there and changes nothing."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [
+            NewTopic(
+                name=spec.name,
+                num_partitions=partitions if spec.partitioned else 1,
+                replication_factor=1,
+                topic_configs={"cleanup.policy": "compact"} if spec.compacted else {},
+            )
+            for spec in specs
+            if spec.name not in existing
+        ]
+        if wanted:
+            try:
+                await admin.create_topics(wanted)
+            except TopicAlreadyExistsError:
+                pass
+    finally:
+        await admin.close()
