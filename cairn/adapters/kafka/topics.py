@@ -6,7 +6,7 @@ and nowhere else; `cairn setup` creates what TOPICS lists.
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
@@ -85,22 +85,25 @@ TOPICS = [
 ]
 
 
+R = TypeVar("R", bound=BaseModel)
+
+
 @dataclass(frozen=True)
-class Route:
+class Route(Generic[R]):
     """How records of one type go onto Kafka: the topic, the CloudEvent type, the record key
     (which orders records per key within a partition) and the envelope's other attributes.
     `data` is what the envelope carries, when that is not the record itself."""
 
-    record_type: type[BaseModel]
+    record_type: type[R]
     topic: str
-    cloudevent_type: Callable[[Any], str]
-    key: Callable[[Any], str]
-    event_id: Callable[[Any], str]
-    source: Callable[[Any], str]
-    org_id: Callable[[Any], str]
-    subject: Callable[[Any], str]
-    time: Callable[[Any], datetime | None] = lambda record: None
-    data: Callable[[Any], BaseModel] = lambda record: record
+    cloudevent_type: Callable[[R], str]
+    key: Callable[[R], str]
+    event_id: Callable[[R], str]
+    source: Callable[[R], str]
+    org_id: Callable[[R], str]
+    subject: Callable[[R], str]
+    time: Callable[[R], datetime | None] = lambda record: None
+    data: Callable[[R], BaseModel] = lambda record: record
 
 
 def _activity_type(record: OrgActivity) -> str:
@@ -111,7 +114,7 @@ def _progress_id(update: ProgressUpdated) -> str:
     return f"progress:{update.org_id}:{update.recipient_key}:{update.as_of.isoformat()}"
 
 
-ROUTES: dict[type[BaseModel], Route] = {
+ROUTES: dict[type[BaseModel], Route[Any]] = {
     route.record_type: route
     for route in [
         Route(
@@ -190,7 +193,7 @@ ROUTES: dict[type[BaseModel], Route] = {
 }
 
 
-def route_of(record: BaseModel) -> Route:
+def route_of(record: BaseModel) -> Route[Any]:
     """The table's row for the record's type; a type not in the table has no way onto Kafka."""
     try:
         return ROUTES[type(record)]
