@@ -30,16 +30,15 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import TopicPartition
 
-from cairn.adapters.kafka import bus
+from cairn.adapters.kafka import codec, topics
 from cairn.domain.criteria import KEEP_BY_ID, Progress, progress_report, record_activity, settle
 from cairn.settings import REPO_ROOT
 from cairn.terminal_progress import progress_bar
 from devtools import kafka_broker
 from devtools.dev import free_port
-from schemas.activity import ActivityRecordValue, VolunteerShiftLogged
+from schemas.activity import ActivityRecordValue, OrgActivity, VolunteerShiftLogged
 from schemas.awards import ProgressUpdated
 from schemas.badge_class import BadgeClass
-from schemas.envelope import ACTIVITY_TYPES, BADGE_CLASS_TYPE, CloudEvent
 
 PARTITIONS = 3
 CHANGELOG = "cairn-aggregator-progress-changelog"
@@ -58,10 +57,8 @@ async def produce(bootstrap: str, events: int, recipients: int) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20)
     await producer.start()
     try:
-        envelope = CloudEvent[BadgeClass](
-            id="bench:ten:1", source="/bench", type=BADGE_CLASS_TYPE, orgid="bench", data=BADGE
-        )
-        await producer.send_and_wait(bus.BADGE_CLASSES, key=b"bench:ten", value=bus.encode(envelope))
+        badge = codec.message(BADGE)
+        await producer.send_and_wait(badge.topic, key=badge.key, value=badge.value)
         start = datetime(2026, 1, 5, 9, tzinfo=UTC)
         pending = []
         for n in range(events):
@@ -69,17 +66,10 @@ async def produce(bootstrap: str, events: int, recipients: int) -> None:
             data = VolunteerShiftLogged(
                 recipient_key=key, started_at=start + timedelta(days=n // recipients), hours=1.5
             )
-            record = CloudEvent[ActivityRecordValue](
-                id=f"e{n}",
-                source="/bench",
-                type=ACTIVITY_TYPES["volunteer_shift"],
-                subject=key,
-                orgid="bench",
-                data=ActivityRecordValue(data),
+            out = codec.message(
+                OrgActivity(event_id=f"e{n}", org_id="bench", activity=ActivityRecordValue(data))
             )
-            pending.append(
-                await producer.send(bus.ACTIVITY, key=f"bench:{key}".encode(), value=bus.encode(record))
-            )
+            pending.append(await producer.send(out.topic, key=out.key, value=out.value))
             if len(pending) >= 2000:
                 await asyncio.gather(*pending)
                 pending.clear()
@@ -92,7 +82,7 @@ async def produce(bootstrap: str, events: int, recipients: int) -> None:
 
 async def bare_consumer(bootstrap: str, events: int) -> float:
     consumer = AIOKafkaConsumer(
-        bus.ACTIVITY,
+        topics.ACTIVITY,
         bootstrap_servers=bootstrap,
         group_id="bench-bare",
         auto_offset_reset="earliest",
@@ -119,7 +109,7 @@ async def pure_engine(bootstrap: str, events: int) -> float:
     """The aggregator's own per-event work (decode, record, settle, encode) with no Kafka or
     Faust in the loop, over the same records: tells how much of the gap is ours."""
     consumer = AIOKafkaConsumer(
-        bus.ACTIVITY,
+        topics.ACTIVITY,
         bootstrap_servers=bootstrap,
         group_id="bench-pure",
         auto_offset_reset="earliest",
@@ -136,7 +126,7 @@ async def pure_engine(bootstrap: str, events: int) -> float:
     table: dict[str, bytes] = {}
     started = time.perf_counter()
     for n, value in enumerate(values, start=1):
-        record = bus.decode(value, ActivityRecordValue)
+        record = codec.decode(value, ActivityRecordValue)
         data = record.data.root
         raw = table.get(data.recipient_key)
         progress = Progress.model_validate_json(raw) if raw else Progress()
@@ -150,7 +140,7 @@ async def pure_engine(bootstrap: str, events: int) -> float:
                 as_of=datetime.now(UTC),
                 badges=progress_report(settled, [BADGE]),
             )
-            report.model_dump_json()
+            codec.message(report)  # as the aggregator encodes it
         if n % 2000 == 0 or n == events:
             progress_bar("pure engine", n, events)
     return events / (time.perf_counter() - started)
@@ -255,7 +245,7 @@ async def main() -> None:
     kafka_broker.start(broker, REPO_ROOT / "var")
     try:
         await kafka_broker.wait_ready(broker.bootstrap)
-        await bus.ensure_topics(broker.bootstrap, PARTITIONS)
+        await topics.ensure_topics(broker.bootstrap, PARTITIONS)
         await produce(broker.bootstrap, args.events, args.recipients)
         bare = await bare_consumer(broker.bootstrap, args.events)
         engine = await pure_engine(broker.bootstrap, args.events)
