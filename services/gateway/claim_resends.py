@@ -7,14 +7,14 @@ the notifier sends each generation once, even across its crashes.
 from fastapi import HTTPException, Request
 
 from cairn.adapters.kafka import bus
-from cairn.adapters.store import tables as t
+from cairn.domain.records import CredentialRecord
 from cairn.usecases.issuing import issued_record
 from schemas.awards import CredentialIssued
 from schemas.envelope import CREDENTIAL_ISSUED_TYPE, CloudEvent
 from services.gateway.dependencies import producer_of, store_of
 
 
-async def request_resend(request: Request, credential: t.Credential) -> int:
+async def request_resend(request: Request, credential: CredentialRecord) -> int:
     """Publishes the resend (acks=all) and returns its claim generation. A revoked or suspended
     credential gets none: a new claim email would present it to its holder as valid."""
     if credential.status != "active":

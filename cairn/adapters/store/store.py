@@ -25,6 +25,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from cairn.adapters.secrets import load_or_create_master_key, seal, unseal
 from cairn.adapters.store import tables as t
+from cairn.adapters.store.records import key_info, org_record, record, record_or_none
 from cairn.credentials import vc_jwt
 from cairn.credentials.multikey import public_key_multibase, secret_key_from_multibase
 from cairn.credentials.multikey import secret_key_multibase as _secret_multibase
@@ -32,7 +33,20 @@ from cairn.credentials.status_list import empty_bits, random_index, set_bit
 from cairn.domain import identity
 from cairn.domain.badge_images import DEFAULT_COLOUR
 from cairn.domain.identity import normalise_email
-from cairn.domain.records import API_KEY_PREFIX, SCOPES, ApiKeyInfo, Org, RecipientContact
+from cairn.domain.records import (
+    API_KEY_PREFIX,
+    SCOPES,
+    ApiKeyInfo,
+    BadgeImageRecord,
+    CredentialRecord,
+    NotificationRecord,
+    Org,
+    QuestionRecord,
+    RecipientContact,
+    RecipientRecord,
+    StatusListRecord,
+    WalletExchangeRecord,
+)
 from cairn.settings import Settings
 from schemas.awards import AwardQuestioned, BadgeProgress, ProgressUpdated
 from schemas.badge_class import BadgeClass, BadgeClassIn
@@ -48,32 +62,8 @@ def _sha256(text: str) -> str:
 
 @dataclass(frozen=True)
 class Claim:
-    credential: t.Credential | None
+    credential: CredentialRecord | None
     expired: bool
-
-
-def _org(row: t.Organisation) -> Org:
-    return Org(
-        id=row.id,
-        slug=row.slug,
-        name=row.name,
-        url=row.url,
-        email=row.email,
-        image_url=row.image_url,
-        colour=row.colour,
-        timezone=row.timezone,
-    )
-
-
-def _key_info(key: t.ApiKey, org: t.Organisation) -> ApiKeyInfo:
-    return ApiKeyInfo(
-        id=key.id,
-        org=_org(org),
-        name=key.name,
-        scopes=frozenset(key.scopes.split()),
-        created_at=key.created_at,
-        revoked_at=key.revoked_at,
-    )
 
 
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _: ConnectionPoolEntry) -> None:
@@ -152,7 +142,7 @@ class Store:
             await s.flush()
             s.add(self._api_key_row(org_id, "default", api_key, set(SCOPES), now))
             s.add(self._issuer_key_row(org_id, issuer, now))
-        return _org(row), api_key
+        return org_record(row), api_key
 
     def _api_key_row(self, org_id: str, name: str, key: str, scopes: set[str], now: datetime) -> t.ApiKey:
         unknown = scopes - set(SCOPES)
@@ -193,7 +183,7 @@ class Store:
                     .where(condition, t.ApiKey.revoked_at.is_(None))
                 )
             ).first()
-        return _key_info(found[0], found[1]) if found else None
+        return key_info(found[0], found[1]) if found else None
 
     def session_mac(self, value: str) -> str:
         """Signs dashboard session cookies and form tokens (a key derived from the master key)."""
@@ -209,7 +199,7 @@ class Store:
                     .order_by(t.ApiKey.created_at)
                 )
             ).all()
-        return [_key_info(key, org) for key, org in rows]
+        return [key_info(key, org) for key, org in rows]
 
     async def revoke_api_key(self, org_id: str, key_id: str) -> bool:
         async with self._session.begin() as s:
@@ -232,12 +222,12 @@ class Store:
     async def org(self, org_id: str) -> Org | None:
         async with self._session() as s:
             row = await s.get(t.Organisation, org_id)
-        return _org(row) if row else None
+        return org_record(row) if row else None
 
     async def org_by_slug(self, slug: str) -> Org | None:
         async with self._session() as s:
             row = await s.scalar(select(t.Organisation).where(t.Organisation.slug == slug))
-        return _org(row) if row else None
+        return org_record(row) if row else None
 
     async def org_secret(self, org_id: str) -> bytes:
         async with self._session() as s:
@@ -413,7 +403,7 @@ class Store:
         recipient_key: str,
         document: dict[str, Any],
         issued_at: datetime,
-    ) -> tuple[t.Credential, bool]:
+    ) -> tuple[CredentialRecord, bool]:
         """Stores the signed credential unless its award already has one.
 
         Returns the stored credential and whether this call created it: award_id is unique,
@@ -432,7 +422,7 @@ class Store:
                     status="active",
                 )
                 s.add(row)
-            return row, True
+            return record(CredentialRecord, row), True
         except IntegrityError:
             existing = await self.credential_by_award(award_id)
             if existing is None:
@@ -456,9 +446,9 @@ class Store:
                 continue  # index taken (or this credential raced us): look again
         raise RuntimeError(f"no free status list index for organisation {org_id}")
 
-    async def status_list(self, org_id: str, purpose: str) -> t.StatusList | None:
+    async def status_list(self, org_id: str, purpose: str) -> StatusListRecord | None:
         async with self._session() as s:
-            return await s.get(t.StatusList, (org_id, purpose))
+            return record_or_none(StatusListRecord, await s.get(t.StatusList, (org_id, purpose)))
 
     async def save_status_list(
         self, org_id: str, purpose: str, bits: bytes, document: dict[str, Any]
@@ -476,7 +466,7 @@ class Store:
         reason: str | None,
         flips: dict[str, bool],
         sign_list: Callable[[str, bytes], dict[str, Any]],
-    ) -> t.Credential:
+    ) -> CredentialRecord:
         """Sets the credential's status and its bits in the lists, re-signing each changed list
         with `sign_list(purpose, bits)`, all in one transaction (rows locked on PostgreSQL)."""
         async with self._session.begin() as s:
@@ -502,15 +492,16 @@ class Store:
                 else:
                     row.bits, row.document, row.updated_at = bytes(bits), document, _now()
             credential.status, credential.status_reason = new_status, reason
-        return credential
+        return record(CredentialRecord, credential)
 
-    async def credential_by_award(self, award_id: str) -> t.Credential | None:
+    async def credential_by_award(self, award_id: str) -> CredentialRecord | None:
         async with self._session() as s:
-            return await s.scalar(select(t.Credential).where(t.Credential.award_id == award_id))
+            row = await s.scalar(select(t.Credential).where(t.Credential.award_id == award_id))
+        return record_or_none(CredentialRecord, row)
 
-    async def credential(self, credential_id: str) -> t.Credential | None:
+    async def credential(self, credential_id: str) -> CredentialRecord | None:
         async with self._session() as s:
-            return await s.get(t.Credential, credential_id)
+            return record_or_none(CredentialRecord, await s.get(t.Credential, credential_id))
 
     async def credentials(
         self,
@@ -518,7 +509,7 @@ class Store:
         badge_class_id: str | None = None,
         recipient_key: str | None = None,
         status: str | None = None,
-    ) -> list[t.Credential]:
+    ) -> list[CredentialRecord]:
         query = select(t.Credential).where(t.Credential.org_id == org_id)
         if badge_class_id:
             query = query.where(t.Credential.badge_class_id == badge_class_id)
@@ -527,7 +518,8 @@ class Store:
         if status:
             query = query.where(t.Credential.status == status)
         async with self._session() as s:
-            return list((await s.scalars(query.order_by(t.Credential.issued_at))).all())
+            rows = (await s.scalars(query.order_by(t.Credential.issued_at))).all()
+        return [record(CredentialRecord, row) for row in rows]
 
     async def award_counts(self, org_id: str) -> dict[str, int]:
         """badge_class_id -> how many credentials the organisation has issued for it."""
@@ -549,7 +541,7 @@ class Store:
                 if name not in allowed:
                     raise ValueError(f"{name} is not a profile field")
                 setattr(row, name, value)
-        return _org(row)
+        return org_record(row)
 
     async def set_badge_image(self, org_id: str, badge_class_id: str, content_type: str, data: bytes) -> None:
         async with self._session.begin() as s:
@@ -563,18 +555,18 @@ class Store:
                 )
             )
 
-    async def badge_image(self, org_id: str, badge_class_id: str) -> t.BadgeImage | None:
+    async def badge_image(self, org_id: str, badge_class_id: str) -> BadgeImageRecord | None:
         async with self._session() as s:
-            return await s.get(t.BadgeImage, (org_id, badge_class_id))
+            return record_or_none(BadgeImageRecord, await s.get(t.BadgeImage, (org_id, badge_class_id)))
 
     # a person's data: export and erasure
 
-    async def recipients(self, org_id: str) -> list[t.Recipient]:
+    async def recipients(self, org_id: str) -> list[RecipientRecord]:
         async with self._session() as s:
             rows = await s.scalars(
                 select(t.Recipient).where(t.Recipient.org_id == org_id).order_by(t.Recipient.email)
             )
-            return list(rows.all())
+            return [record(RecipientRecord, row) for row in rows.all()]
 
     async def progress_views(self, org_id: str) -> dict[str, list[BadgeProgress]]:
         """recipient_key -> their progress toward each badge, for the whole organisation."""
@@ -673,14 +665,14 @@ class Store:
                     )
                 )
 
-    async def questions(self, org_id: str) -> list[t.AwardQuestionRow]:
+    async def questions(self, org_id: str) -> list[QuestionRecord]:
         async with self._session() as s:
             rows = await s.scalars(
                 select(t.AwardQuestionRow)
                 .where(t.AwardQuestionRow.org_id == org_id)
                 .order_by(t.AwardQuestionRow.questioned_at)
             )
-            return list(rows.all())
+            return [record(QuestionRecord, row) for row in rows.all()]
 
     async def decide_question(self, org_id: str, award_id: str, decision: str) -> bool:
         async with self._session.begin() as s:
@@ -758,7 +750,7 @@ class Store:
             row = await s.get(t.ClaimToken, _sha256(token))
             if row is None:
                 return Claim(None, expired=False)
-            credential = await s.get(t.Credential, row.credential_id)
+            credential = record_or_none(CredentialRecord, await s.get(t.Credential, row.credential_id))
             if row.expires_at < _now():
                 return Claim(credential, expired=True)
             if row.claimed_at is None:
@@ -783,7 +775,9 @@ class Store:
             row = await s.get(t.SignInToken, _sha256(token))
         return row.email if row is not None and row.expires_at >= _now() else None
 
-    async def earner_records(self, email: str) -> list[tuple[Org, list[t.Credential], list[BadgeProgress]]]:
+    async def earner_records(
+        self, email: str
+    ) -> list[tuple[Org, list[CredentialRecord], list[BadgeProgress]]]:
         """Per organisation that knows this email: its credentials for them and their progress."""
         async with self._session() as s:
             people = (
@@ -807,12 +801,14 @@ class Store:
                 view = await s.get(t.ProgressView, (person.org_id, person.recipient_key))
                 progress = [BadgeProgress.model_validate(b) for b in view.badges] if view else []
                 if org is not None:
-                    out.append((_org(org), list(credentials), progress))
+                    out.append(
+                        (org_record(org), [record(CredentialRecord, c) for c in credentials], progress)
+                    )
         return out
 
     # wallet exchanges
 
-    async def create_exchange(self, credential_id: str, ttl: timedelta) -> t.WalletExchange:
+    async def create_exchange(self, credential_id: str, ttl: timedelta) -> WalletExchangeRecord:
         row = t.WalletExchange(
             id=secrets.token_urlsafe(24),
             credential_id=credential_id,
@@ -822,12 +818,12 @@ class Store:
         )
         async with self._session.begin() as s:
             s.add(row)
-        return row
+        return record(WalletExchangeRecord, row)
 
-    async def exchange(self, exchange_id: str) -> t.WalletExchange | None:
+    async def exchange(self, exchange_id: str) -> WalletExchangeRecord | None:
         async with self._session() as s:
             row = await s.get(t.WalletExchange, exchange_id)
-        return row if row is not None and row.expires_at >= _now() else None
+        return record(WalletExchangeRecord, row) if row is not None and row.expires_at >= _now() else None
 
     async def complete_exchange(self, exchange_id: str, holder: str) -> bool:
         """Records the holder; False if the exchange was used already (each is single-use)."""
@@ -856,17 +852,17 @@ class Store:
             row.unsubscribed_at = row.unsubscribed_at or _now()
         return True
 
-    async def notifications(self, credential_ids: list[str]) -> dict[str, t.Notification]:
+    async def notifications(self, credential_ids: list[str]) -> dict[str, NotificationRecord]:
         """The notification rows of many credentials, in one query."""
         async with self._session() as s:
             rows = await s.scalars(
                 select(t.Notification).where(t.Notification.credential_id.in_(credential_ids))
             )
-            return {row.credential_id: row for row in rows.all()}
+            return {row.credential_id: record(NotificationRecord, row) for row in rows.all()}
 
-    async def notification(self, credential_id: str) -> t.Notification | None:
+    async def notification(self, credential_id: str) -> NotificationRecord | None:
         async with self._session() as s:
-            return await s.get(t.Notification, credential_id)
+            return record_or_none(NotificationRecord, await s.get(t.Notification, credential_id))
 
     async def record_notification(
         self, credential_id: str, message_id: str, status: str, error: str | None = None, generation: int = 0

@@ -60,7 +60,7 @@ class ApiKey(Base):
     key_hash: Mapped[str] = mapped_column(
         String(64), unique=True, doc="SHA-256 of the key; the key is shown once"
     )
-    scopes: Mapped[str] = mapped_column(String(200), doc="space-separated, see cairn/domain/records.py SCOPES")
+    scopes: Mapped[str] = mapped_column(String(200), doc="space-separated, see records.SCOPES")
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
 
