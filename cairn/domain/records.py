@@ -123,3 +123,11 @@ class QuestionRecord:
     evidence: list[Any]
     questioned_at: datetime
     decision: str | None
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What a claim link led to: its credential (None for an unknown link), and whether it expired."""
+
+    credential: CredentialRecord | None
+    expired: bool
