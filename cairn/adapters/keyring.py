@@ -4,8 +4,6 @@ behind session cookies, claim links and unsubscribe links. The store persists on
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
-from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -20,22 +18,12 @@ from cairn.adapters.secrets import seal, unseal
 from cairn.credentials import vc_jwt
 from cairn.credentials.multikey import public_key_multibase, secret_key_from_multibase, secret_key_multibase
 from cairn.domain import identity
-from cairn.domain.records import API_KEY_PREFIX
+from cairn.domain.records import API_KEY_PREFIX, SealedKey
 
 
 def token_hash(token: str) -> str:
     """What the store keeps of a bearer token (API key, claim or sign-in link): its SHA-256."""
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class SealedKey:
-    """A freshly minted issuer key as the store keeps it: public parts in clear, secret sealed."""
-
-    algorithm: str  # Ed25519 | RS256 | ES256
-    public_multibase: str  # Ed25519: Multikey; JWT keys: JWK thumbprint
-    public_jwk: dict[str, Any] | None
-    secret_sealed: bytes
 
 
 class Keyring:

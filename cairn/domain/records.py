@@ -131,3 +131,13 @@ class Claim:
 
     credential: CredentialRecord | None
     expired: bool
+
+
+@dataclass(frozen=True)
+class SealedKey:
+    """A freshly minted issuer key as the store keeps it: public parts in clear, secret sealed."""
+
+    algorithm: str  # Ed25519 | RS256 | ES256
+    public_multibase: str  # Ed25519: Multikey; JWT keys: JWK thumbprint
+    public_jwk: dict[str, Any] | None
+    secret_sealed: bytes

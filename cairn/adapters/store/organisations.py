@@ -6,13 +6,13 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
 
-from cairn.adapters.keyring import SealedKey, token_hash
+from cairn.adapters.keyring import token_hash
 from cairn.adapters.store import tables as t
 from cairn.adapters.store.engine import StoreBase, now
 from cairn.adapters.store.records import key_info, org_record, record_or_none
 from cairn.domain import api_keys
 from cairn.domain.badge_images import DEFAULT_COLOUR
-from cairn.domain.records import ApiKeyInfo, BadgeImageRecord, Org
+from cairn.domain.records import ApiKeyInfo, BadgeImageRecord, Org, SealedKey
 from schemas.badge_class import BadgeClass, BadgeClassIn
 
 PROFILE_FIELDS = {"name", "url", "email", "image_url", "colour", "timezone"}
