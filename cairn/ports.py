@@ -1,6 +1,7 @@
 """The ports: what the use cases need from the world, as typing.Protocol classes."""
 
 # ---- store and keyring (the store engineer's section) ----
+# ruff: noqa: E402, RUF100  (E402: this section follows the use-case section of the file)
 # One Protocol per concern of the store; `Store` is all of them, which is what the services are
 # given (cairn.adapters.store.Store fits it, and so do the fakes in tests/service/fakes_store.py).
 
