@@ -85,6 +85,22 @@ class Keyring:
         """A new API key (shown once; the store keeps only its token_hash)."""
         return API_KEY_PREFIX + secrets.token_urlsafe(32)
 
+    @staticmethod
+    def mint_token(nbytes: int = 32) -> str:
+        """A random URL-safe token: sign-in links (256 bits), wallet exchange ids and challenges."""
+        return secrets.token_urlsafe(nbytes)
+
+    @staticmethod
+    def new_salt() -> str:
+        """The salt of a person's identityHash (128 bits, hex)."""
+        return secrets.token_hex(16)
+
+    @staticmethod
+    def unlinkable_key() -> str:
+        """What an erased person's credentials are filed under: random, no longer derivable from
+        the email, the same shape as a recipient key."""
+        return secrets.token_hex(32)
+
     def session_mac(self, value: str) -> str:
         """Signs dashboard session cookies and form tokens."""
         return self._mac(f"session:{value}")

@@ -190,7 +190,7 @@ class FakeStore:
             row = self.people.get((org_id, key))
             if row is None:
                 self.people[org_id, key] = RecipientRecord(
-                    org_id, key, email, name, secrets.token_hex(16), None
+                    org_id, key, email, name, self.keyring.new_salt(), None
                 )
             elif name and row.name != name:
                 self.people[org_id, key] = dataclasses.replace(row, name=name)
@@ -395,7 +395,7 @@ class FakeStore:
             return False
         for c in list(self.credentials_.values()):
             if c.org_id == org_id and c.recipient_key == recipient_key:
-                self.credentials_[c.id] = dataclasses.replace(c, recipient_key=secrets.token_hex(32))
+                self.credentials_[c.id] = dataclasses.replace(c, recipient_key=self.keyring.unlinkable_key())
                 for hashed in [h for h, t in self.claim_tokens.items() if t.credential_id == c.id]:
                     del self.claim_tokens[hashed]
         self.progress_.pop((org_id, recipient_key), None)

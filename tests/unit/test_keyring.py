@@ -70,3 +70,9 @@ def test_with_bit_sets_and_clears_one_bit_without_touching_the_input() -> None:
     once = with_bit(None, 9, True)
     assert get_bit(once, 9) and not get_bit(once, 8)
     assert with_bit(once, 9, False) == bytes(empty_bits()) and get_bit(once, 9)
+
+
+def test_random_tokens_are_fresh_and_shaped_as_stored() -> None:
+    assert Keyring.mint_token() != Keyring.mint_token() and len(Keyring.mint_token()) == 43
+    assert len(Keyring.new_salt()) == 32 and len(Keyring.unlinkable_key()) == 64
+    int(Keyring.unlinkable_key(), 16)  # hex, like a recipient key

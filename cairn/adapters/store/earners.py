@@ -1,7 +1,6 @@
 """The people credentials are for: contact details, claim and sign-in links, wallet exchanges,
 claim emails and unsubscribing, and a person's export and erasure."""
 
-import secrets
 from datetime import timedelta
 from typing import Any
 
@@ -39,7 +38,7 @@ class EarnerTables(StoreBase):
                             recipient_key=key,
                             email=email,
                             name=name,
-                            salt=secrets.token_hex(16),
+                            salt=self.keyring.new_salt(),
                         )
                     )
                 elif name and row.name != name:
@@ -103,7 +102,7 @@ class EarnerTables(StoreBase):
     # a volunteer's own view ("my badges")
 
     async def create_sign_in_token(self, email: str, ttl: timedelta) -> str:
-        token = secrets.token_urlsafe(32)  # 256 random bits; only the hash is stored
+        token = self.keyring.mint_token()  # only the hash is stored
         async with self._session.begin() as s:
             s.add(
                 t.SignInToken(
@@ -153,9 +152,9 @@ class EarnerTables(StoreBase):
 
     async def create_exchange(self, credential_id: str, ttl: timedelta) -> WalletExchangeRecord:
         row = t.WalletExchange(
-            id=secrets.token_urlsafe(24),
+            id=self.keyring.mint_token(24),
             credential_id=credential_id,
-            challenge=secrets.token_urlsafe(24),
+            challenge=self.keyring.mint_token(24),
             expires_at=now() + ttl,
             holder=None,
         )
@@ -293,7 +292,7 @@ class EarnerTables(StoreBase):
             await s.execute(
                 update(t.Credential)
                 .where(t.Credential.org_id == org_id, t.Credential.recipient_key == recipient_key)
-                .values(recipient_key=secrets.token_hex(32))  # no longer derivable from the email
+                .values(recipient_key=self.keyring.unlinkable_key())
             )
             await s.execute(
                 delete(t.ProgressView).where(
