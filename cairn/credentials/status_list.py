@@ -33,6 +33,13 @@ def set_bit(bits: bytearray, index: int, value: bool) -> None:
         bits[index // 8] &= ~mask & 0xFF
 
 
+def with_bit(bits: bytes | None, index: int, value: bool) -> bytes:
+    """The list with one credential's bit set or cleared; no list yet is an all-clear one."""
+    changed = bytearray(bits) if bits is not None else empty_bits()
+    set_bit(changed, index, value)
+    return bytes(changed)
+
+
 def get_bit(bits: bytes, index: int) -> bool:
     return bool(bits[index // 8] & (0x80 >> (index % 8)))
 

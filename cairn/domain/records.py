@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 API_KEY_PREFIX = "cairn_"
 SCOPES = {  # what each API-key scope allows, as the dashboard explains it
@@ -41,3 +42,102 @@ class RecipientContact:
     name: str | None
     salt: str
     unsubscribed: bool = False
+
+
+@dataclass(frozen=True)
+class RecipientRecord:
+    """A person's contact details as one organisation keeps them (erasure deletes this)."""
+
+    org_id: str
+    recipient_key: str
+    email: str
+    name: str | None
+    salt: str
+    unsubscribed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class CredentialRecord:
+    """A signed credential as stored; `document` is the signed JSON, never edited in place."""
+
+    id: str
+    award_id: str
+    org_id: str
+    badge_class_id: str
+    recipient_key: str
+    document: dict[str, Any]
+    issued_at: datetime
+    status: str  # active | suspended | revoked
+    status_reason: str | None
+
+
+@dataclass(frozen=True)
+class StatusListRecord:
+    org_id: str
+    purpose: str
+    bits: bytes
+    document: dict[str, Any]  # the signed BitstringStatusListCredential
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class NotificationRecord:
+    credential_id: str
+    message_id: str
+    generation: int  # 0 for the first email, +1 per resend
+    status: str  # sending | sent | bounced | failed | suppressed
+    attempts: int
+    last_error: str | None
+    sent_at: datetime | None
+
+
+@dataclass(frozen=True)
+class WalletExchangeRecord:
+    """A VC-API exchange that hands a credential to a wallet once it proves its DID."""
+
+    id: str
+    credential_id: str
+    challenge: str
+    expires_at: datetime
+    holder: str | None
+
+
+@dataclass(frozen=True)
+class BadgeImageRecord:
+    org_id: str
+    badge_class_id: str
+    content_type: str
+    data: bytes
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class QuestionRecord:
+    """An award a void undid, until the organisation decides (kept | revoked)."""
+
+    award_id: str
+    org_id: str
+    badge_class_id: str
+    recipient_key: str
+    reason: str
+    evidence: list[Any]
+    questioned_at: datetime
+    decision: str | None
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What a claim link led to: its credential (None for an unknown link), and whether it expired."""
+
+    credential: CredentialRecord | None
+    expired: bool
+
+
+@dataclass(frozen=True)
+class SealedKey:
+    """A freshly minted issuer key as the store keeps it: public parts in clear, secret sealed."""
+
+    algorithm: str  # Ed25519 | RS256 | ES256
+    public_multibase: str  # Ed25519: Multikey; JWT keys: JWK thumbprint
+    public_jwk: dict[str, Any] | None
+    secret_sealed: bytes

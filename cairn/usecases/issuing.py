@@ -8,7 +8,6 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from cairn.adapters.store import Store
-from cairn.adapters.store import tables as t
 from cairn.crash_points import crash_point
 from cairn.credentials import proofs
 from cairn.credentials.builder import IssuerProfile, build_credential, iso
@@ -17,7 +16,7 @@ from cairn.credentials.did_web import org_did, verification_method
 from cairn.credentials.multikey import public_key_multibase
 from cairn.credentials.status_list import status_entries
 from cairn.domain.failures import PoisonRecord
-from cairn.domain.records import Org
+from cairn.domain.records import CredentialRecord, Org
 from schemas.awards import AwardGranted, CredentialIssued, credential_id_for
 
 log = logging.getLogger(__name__)
@@ -95,7 +94,7 @@ async def issue_credential(store: Store, award: AwardGranted, public_url: str) -
     return issued_record(existing)
 
 
-async def sign_for_holder(store: Store, credential: t.Credential, holder: str, public_url: str) -> dict:
+async def sign_for_holder(store: Store, credential: CredentialRecord, holder: str, public_url: str) -> dict:
     """The stored credential issued to the wallet's DID, signed now with the active key."""
     org = await store.org(credential.org_id)
     if org is None:
@@ -104,7 +103,7 @@ async def sign_for_holder(store: Store, credential: t.Credential, holder: str, p
     return signer.sign(bound_to(credential.document, holder), iso(datetime.now(UTC)))
 
 
-def issued_record(credential: t.Credential) -> CredentialIssued:
+def issued_record(credential: CredentialRecord) -> CredentialIssued:
     """The CredentialIssued record of a stored credential."""
     return CredentialIssued(
         credential_id=credential.id,

@@ -4,7 +4,8 @@ The request is a ClaimEmailResendRequested command for the next claim generation
 topic: the notifier sends each generation once, even across its crashes.
 """
 
-from cairn.ports import CredentialRecord, Publisher, Store
+from cairn.domain.records import CredentialRecord
+from cairn.ports import Publisher, Store
 from schemas.awards import ClaimEmailResendRequested
 
 

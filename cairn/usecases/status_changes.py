@@ -5,10 +5,9 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from cairn.adapters.store import Store
-from cairn.adapters.store import tables as t
 from cairn.credentials.builder import iso
 from cairn.credentials.status_list import Purpose, empty_bits, list_credential, list_url
-from cairn.domain.records import Org
+from cairn.domain.records import CredentialRecord, Org
 from cairn.usecases.issuing import org_signer
 
 Action = Literal["revoke", "suspend", "unsuspend"]
@@ -49,7 +48,7 @@ async def status_list_document(store: Store, org: Org, purpose: Purpose, public_
 
 async def change_status(
     store: Store, org: Org, credential_id: str, action: Action, reason: str | None, public_url: str
-) -> t.Credential:
+) -> CredentialRecord:
     credential = await store.credential(credential_id)
     if credential is None or credential.org_id != org.id:
         raise LookupError(f"credential {credential_id} not found")

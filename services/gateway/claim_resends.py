@@ -2,7 +2,7 @@
 
 from fastapi import HTTPException, Request
 
-from cairn.ports import CredentialRecord
+from cairn.domain.records import CredentialRecord
 from cairn.usecases import resends
 from services.gateway.dependencies import publisher_of, store_of
 

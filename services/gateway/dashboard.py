@@ -13,9 +13,8 @@ from fastapi import APIRouter, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from cairn.adapters.store import tables as t
 from cairn.domain.csv_import import SYNONYMS, decode_csv, parse_csv
-from cairn.domain.records import ApiKeyInfo
+from cairn.domain.records import ApiKeyInfo, CredentialRecord
 from cairn.usecases.intake import accept_events, activity_window
 from cairn.usecases.status_changes import StatusChangeError, change_status
 from schemas.admin import StatusChangeIn
@@ -86,7 +85,7 @@ NOTICES = {
 }
 
 
-async def _earner(request: Request, key: ApiKeyInfo, credential: t.Credential) -> str:
+async def _earner(request: Request, key: ApiKeyInfo, credential: CredentialRecord) -> str:
     person = await store_of(request).recipient(key.org.id, credential.recipient_key)
     return (person.name or person.email) if person else "(erased)"
 
@@ -179,7 +178,7 @@ async def credentials(request: Request) -> HTMLResponse:
     return _page(request, "dashboard_credentials.html", key, rows=rows, notice=await _notice(request, key))
 
 
-async def _own_credential(request: Request, key: ApiKeyInfo, credential_uuid: str) -> t.Credential:
+async def _own_credential(request: Request, key: ApiKeyInfo, credential_uuid: str) -> CredentialRecord:
     credential = await store_of(request).credential(credential_id_from(credential_uuid))
     if credential is None or credential.org_id != key.org.id:
         raise HTTPException(404, "no such credential")
@@ -199,7 +198,7 @@ async def confirm_revoke(
 async def _revoke_page(
     request: Request,
     key: ApiKeyInfo,
-    credential: t.Credential,
+    credential: CredentialRecord,
     back: str,
     reason: str,
     error: str | None = None,

@@ -11,7 +11,7 @@ from pydantic import EmailStr
 
 from cairn.adapters.smtp import Mailer
 from cairn.adapters.store import Store
-from cairn.adapters.store import tables as t
+from cairn.domain.records import CredentialRecord
 from cairn.settings import Settings
 from cairn.usecases.email_message import SignInEmail, render_sign_in_email
 from services.gateway.claim_resends import request_resend
@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 SIGN_IN_MINUTES = 30
 
 
-async def withdrawn_page(request: Request, credential: t.Credential) -> HTMLResponse:
+async def withdrawn_page(request: Request, credential: CredentialRecord) -> HTMLResponse:
     """A revoked or suspended badge, as its holder sees it from any claim link: the status and
     the organisation's reason, and nothing to download, share or renew."""
     org = await store_of(request).org(credential.org_id)

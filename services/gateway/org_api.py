@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from pydantic import EmailStr, TypeAdapter, ValidationError
 
 from cairn.adapters.store import Store
-from cairn.adapters.store import tables as t
+from cairn.domain.records import CredentialRecord, NotificationRecord
 from cairn.usecases.intake import accept_events, intake_context
 from cairn.usecases.status_changes import Action, StatusChangeError, change_status
 from schemas.activity import (
@@ -100,7 +100,7 @@ async def recipient_progress(email: EmailStr, request: Request, org: Reader) -> 
     return RecipientProgress(email=email, badges=progress.badges, pending_voids=progress.pending_voids)
 
 
-async def _own_credential(request: Request, org_id: str, credential_uuid: str) -> t.Credential:
+async def _own_credential(request: Request, org_id: str, credential_uuid: str) -> CredentialRecord:
     credential = await store_of(request).credential(credential_id_from(credential_uuid))
     if credential is None or credential.org_id != org_id:
         raise HTTPException(404, "no such credential")
@@ -200,7 +200,7 @@ async def award_questions(store: Store, org_id: str) -> list[AwardQuestionOut]:
     return out
 
 
-def summary(credential: t.Credential, notification: t.Notification | None) -> CredentialSummary:
+def summary(credential: CredentialRecord, notification: NotificationRecord | None) -> CredentialSummary:
     return CredentialSummary(
         id=credential.id,
         badge_class_id=credential.badge_class_id,

@@ -9,14 +9,13 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from cairn.adapters.store import tables as t
 from cairn.credentials import vc_jwt
 from cairn.credentials.baking import bake_png, bake_svg
 from cairn.credentials.did_web import org_did
 from cairn.credentials.status_list import Purpose
 from cairn.credentials.verification import Report
 from cairn.domain.badge_images import badge_png, badge_svg
-from cairn.domain.records import Org
+from cairn.domain.records import CredentialRecord, Org
 from cairn.usecases.issuer_documents import did_document_for
 from cairn.usecases.status_changes import status_list_document
 from cairn.usecases.verifying import verify
@@ -27,7 +26,7 @@ from services.gateway.dependencies import fetcher, json_body, settings_of, store
 router = APIRouter()
 
 
-async def stored_credential(request: Request, given_id: str) -> tuple[t.Credential, Org, str]:
+async def stored_credential(request: Request, given_id: str) -> tuple[CredentialRecord, Org, str]:
     """The credential a path names by its `urn:uuid:…` id or bare uuid, its organisation, and
     its bare uuid (for links and file names)."""
     store = store_of(request)

@@ -1,0 +1,70 @@
+"""The database engine the store's parts share: connection settings, schema creation, sessions."""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, event, inspect
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from cairn.adapters.keyring import Keyring
+from cairn.adapters.store import tables as t
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _: ConnectionPoolEntry) -> None:
+    """WAL and a busy timeout let the gateway, signer and notifier share one SQLite file."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def connect(database_url: str) -> AsyncEngine:
+    """An engine for the URL; SQLite files get the pragmas several processes need."""
+    engine = create_async_engine(database_url)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+class StaleSchema(RuntimeError):
+    """The database's tables lack columns this version of Cairn needs."""
+
+
+def _missing_columns(conn: Connection) -> list[str]:
+    inspector = inspect(conn)
+    missing = []
+    for table in t.Base.metadata.sorted_tables:
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        missing += [f"{table.name}.{column.name}" for column in table.columns if column.name not in present]
+    return missing
+
+
+class StoreBase:
+    """What every part of the store shares: one engine, its sessions, and the keyring."""
+
+    def __init__(self, engine: AsyncEngine, keyring: Keyring) -> None:
+        self.engine = engine
+        self.keyring = keyring
+        self._session = async_sessionmaker(engine, expire_on_commit=False)
+
+    async def create_schema(self) -> None:
+        """Creates what is missing; a database an older Cairn made is refused by name, since
+        Cairn has no migrations yet (create_all never adds a column to an existing table)."""
+        async with self.engine.begin() as conn:
+            await conn.run_sync(t.Base.metadata.create_all)
+            missing = await conn.run_sync(_missing_columns)
+        if missing:
+            raise StaleSchema(
+                f"the database (CAIRN_DATABASE_URL, or var/cairn.db) was made by an older Cairn: it lacks "
+                f"{', '.join(missing)}. Cairn has no migrations yet; move that database aside "
+                "(for the demo: make clean) and run again."
+            )
+
+    async def close(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,225 @@
+"""The dict-backed FakeStore answers as the real Store does: one scenario runs against both (the
+real one over an SQLite file) and must give the same answers; and both fit the store ports."""
+
+import inspect
+import secrets
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cairn import ports
+from cairn.adapters.keyring import Keyring
+from cairn.adapters.store import Store, open_store
+from cairn.credentials.multikey import public_key_multibase
+from cairn.credentials.status_list import get_bit
+from schemas.awards import BadgeProgress, ProgressUpdated
+from schemas.badge_class import BadgeClassIn
+from tests.service.fakes_store import FakeStore
+
+MASTER_KEY = secrets.token_bytes(32)
+ISSUED_AT = datetime(2026, 11, 30, 12, tzinfo=UTC)
+BADGE = BadgeClassIn(
+    id="ten-hours",
+    name="Ten hours",
+    description="d",
+    criteria_narrative="n",
+    criteria={"kind": "total_hours", "at_least": 10},
+)
+STORE_PORTS = [ports.OrganisationStore, ports.CredentialStore, ports.EarnerStore, ports.ReadModelStore]
+
+
+def _signed_list(purpose: str, bits: bytes) -> dict[str, Any]:
+    return {"purpose": purpose, "set": [i for i in range(64) if get_bit(bits, i)]}
+
+
+async def _scenario(store: Any) -> list[Any]:
+    """What a store answers through one organisation's life: keys, badges, a credential, its
+    claim link and email, a revocation, an unsubscribe, an export and an erasure."""
+    answers: list[Any] = []
+    say = answers.append
+    org, api_key = await store.create_org("Riverside", "riverside", email="hi@riverside.example")
+    say((org.name, org.slug, org.email, org.colour, org.timezone))
+    found = await store.api_key(api_key)
+    say((found.org == org, sorted(found.scopes), await store.api_key(api_key + "x")))
+    with pytest.raises(ValueError, match="unknown scopes: root"):
+        await store.create_api_key(org.id, "bad", {"read", "root"})
+    _, read_key = await store.create_api_key(org.id, "reader", {"read"})
+    say(sorted((await store.api_key(read_key)).scopes))
+    say(
+        (
+            (await store.org_by_slug("riverside")) == org,
+            await store.org_by_slug("nope"),
+            await store.org("nope"),
+        )
+    )
+    say(len(await store.org_secret(org.id)))
+    sam = await store.recipient_key_of(org.id, "Sam@Example.org")
+    say(sam == await store.recipient_key_of(org.id, "sam@example.org "))
+
+    # issuer keys
+    first = await store.issuer_public_keys(org.id)
+    say((len(first), public_key_multibase((await store.issuer_key(org.id)).public_key()) == first[-1]))
+    rotated = await store.rotate_issuer_key(org.id)
+    keys = await store.issuer_public_keys(org.id)
+    say(
+        (
+            len(keys),
+            keys[-1] == rotated,
+            public_key_multibase((await store.issuer_key(org.id)).public_key()) == rotated,
+        )
+    )
+    _, thumbprint = await store.jwt_key(org.id, "RS256")
+    say(((await store.jwt_key(org.id, "RS256"))[1] == thumbprint, len(await store.issuer_jwks(org.id))))
+
+    # badge classes
+    await store.save_badge_class(org.id, BADGE)
+    second = await store.save_badge_class(org.id, BADGE.model_copy(update={"name": "Ten!"}), "Europe/London")
+    say((second.version, second.timezone, (await store.badge_class(org.id, "ten-hours")).name))
+    say(((await store.badge_class(org.id, "ten-hours", 1)).name, await store.badge_class(org.id, "nine")))
+    say([(b.id, b.version) for b in await store.badge_classes(org.id)])
+
+    # recipients
+    await store.upsert_recipients(org.id, {sam: ("sam@example.org", None)})
+    salt = (await store.recipient(org.id, sam)).salt
+    await store.upsert_recipients(org.id, {sam: ("sam@example.org", "Sam")})
+    contact = await store.recipient(org.id, sam)
+    say(
+        (
+            contact.email,
+            contact.name,
+            contact.salt == salt,
+            contact.unsubscribed,
+            await store.recipient(org.id, "x"),
+        )
+    )
+    say([(r.email, r.name) for r in await store.recipients(org.id)])
+
+    # a credential, issued once however often its award comes
+    index = await store.status_index(org.id, "urn:uuid:c1")
+    say(index == await store.status_index(org.id, "urn:uuid:c1"))
+    fields = {
+        "award_id": "a1",
+        "org_id": org.id,
+        "badge_class_id": "ten-hours",
+        "recipient_key": sam,
+        "document": {"id": "urn:uuid:c1"},
+        "issued_at": ISSUED_AT,
+    }
+    made, created = await store.insert_credential(credential_id="urn:uuid:c1", **fields)
+    again, created_again = await store.insert_credential(credential_id="urn:uuid:c1", **fields)
+    say((made == again, created, created_again, made.status, made.status_reason, made.issued_at))
+    say(((await store.credential("urn:uuid:c1")) == made, (await store.credential_by_award("a1")) == made))
+    say([c.id for c in await store.credentials(org.id, status="active")])
+
+    # its claim email and link
+    token = store.claim_token_for("urn:uuid:c1")
+    say(token)  # the same master key gives the same link in both
+    await store.ensure_claim_token("urn:uuid:c1", token, timedelta(days=30))
+    claim = await store.claim(token)
+    say((claim.credential.id, claim.expired, (await store.claim("nope")).credential))
+    await store.record_notification("urn:uuid:c1", "<m0>", "sending")
+    await store.record_notification("urn:uuid:c1", "<m0>", "sent")
+    sent = await store.notification("urn:uuid:c1")
+    say((sent.status, sent.attempts, sent.generation, sent.sent_at is not None, sent.last_error))
+    resent = store.claim_token_for("urn:uuid:c1", 1)
+    await store.ensure_claim_token("urn:uuid:c1", resent, timedelta(days=30), generation=1)
+    await store.record_notification("urn:uuid:c1", "<m1>", "bounced", "550 no", generation=1)
+    bounced = (await store.notifications(["urn:uuid:c1", "urn:uuid:none"]))["urn:uuid:c1"]
+    say((bounced.status, bounced.attempts, bounced.generation, bounced.message_id, bounced.last_error))
+    say(((await store.claim(token)).credential, (await store.claim(resent)).credential.id))
+    expired = store.claim_token_for("urn:uuid:c1", 2)
+    await store.ensure_claim_token("urn:uuid:c1", expired, timedelta(seconds=-1), generation=2)
+    say((await store.claim(expired)).expired)
+
+    # revoking it flips its bit in both lists, as one change
+    revoked = await store.change_status(
+        org.id,
+        "urn:uuid:c1",
+        "revoked",
+        "by mistake",
+        {"revocation": True, "suspension": False},
+        _signed_list,
+    )
+    say((revoked.status, revoked.status_reason, (await store.credential("urn:uuid:c1")).status))
+    revocation = await store.status_list(org.id, "revocation")
+    say(
+        (
+            get_bit(revocation.bits, index),
+            revocation.document["purpose"],
+            await store.status_list(org.id, "x"),
+        )
+    )
+    with pytest.raises(LookupError):
+        await store.change_status(org.id, "urn:uuid:none", "revoked", None, {}, _signed_list)
+
+    # unsubscribing
+    say(await store.unsubscribe(org.id, sam, "wrong"))
+    say(await store.unsubscribe(org.id, sam, store.unsubscribe_code(org.id, sam)))
+    say((await store.recipient(org.id, sam)).unsubscribed)
+
+    # progress, export, erasure
+    badges = [
+        BadgeProgress(
+            badge_class_id="ten-hours",
+            badge_class_version=2,
+            name="Ten!",
+            awarded=False,
+            questioned=False,
+            figures=[],
+        )
+    ]
+    await store.save_progress(
+        ProgressUpdated(org_id=org.id, recipient_key=sam, as_of=ISSUED_AT, badges=badges)
+    )
+    older = ISSUED_AT - timedelta(days=1)
+    await store.save_progress(ProgressUpdated(org_id=org.id, recipient_key=sam, as_of=older, badges=[]))
+    say((await store.progress(org.id, sam)).badges)
+    exported = await store.person_export(org.id, sam)
+    exported["contact"]["unsubscribed_at"] = exported["contact"]["unsubscribed_at"] is not None
+    say(exported)
+    say((await store.erase_person(org.id, sam), await store.erase_person(org.id, sam)))
+    kept = await store.credential("urn:uuid:c1")
+    say((await store.recipient(org.id, sam), kept.status, kept.recipient_key != sam))
+    say(((await store.claim(resent)).credential, await store.progress(org.id, sam)))
+    say(await store.person_export(org.id, sam))
+    return answers
+
+
+async def test_the_fake_store_answers_as_the_real_one(tmp_path: Path) -> None:
+    real = open_store(f"sqlite+aiosqlite:///{tmp_path / 'cairn.db'}", MASTER_KEY)
+    await real.create_schema()
+    try:
+        expected = await _scenario(real)
+    finally:
+        await real.close()
+    fake = FakeStore(Keyring(MASTER_KEY))
+    actual = await _scenario(fake)
+    for step, (want, got) in enumerate(zip(expected, actual, strict=True)):
+        assert got == want, f"answer {step} differs"
+
+
+def _signature(method: Any) -> inspect.Signature:
+    return inspect.signature(method).replace(return_annotation=inspect.Signature.empty)
+
+
+@pytest.mark.parametrize("port", STORE_PORTS, ids=lambda port: port.__name__)
+def test_the_real_store_has_every_port_method_with_its_signature(port: type) -> None:
+    for name, method in inspect.getmembers(port, inspect.isfunction):
+        if not name.startswith("_"):
+            assert _signature(getattr(Store, name)) == _signature(method), name
+
+
+@pytest.mark.parametrize("port", STORE_PORTS, ids=lambda port: port.__name__)
+def test_what_the_fake_has_of_each_port_has_the_ports_signature(port: type) -> None:
+    for name, method in inspect.getmembers(port, inspect.isfunction):
+        if not name.startswith("_") and hasattr(FakeStore, name):
+            assert _signature(getattr(FakeStore, name)) == _signature(method), name
+
+
+def test_the_keyring_has_every_method_of_its_port() -> None:
+    keyring = Keyring(MASTER_KEY)
+    for name, method in inspect.getmembers(ports.Keyring, inspect.isfunction):
+        if not name.startswith("_"):
+            assert _signature(getattr(keyring, name)) == _signature(method.__get__(keyring)), name
