@@ -1,6 +1,6 @@
 """The gateway: the organisation API, the volunteer's pages and the public credential documents
-(FastAPI). This module only wires: routes live in org_api, org_admin, public_routes,
-earner_pages, wallet and dashboard.
+(FastAPI). This module only builds the app: middlewares, routers (services/gateway/routers/, one
+per resource), error handlers, and the running objects the dependencies hand to routes.
 
 Requests are validated by the schemas/ models, identities come from the store, and records go
 to Kafka. A 202 means Kafka acknowledged every record (acks=all).
@@ -23,20 +23,25 @@ from cairn.settings import Settings, get_settings
 from schemas.activity import ActivityVoidedIn, EventBatchIn, VolunteerShiftIn, WorkshopAttendanceIn
 from schemas.awards import AwardQuestioned, ProgressUpdated
 from schemas.envelope import CloudEvent
-from services.gateway import (
-    dashboard,
-    earner_pages,
-    error_pages,
-    home,
-    org_admin,
-    org_api,
-    public_routes,
-    wallet,
-)
+from services.gateway import error_pages
 from services.gateway.body_limit import BodySizeLimit
 from services.gateway.dependencies import Limits
 from services.gateway.openapi_errors import declare_errors
 from services.gateway.rate_limits import RateLimiter
+from services.gateway.routers import (
+    badge_classes,
+    credentials,
+    dashboard,
+    earner,
+    events,
+    home,
+    keys,
+    org,
+    public,
+    questions,
+    recipients,
+    wallet,
+)
 from services.gateway.strict_json import StrictJsonBodies
 
 EVENT_BODIES = [VolunteerShiftIn, WorkshopAttendanceIn, ActivityVoidedIn, EventBatchIn]
@@ -51,7 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         producer = bus.producer(settings.kafka_bootstrap)
         await producer.start()
         http, mailer = httpx.AsyncClient(), Mailer(settings)
-        app.state.settings, app.state.store, app.state.producer = settings, store, producer
+        app.state.settings, app.state.store, app.state.publisher = settings, store, producer
         app.state.http, app.state.mailer = http, mailer
         app.state.limits = Limits(
             api_keys=RateLimiter(per_minute=settings.api_requests_per_minute, burst=settings.api_burst),
@@ -87,12 +92,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     error_pages.install(app)
     home.install(app)
-    app.include_router(org_api.router)
-    app.include_router(org_admin.router)
-    app.include_router(public_routes.router)
-    app.include_router(earner_pages.router)
-    app.include_router(wallet.router)
-    app.include_router(dashboard.router)
+    for resource in (events, badge_classes, recipients, credentials, questions, org, keys):
+        app.include_router(resource.router)
+    for pages in (public, earner, wallet, dashboard):
+        app.include_router(pages.router)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
