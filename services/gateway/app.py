@@ -6,7 +6,6 @@ Requests are validated by the schemas/ models, identities come from the store, a
 to Kafka. A 202 means Kafka acknowledged every record (acks=all).
 """
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -18,11 +17,9 @@ from pydantic.json_schema import models_json_schema
 
 from cairn.adapters.kafka import bus
 from cairn.adapters.smtp import Mailer
-from cairn.adapters.store import Store, store_for
+from cairn.adapters.store import store_for
 from cairn.settings import Settings, get_settings
 from schemas.activity import ActivityVoidedIn, EventBatchIn, VolunteerShiftIn, WorkshopAttendanceIn
-from schemas.awards import AwardQuestioned, ProgressUpdated
-from schemas.envelope import CloudEvent
 from services.gateway import error_pages
 from services.gateway.body_limit import BodySizeLimit
 from services.gateway.dependencies import Limits
@@ -65,16 +62,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ),
             earner_emails=RateLimiter(per_minute=0.2, burst=3),
         )
-        stopping = asyncio.Event()
-        followers = [
-            asyncio.create_task(_keep_progress(settings, store, stopping)),
-            asyncio.create_task(_keep_questions(settings, store, stopping)),
-        ]
         try:
             yield
         finally:
-            stopping.set()
-            await asyncio.gather(*followers)
             await producer.stop()
             await mailer.close()
             await http.aclose()
@@ -118,32 +108,3 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
-
-
-async def _keep_questions(settings: Settings, store: Store, stopping: asyncio.Event) -> None:
-    """Keeps award questions in the store for the organisation to decide (at-least-once; the
-    first record of a question wins)."""
-
-    async def save(event: CloudEvent[AwardQuestioned]) -> None:
-        await store.save_question(event.data)
-
-    await bus.consume_forever(
-        settings.kafka_bootstrap,
-        "cairn-gateway-questions",
-        bus.AWARD_QUESTIONS,
-        AwardQuestioned,
-        save,
-        stopping,
-    )
-
-
-async def _keep_progress(settings: Settings, store: Store, stopping: asyncio.Event) -> None:
-    """Keeps the store's progress views up to date from cairn.progress.v1 (at-least-once;
-    the newest update per recipient wins, so redelivery is harmless)."""
-
-    async def save(event: CloudEvent[ProgressUpdated]) -> None:
-        await store.save_progress(event.data)
-
-    await bus.consume_forever(
-        settings.kafka_bootstrap, "cairn-gateway-progress", bus.PROGRESS, ProgressUpdated, save, stopping
-    )
