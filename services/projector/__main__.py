@@ -8,34 +8,53 @@ the gateway gave them, so a running deployment carries its committed offsets ove
 """
 
 import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
 
 from cairn.adapters.kafka import bus
 from cairn.adapters.store import Store, store_for
 from cairn.service_runner import run_until_stopped
-from cairn.settings import Settings, get_settings
+from cairn.settings import get_settings
 from schemas.awards import AwardQuestioned, ProgressUpdated
 from schemas.envelope import CloudEvent
 
-PROGRESS_GROUP = "cairn-gateway-progress"
-QUESTIONS_GROUP = "cairn-gateway-questions"
+
+@dataclass(frozen=True)
+class Projection:
+    """One topic folded into the store by one consumer group."""
+
+    group: str
+    topic: str
+    record_type: type[BaseModel]
+    save: Callable[[Store, Any], Awaitable[None]]  # the store method that keeps the record
 
 
-async def keep_progress(settings: Settings, store: Store, stopping: asyncio.Event) -> None:
-    async def save(event: CloudEvent[ProgressUpdated]) -> None:
-        await store.save_progress(event.data)
+PROJECTIONS = [
+    Projection(
+        "cairn-gateway-progress",
+        bus.PROGRESS,
+        ProgressUpdated,
+        lambda store, update: store.save_progress(update),
+    ),
+    Projection(
+        "cairn-gateway-questions",
+        bus.AWARD_QUESTIONS,
+        AwardQuestioned,
+        lambda store, question: store.save_question(question),
+    ),
+]
 
-    await bus.consume_forever(
-        settings.kafka_bootstrap, PROGRESS_GROUP, bus.PROGRESS, ProgressUpdated, save, stopping
-    )
 
+def handler(projection: Projection, store: Store) -> Callable[[CloudEvent[Any]], Awaitable[None]]:
+    """What the consume loop calls per record: the record's data into the store."""
 
-async def keep_questions(settings: Settings, store: Store, stopping: asyncio.Event) -> None:
-    async def save(event: CloudEvent[AwardQuestioned]) -> None:
-        await store.save_question(event.data)
+    async def save(event: CloudEvent[Any]) -> None:
+        await projection.save(store, event.data)
 
-    await bus.consume_forever(
-        settings.kafka_bootstrap, QUESTIONS_GROUP, bus.AWARD_QUESTIONS, AwardQuestioned, save, stopping
-    )
+    return save
 
 
 async def serve(stopping: asyncio.Event) -> None:
@@ -43,7 +62,12 @@ async def serve(stopping: asyncio.Event) -> None:
     store = store_for(settings)
     try:
         await asyncio.gather(
-            keep_progress(settings, store, stopping), keep_questions(settings, store, stopping)
+            *(
+                bus.consume_forever(
+                    settings.kafka_bootstrap, p.group, p.topic, p.record_type, handler(p, store), stopping
+                )
+                for p in PROJECTIONS
+            )
         )
     finally:
         await store.close()
