@@ -24,6 +24,7 @@ from devtools.process_group import start_group, stop_group
 SERVICES: dict[str, list[str]] = {
     "smtp-sink": ["-m", "devtools.smtp_sink"],
     "gateway": ["-m", "services.gateway"],
+    "projector": ["-m", "services.projector"],
     "aggregator": ["-m", "services.aggregator"],
     "signer": ["-m", "services.signer"],
     "notifier": ["-m", "services.notifier"],

@@ -1,12 +1,11 @@
 """The gateway: the organisation API, the volunteer's pages and the public credential documents
-(FastAPI). This module only wires: routes live in org_api, org_admin, public_routes,
-earner_pages, wallet and dashboard.
+(FastAPI). This module only builds the app: middlewares, routers (services/gateway/routers/, one
+per resource), error handlers, and the running objects the dependencies hand to routes.
 
 Requests are validated by the schemas/ models, identities come from the store, and records go
 to Kafka. A 202 means Kafka acknowledged every record (acks=all).
 """
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -16,29 +15,30 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic.json_schema import models_json_schema
 
-from cairn.adapters.kafka import topics
-from cairn.adapters.kafka.consume import consume_forever
 from cairn.adapters.kafka.publisher import KafkaPublisher
 from cairn.adapters.smtp import Mailer
-from cairn.adapters.store import Store, store_for
+from cairn.adapters.store import store_for
 from cairn.settings import Settings, get_settings
 from schemas.activity import ActivityVoidedIn, EventBatchIn, VolunteerShiftIn, WorkshopAttendanceIn
-from schemas.awards import AwardQuestioned, ProgressUpdated
-from schemas.envelope import CloudEvent
-from services.gateway import (
-    dashboard,
-    earner_pages,
-    error_pages,
-    home,
-    org_admin,
-    org_api,
-    public_routes,
-    wallet,
-)
+from services.gateway import error_pages
 from services.gateway.body_limit import BodySizeLimit
 from services.gateway.dependencies import Limits
 from services.gateway.openapi_errors import declare_errors
 from services.gateway.rate_limits import RateLimiter
+from services.gateway.routers import (
+    badge_classes,
+    credentials,
+    dashboard,
+    earner,
+    events,
+    home,
+    keys,
+    org,
+    public,
+    questions,
+    recipients,
+    wallet,
+)
 from services.gateway.strict_json import StrictJsonBodies
 
 EVENT_BODIES = [VolunteerShiftIn, WorkshopAttendanceIn, ActivityVoidedIn, EventBatchIn]
@@ -62,16 +62,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ),
             earner_emails=RateLimiter(per_minute=0.2, burst=3),
         )
-        stopping = asyncio.Event()
-        followers = [
-            asyncio.create_task(_keep_progress(settings, store, stopping)),
-            asyncio.create_task(_keep_questions(settings, store, stopping)),
-        ]
         try:
             yield
         finally:
-            stopping.set()
-            await asyncio.gather(*followers)
             await publisher.stop()
             await mailer.close()
             await http.aclose()
@@ -89,12 +82,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     error_pages.install(app)
     home.install(app)
-    app.include_router(org_api.router)
-    app.include_router(org_admin.router)
-    app.include_router(public_routes.router)
-    app.include_router(earner_pages.router)
-    app.include_router(wallet.router)
-    app.include_router(dashboard.router)
+    for resource in (events, badge_classes, recipients, credentials, questions, org, keys):
+        app.include_router(resource.router)
+    for pages in (public, earner, wallet, dashboard):
+        app.include_router(pages.router)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
@@ -117,32 +108,3 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
-
-
-async def _keep_questions(settings: Settings, store: Store, stopping: asyncio.Event) -> None:
-    """Keeps award questions in the store for the organisation to decide (at-least-once; the
-    first record of a question wins)."""
-
-    async def save(event: CloudEvent[AwardQuestioned]) -> None:
-        await store.save_question(event.data)
-
-    await consume_forever(
-        settings.kafka_bootstrap,
-        "cairn-gateway-questions",
-        topics.AWARD_QUESTIONS,
-        AwardQuestioned,
-        save,
-        stopping,
-    )
-
-
-async def _keep_progress(settings: Settings, store: Store, stopping: asyncio.Event) -> None:
-    """Keeps the store's progress views up to date from cairn.progress.v1 (at-least-once;
-    the newest update per recipient wins, so redelivery is harmless)."""
-
-    async def save(event: CloudEvent[ProgressUpdated]) -> None:
-        await store.save_progress(event.data)
-
-    await consume_forever(
-        settings.kafka_bootstrap, "cairn-gateway-progress", topics.PROGRESS, ProgressUpdated, save, stopping
-    )

@@ -1,15 +1,15 @@
 """The gateway's door to cairn.usecases.resends: a credential that cannot be resent is a 409."""
 
-from fastapi import HTTPException, Request
+from fastapi import HTTPException
 
 from cairn.domain.records import CredentialRecord
+from cairn.ports import Publisher, Store
 from cairn.usecases import resends
-from services.gateway.dependencies import publisher_of, store_of
 
 
-async def request_resend(request: Request, credential: CredentialRecord) -> int:
+async def request_resend(store: Store, publisher: Publisher, credential: CredentialRecord) -> int:
     """Publishes the resend (acks=all) and returns its claim generation."""
     try:
-        return await resends.request_resend(store_of(request), publisher_of(request), credential)
+        return await resends.request_resend(store, publisher, credential)
     except resends.NotResendable as e:
         raise HTTPException(409, str(e)) from e

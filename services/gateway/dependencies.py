@@ -1,7 +1,15 @@
-"""What every gateway route may ask for: the store, Kafka, settings, the organisation behind
-an API key, rate limits, and the templates. The running objects live on app.state."""
+"""What every gateway route may ask for, as FastAPI dependencies: the store, the publisher,
+settings, the mailer, the clock, rate limits, the organisation behind an API key, and the
+templates.
 
+The default providers read the running objects that app.py's lifespan puts on app.state. A test
+replaces any of them with `app.dependency_overrides[get_store] = lambda: fake_store` (and so on),
+with no Kafka, SMTP or database behind the gateway.
+"""
+
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -34,31 +42,63 @@ class Limits:
     earner_emails: RateLimiter  # per client address and per email: "send me a link" requests
 
 
-def store_of(request: Request) -> Store:
-    return request.app.state.store
+class SystemClock:
+    """The wall clock (the Clock port: `now()`, UTC-aware)."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
 
 
-def publisher_of(request: Request) -> Publisher:
-    return request.app.state.publisher
+# ---- the providers: one per running object, each overridable ----
 
 
-def settings_of(request: Request) -> Settings:
+def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def mailer_of(request: Request) -> Mailer:
+def get_store(request: Request) -> Store:
+    return request.app.state.store
+
+
+def get_publisher(request: Request) -> Publisher:
+    """What records go to Kafka through (acks=all)."""
+    return request.app.state.publisher
+
+
+def get_mailer(request: Request) -> Mailer:
     return request.app.state.mailer
 
 
-def limits_of(request: Request) -> Limits:
+def get_limits(request: Request) -> Limits:
     return request.app.state.limits
 
 
-def fetcher(request: Request) -> FetchJson:
+def get_http(request: Request) -> httpx.AsyncClient:
+    return request.app.state.http
+
+
+def get_clock() -> SystemClock:
+    return SystemClock()
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+StoreDep = Annotated[Store, Depends(get_store)]
+PublisherDep = Annotated[Publisher, Depends(get_publisher)]
+MailerDep = Annotated[Mailer, Depends(get_mailer)]
+LimitsDep = Annotated[Limits, Depends(get_limits)]
+HttpDep = Annotated[httpx.AsyncClient, Depends(get_http)]
+ClockDep = Annotated[SystemClock, Depends(get_clock)]
+
+
+# ---- what the providers make up ----
+
+
+def get_fetcher(store: StoreDep, settings: SettingsDep, http: HttpDep) -> FetchJson:
     """Own documents from the store; other hosts only if CAIRN_VERIFY_ALLOW_HOSTS names them."""
-    settings = settings_of(request)
-    http: httpx.AsyncClient = request.app.state.http
-    return own_then(store_of(request), settings.public_url, http_fetcher(http, settings.verify_allow_hosts))
+    return own_then(store, settings.public_url, http_fetcher(http, settings.verify_allow_hosts))
+
+
+FetcherDep = Annotated[FetchJson, Depends(get_fetcher)]
 
 
 def rate_limit(limiter: RateLimiter, key: str) -> None:
@@ -69,26 +109,32 @@ def rate_limit(limiter: RateLimiter, key: str) -> None:
         )
 
 
-def client_address(request: Request) -> str:
+def get_client_address(request: Request, settings: SettingsDep) -> str:
     """The client behind CAIRN_TRUSTED_PROXIES (X-Forwarded-For), else the direct peer."""
     peer = request.client.host if request.client else "unknown"
     forwarded = request.headers.getlist("x-forwarded-for")
-    return rate_limits.client_address(peer, forwarded, settings_of(request).trusted_proxies)
+    return rate_limits.client_address(peer, forwarded, settings.trusted_proxies)
 
 
-def count_miss(request: Request) -> None:
+ClientAddress = Annotated[str, Depends(get_client_address)]
+
+
+def get_miss_counter(limits: LimitsDep, address: ClientAddress) -> Callable[[], None]:
     """Counts a secret (claim or sign-in link, API key, exchange) that matched nothing against the
     client's address, and refuses once too many did. Only misses count, so people sharing one
     address (a NAT, a proxy) can still open their own links after someone else's wrong guesses;
     the secrets carry 170 or more unguessable bits, so the limit makes guessing noisy, not possible."""
-    rate_limit(limits_of(request).claim_lookups, client_address(request))
+    return lambda: rate_limit(limits.claim_lookups, address)
 
 
-def admit(request: Request, key: ApiKeyInfo, scope: str) -> None:
+MissCounter = Annotated[Callable[[], None], Depends(get_miss_counter)]
+
+
+def admit(limits: Limits, key: ApiKeyInfo, scope: str) -> None:
     """The one check for both doors (API bearer key, dashboard session): scope, then rate limit."""
     if scope not in key.scopes:
         raise HTTPException(403, f"this API key lacks the scope {scope!r}")
-    rate_limit(limits_of(request).api_keys, key.id)
+    rate_limit(limits.api_keys, key.id)
 
 
 def requires(scope: str) -> Any:
@@ -96,14 +142,16 @@ def requires(scope: str) -> Any:
     rate limit)."""
 
     async def organisation(
-        request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+        store: StoreDep,
+        limits: LimitsDep,
     ) -> Org:
         if credentials is None:
             raise HTTPException(401, "send Authorization: Bearer <API key>")
-        key = await store_of(request).api_key(credentials.credentials)
+        key = await store.api_key(credentials.credentials)
         if key is None:
             raise HTTPException(401, "unknown or revoked API key")
-        admit(request, key, scope)
+        admit(limits, key, scope)
         return key.org
 
     return Depends(organisation)

@@ -40,5 +40,5 @@ def test_a_crashing_service_is_restarted_with_backoff_and_the_others_keep_workin
     assert system.process.poll() is None, "cairn dev is still running"
     text = log.read_text()
     assert "keeps dying" not in text
-    for healthy in ("gateway", "aggregator", "signer", "smtp-sink"):
+    for healthy in ("gateway", "projector", "aggregator", "signer", "smtp-sink"):
         assert f"\n{healthy} exited" not in text, text

@@ -26,8 +26,8 @@ from cairn.settings import Settings
 from cairn.usecases.verifying import FETCH_DEADLINE_SECONDS
 from services.gateway.app import create_app
 from services.gateway.dependencies import templates
-from services.gateway.public_routes import credential_links
-from services.gateway.public_routes import verdict as verdict_of
+from services.gateway.routers.public import credential_links
+from services.gateway.routers.public import verdict as verdict_of
 from tests.sample_credentials import NOW, PUBLIC_URL, issued, material, signed_list
 
 pytestmark = pytest.mark.integration

@@ -5,14 +5,15 @@ is HttpOnly and SameSite=Strict, and every form carries a token derived from the
 page or button needs the same scope as the API route it stands for.
 """
 
-import time
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
+from cairn.adapters.store import Store
 from cairn.domain.csv_import import SYNONYMS, decode_csv, parse_csv
 from cairn.domain.records import ApiKeyInfo, CredentialRecord
 from cairn.usecases.intake import accept_events, activity_window
@@ -21,15 +22,20 @@ from schemas.admin import StatusChangeIn
 from schemas.awards import credential_id_from
 from services.gateway.claim_resends import request_resend
 from services.gateway.dependencies import (
+    ClockDep,
+    Limits,
+    LimitsDep,
+    MissCounter,
+    PublisherDep,
+    SettingsDep,
+    StoreDep,
+    SystemClock,
     admit,
-    count_miss,
-    publisher_of,
-    settings_of,
-    store_of,
     templates,
 )
-from services.gateway.org_admin import MAX_CSV_BYTES
-from services.gateway.org_api import award_questions, summary
+from services.gateway.routers.credentials import summary
+from services.gateway.routers.events import MAX_CSV_BYTES
+from services.gateway.routers.questions import award_questions
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 Back = Literal["credentials", "questions"]  # the page an action returns to
@@ -37,43 +43,74 @@ COOKIE = "cairn_session"
 SESSION_SECONDS = 12 * 3600
 
 
-async def _session(request: Request) -> ApiKeyInfo | None:
-    value = request.cookies.get(COOKIE, "")
-    key_id, _, rest = value.partition(".")
-    issued, _, mac = rest.partition(".")
-    store = store_of(request)
-    if not (key_id and issued.isdigit() and mac) or mac != store.session_mac(f"{key_id}.{issued}"):
-        return None
-    if time.time() - int(issued) > SESSION_SECONDS:
-        return None
-    return await store.api_key_by_id(key_id)  # a revoked key ends its sessions
+@dataclass
+class Desk:
+    """One dashboard request with what its pages need: the session cookie is checked against
+    the store, the key's scope and rate limit against the limits, its age against the clock."""
+
+    request: Request
+    store: Store
+    limits: Limits
+    clock: SystemClock
+
+    async def session(self) -> ApiKeyInfo | None:
+        value = self.request.cookies.get(COOKIE, "")
+        key_id, _, rest = value.partition(".")
+        issued, _, mac = rest.partition(".")
+        if not (key_id and issued.isdigit() and mac) or mac != self.store.session_mac(f"{key_id}.{issued}"):
+            return None
+        if self.clock.now().timestamp() - int(issued) > SESSION_SECONDS:
+            return None
+        return await self.store.api_key_by_id(key_id)  # a revoked key ends its sessions
+
+    async def signed_in(self, scope: str = "read") -> ApiKeyInfo:
+        key = await self.session()
+        if key is None:
+            raise HTTPException(303, headers={"Location": "/dashboard/sign-in"})
+        admit(self.limits, key, scope)
+        return key
+
+    def form_token(self) -> str:
+        return self.store.session_mac(f"form:{self.request.cookies.get(COOKIE, '')}")[:32]
+
+    async def checked_form(self, scope: str, token: str) -> ApiKeyInfo:
+        key = await self.signed_in(scope)
+        if token != self.form_token():
+            raise HTTPException(403, "the form is stale; reload the page")
+        return key
+
+    def page(self, name: str, key: ApiKeyInfo, status_code: int = 200, **context: Any) -> HTMLResponse:
+        """A dashboard page; `can` is the key's scopes, so a page offers only what the key may do."""
+        base = {"org": key.org, "key": key, "can": key.scopes, "form_token": self.form_token()}
+        return templates.TemplateResponse(self.request, name, {**base, **context}, status_code=status_code)
+
+    async def earner(self, key: ApiKeyInfo, credential: CredentialRecord) -> str:
+        person = await self.store.recipient(key.org.id, credential.recipient_key)
+        return (person.name or person.email) if person else "(erased)"
+
+    async def notice(self, key: ApiKeyInfo) -> str | None:
+        """What the last action did (?done=ACTION&credential=UUID after its redirect): only fixed
+        wording about the organisation's own credentials, so a crafted link cannot put words here."""
+        template = NOTICES.get(self.request.query_params.get("done", ""))
+        credential_uuid = self.request.query_params.get("credential", "")
+        credential = await self.store.credential(credential_id_from(credential_uuid)) if template else None
+        if template is None or credential is None or credential.org_id != key.org.id:
+            return None
+        earner = await self.earner(key, credential)
+        return template.format(badge=credential.document.get("name", "badge"), earner=earner)
+
+    async def own_credential(self, key: ApiKeyInfo, credential_uuid: str) -> CredentialRecord:
+        credential = await self.store.credential(credential_id_from(credential_uuid))
+        if credential is None or credential.org_id != key.org.id:
+            raise HTTPException(404, "no such credential")
+        return credential
 
 
-async def _signed_in(request: Request, scope: str = "read") -> ApiKeyInfo:
-    key = await _session(request)
-    if key is None:
-        raise HTTPException(303, headers={"Location": "/dashboard/sign-in"})
-    admit(request, key, scope)
-    return key
+def get_desk(request: Request, store: StoreDep, limits: LimitsDep, clock: ClockDep) -> Desk:
+    return Desk(request, store, limits, clock)
 
 
-def _form_token(request: Request, key: ApiKeyInfo) -> str:
-    return store_of(request).session_mac(f"form:{request.cookies.get(COOKIE, '')}")[:32]
-
-
-async def _checked_form(request: Request, scope: str, token: str) -> ApiKeyInfo:
-    key = await _signed_in(request, scope)
-    if token != _form_token(request, key):
-        raise HTTPException(403, "the form is stale; reload the page")
-    return key
-
-
-def _page(
-    request: Request, name: str, key: ApiKeyInfo, status_code: int = 200, **context: Any
-) -> HTMLResponse:
-    """A dashboard page; `can` is the key's scopes, so a page offers only what the key may do."""
-    base = {"org": key.org, "key": key, "can": key.scopes, "form_token": _form_token(request, key)}
-    return templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
+DeskDep = Annotated[Desk, Depends(get_desk)]
 
 
 NOTICES = {
@@ -85,41 +122,31 @@ NOTICES = {
 }
 
 
-async def _earner(request: Request, key: ApiKeyInfo, credential: CredentialRecord) -> str:
-    person = await store_of(request).recipient(key.org.id, credential.recipient_key)
-    return (person.name or person.email) if person else "(erased)"
-
-
-async def _notice(request: Request, key: ApiKeyInfo) -> str | None:
-    """What the last action did (?done=ACTION&credential=UUID after its redirect): only fixed
-    wording about the organisation's own credentials, so a crafted link cannot put words here."""
-    template = NOTICES.get(request.query_params.get("done", ""))
-    credential_uuid = request.query_params.get("credential", "")
-    credential = await store_of(request).credential(credential_id_from(credential_uuid)) if template else None
-    if template is None or credential is None or credential.org_id != key.org.id:
-        return None
-    earner = await _earner(request, key, credential)
-    return template.format(badge=credential.document.get("name", "badge"), earner=earner)
-
-
 @router.get("/sign-in", response_class=HTMLResponse)
 async def sign_in_page(request: Request) -> HTMLResponse:
     return templates.TemplateResponse(request, "dashboard_sign_in.html", {"error": None})
 
 
 @router.post("/sign-in", response_model=None)
-async def sign_in(request: Request, api_key: Annotated[str, Form()]) -> Response:
-    key = await store_of(request).api_key(api_key.strip())
+async def sign_in(
+    request: Request,
+    api_key: Annotated[str, Form()],
+    store: StoreDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    count_miss: MissCounter,
+) -> Response:
+    key = await store.api_key(api_key.strip())
     if key is None:
-        count_miss(request)
+        count_miss()
     if key is None or "read" not in key.scopes:
         return templates.TemplateResponse(
             request, "dashboard_sign_in.html", {"error": "That key is unknown, revoked, or cannot read."}, 401
         )
-    issued = str(int(time.time()))
-    value = f"{key.id}.{issued}.{store_of(request).session_mac(f'{key.id}.{issued}')}"
+    issued = str(int(clock.now().timestamp()))
+    value = f"{key.id}.{issued}.{store.session_mac(f'{key.id}.{issued}')}"
     response = RedirectResponse("/dashboard", status_code=303)
-    secure = settings_of(request).public_url.startswith("https://")
+    secure = settings.public_url.startswith("https://")
     response.set_cookie(
         COOKIE, value, max_age=SESSION_SECONDS, httponly=True, samesite="strict", secure=secure
     )
@@ -134,31 +161,29 @@ async def sign_out() -> RedirectResponse:
 
 
 @router.get("", response_class=HTMLResponse)
-async def overview(request: Request) -> HTMLResponse:
-    key = await _signed_in(request)
-    store = store_of(request)
-    badges = await store.badge_classes(key.org.id)
-    counts = await store.award_counts(key.org.id)
+async def overview(desk: DeskDep) -> HTMLResponse:
+    key = await desk.signed_in()
+    badges = await desk.store.badge_classes(key.org.id)
+    counts = await desk.store.award_counts(key.org.id)
     awarded = {b.id: counts.get(b.id, 0) for b in badges}
-    return _page(request, "dashboard_overview.html", key, badges=badges, awarded=awarded)
+    return desk.page("dashboard_overview.html", key, badges=badges, awarded=awarded)
 
 
 @router.get("/volunteers", response_class=HTMLResponse)
-async def volunteers(request: Request) -> HTMLResponse:
-    key = await _signed_in(request)
-    store = store_of(request)
-    progress = await store.progress_views(key.org.id)
+async def volunteers(desk: DeskDep) -> HTMLResponse:
+    key = await desk.signed_in()
+    progress = await desk.store.progress_views(key.org.id)
     people = [
         {"email": p.email, "name": p.name, "badges": progress.get(p.recipient_key, [])}
-        for p in await store.recipients(key.org.id)
+        for p in await desk.store.recipients(key.org.id)
     ]
-    return _page(request, "dashboard_volunteers.html", key, people=people)
+    return desk.page("dashboard_volunteers.html", key, people=people)
 
 
 @router.get("/credentials", response_class=HTMLResponse)
-async def credentials(request: Request) -> HTMLResponse:
-    key = await _signed_in(request)
-    store = store_of(request)
+async def credentials(desk: DeskDep) -> HTMLResponse:
+    key = await desk.signed_in()
+    store = desk.store
     contacts = {p.recipient_key: p for p in await store.recipients(key.org.id)}
     issued = list(reversed(await store.credentials(key.org.id)))
     notifications = await store.notifications([c.id for c in issued])
@@ -175,41 +200,33 @@ async def credentials(request: Request) -> HTMLResponse:
                 "email_error": listed.email_error,
             }
         )
-    return _page(request, "dashboard_credentials.html", key, rows=rows, notice=await _notice(request, key))
-
-
-async def _own_credential(request: Request, key: ApiKeyInfo, credential_uuid: str) -> CredentialRecord:
-    credential = await store_of(request).credential(credential_id_from(credential_uuid))
-    if credential is None or credential.org_id != key.org.id:
-        raise HTTPException(404, "no such credential")
-    return credential
+    return desk.page("dashboard_credentials.html", key, rows=rows, notice=await desk.notice(key))
 
 
 @router.get("/credentials/{credential_uuid}/revoke", response_class=HTMLResponse)
 async def confirm_revoke(
-    credential_uuid: str, request: Request, back: Back = "credentials", reason: str = ""
+    credential_uuid: str, desk: DeskDep, back: Back = "credentials", reason: str = ""
 ) -> HTMLResponse:
     """Revoking cannot be undone, so it is a page of its own that asks why (works without JS)."""
-    key = await _signed_in(request, "credentials:write")
-    credential = await _own_credential(request, key, credential_uuid)
-    return await _revoke_page(request, key, credential, back, reason)
+    key = await desk.signed_in("credentials:write")
+    credential = await desk.own_credential(key, credential_uuid)
+    return await _revoke_page(desk, key, credential, back, reason)
 
 
 async def _revoke_page(
-    request: Request,
+    desk: Desk,
     key: ApiKeyInfo,
     credential: CredentialRecord,
     back: str,
     reason: str,
     error: str | None = None,
 ) -> HTMLResponse:
-    return _page(
-        request,
+    return desk.page(
         "dashboard_revoke.html",
         key,
         status_code=422 if error else 200,
         credential=credential,
-        earner=await _earner(request, key, credential),
+        earner=await desk.earner(key, credential),
         uuid=credential.id.removeprefix("urn:uuid:"),
         back=back,
         reason=reason,
@@ -234,24 +251,25 @@ async def credential_action(
     credential_uuid: str,
     action: Literal["resend", "revoke", "suspend", "unsuspend"],
     request: Request,
+    desk: DeskDep,
+    settings: SettingsDep,
+    publisher: PublisherDep,
     token: Annotated[str, Form()],
     reason: Annotated[str, Form()] = "",
     back: Annotated[Back, Form()] = "credentials",
 ) -> Response:
-    key = await _checked_form(request, "credentials:write", token)
-    credential = await _own_credential(request, key, credential_uuid)
+    key = await desk.checked_form("credentials:write", token)
+    credential = await desk.own_credential(key, credential_uuid)
     if action == "resend":
-        await request_resend(request, credential)
+        await request_resend(desk.store, publisher, credential)
     else:
         given, problem = _reason(action, reason)
         if problem and action == "revoke":
-            return await _revoke_page(request, key, credential, back, reason, error=problem)
+            return await _revoke_page(desk, key, credential, back, reason, error=problem)
         if problem:
             raise HTTPException(422, f"reason: {problem}")
         try:
-            await change_status(
-                store_of(request), key.org, credential.id, action, given, settings_of(request).public_url
-            )
+            await change_status(desk.store, key.org, credential.id, action, given, settings.public_url)
         except StatusChangeError as e:
             raise HTTPException(409, str(e)) from e
     done = urlencode({"done": action, "credential": credential_uuid})
@@ -259,35 +277,37 @@ async def credential_action(
 
 
 @router.get("/questions", response_class=HTMLResponse)
-async def questions(request: Request) -> HTMLResponse:
+async def questions(desk: DeskDep) -> HTMLResponse:
     """Awards a void undid: nothing was revoked; the coordinator keeps or revokes each."""
-    key = await _signed_in(request)
-    return _page(
-        request,
+    key = await desk.signed_in()
+    return desk.page(
         "dashboard_questions.html",
         key,
-        questions=await award_questions(store_of(request), key.org.id),
-        notice=await _notice(request, key),
+        questions=await award_questions(desk.store, key.org.id),
+        notice=await desk.notice(key),
     )
 
 
 @router.post("/questions/{award_id}/keep")
-async def keep_question(award_id: str, request: Request, token: Annotated[str, Form()]) -> RedirectResponse:
-    key = await _checked_form(request, "credentials:write", token)
-    if not await store_of(request).decide_question(key.org.id, award_id, "kept"):
+async def keep_question(award_id: str, desk: DeskDep, token: Annotated[str, Form()]) -> RedirectResponse:
+    key = await desk.checked_form("credentials:write", token)
+    if not await desk.store.decide_question(key.org.id, award_id, "kept"):
         raise HTTPException(404, "no such question")
     return RedirectResponse("/dashboard/questions", status_code=303)
 
 
 @router.get("/upload", response_class=HTMLResponse)
-async def upload_page(request: Request) -> HTMLResponse:
-    key = await _signed_in(request, "events:write")
-    return _page(request, "dashboard_upload.html", key, result=None, csv_text=None)
+async def upload_page(desk: DeskDep) -> HTMLResponse:
+    key = await desk.signed_in("events:write")
+    return desk.page("dashboard_upload.html", key, result=None, csv_text=None)
 
 
 @router.post("/upload", response_class=HTMLResponse)
 async def upload(
     request: Request,
+    desk: DeskDep,
+    publisher: PublisherDep,
+    settings: SettingsDep,
     token: Annotated[str, Form()],
     file: UploadFile | None = None,
     csv_text: Annotated[str | None, Form()] = None,
@@ -298,7 +318,7 @@ async def upload(
     """First a preview of the file (nothing posted), with the columns Cairn read, which the
     coordinator may change (`map_<field>` = a column, the API's `mapping`); then, on confirm,
     every row, or none. A file that cannot be read answers 422 with the API's message."""
-    key = await _checked_form(request, "events:write", token)
+    key = await desk.checked_form("events:write", token)
     form = await request.form()
     mapping = {
         name.removeprefix("map_"): value
@@ -313,17 +333,16 @@ async def upload(
                 raise ValueError(f"the file is over {MAX_CSV_BYTES // (1024 * 1024)} MB; split it")
             csv_text = decode_csv(data)
         text = csv_text or ""
-        parsed = parse_csv(text, mapping, timezone, order, activity_window(settings_of(request)))
+        parsed = parse_csv(text, mapping, timezone, order, activity_window(settings))
     except ValueError as e:
-        return _page(
-            request, "dashboard_upload.html", key, result=None, csv_text=None, error=str(e), status_code=422
+        return desk.page(
+            "dashboard_upload.html", key, result=None, csv_text=None, error=str(e), status_code=422
         )
     posted: list[str] = []
     if confirm and not parsed.errors and parsed.events:
         events = [event for _, event in parsed.events]
-        posted = await accept_events(store_of(request), publisher_of(request), key.org, events)
-    return _page(
-        request,
+        posted = await accept_events(desk.store, publisher, key.org, events)
+    return desk.page(
         "dashboard_upload.html",
         key,
         result=parsed,

@@ -16,26 +16,27 @@ from cairn.settings import Settings
 from cairn.usecases.email_message import SignInEmail, render_sign_in_email
 from services.gateway.claim_resends import request_resend
 from services.gateway.dependencies import (
-    client_address,
-    count_miss,
-    limits_of,
-    mailer_of,
+    ClientAddress,
+    LimitsDep,
+    MailerDep,
+    MissCounter,
+    PublisherDep,
+    SettingsDep,
+    StoreDep,
     rate_limit,
-    settings_of,
-    store_of,
     templates,
 )
-from services.gateway.public_routes import credential_links, linkedin_url
+from services.gateway.routers.public import credential_links, linkedin_url
 
 router = APIRouter()
 log = logging.getLogger(__name__)
 SIGN_IN_MINUTES = 30
 
 
-async def withdrawn_page(request: Request, credential: CredentialRecord) -> HTMLResponse:
+async def withdrawn_page(request: Request, store: Store, credential: CredentialRecord) -> HTMLResponse:
     """A revoked or suspended badge, as its holder sees it from any claim link: the status and
     the organisation's reason, and nothing to download, share or renew."""
-    org = await store_of(request).org(credential.org_id)
+    org = await store.org(credential.org_id)
     return templates.TemplateResponse(
         request,
         "claim.html",
@@ -50,19 +51,21 @@ async def withdrawn_page(request: Request, credential: CredentialRecord) -> HTML
 
 
 @router.get("/claim/{token}", response_class=HTMLResponse)
-async def claim_page(token: str, request: Request) -> HTMLResponse:
-    claim = await store_of(request).claim(token)
+async def claim_page(
+    token: str, request: Request, store: StoreDep, settings: SettingsDep, count_miss: MissCounter
+) -> HTMLResponse:
+    claim = await store.claim(token)
     if claim.credential is None:
-        count_miss(request)
+        count_miss()
         return templates.TemplateResponse(request, "claim_missing.html", status_code=404)
     if claim.credential.status != "active":
-        return await withdrawn_page(request, claim.credential)
+        return await withdrawn_page(request, store, claim.credential)
     if claim.expired:
         return templates.TemplateResponse(request, "claim_expired.html", {"token": token}, status_code=410)
     credential = claim.credential
-    org = await store_of(request).org(credential.org_id)
+    org = await store.org(credential.org_id)
     uuid = credential.id.removeprefix("urn:uuid:")
-    page_url = f"{settings_of(request).public_url}/credentials/{uuid}"
+    page_url = f"{settings.public_url}/credentials/{uuid}"
     return templates.TemplateResponse(
         request,
         "claim.html",
@@ -78,17 +81,24 @@ async def claim_page(token: str, request: Request) -> HTMLResponse:
 
 
 @router.post("/claim/{token}/renew", response_class=HTMLResponse)
-async def renew_claim(token: str, request: Request) -> HTMLResponse:
+async def renew_claim(
+    token: str,
+    request: Request,
+    store: StoreDep,
+    publisher: PublisherDep,
+    limits: LimitsDep,
+    count_miss: MissCounter,
+) -> HTMLResponse:
     """An expired link asks for a fresh one, sent to the address the badge was sent to (never
     to one typed here). A revoked or suspended badge gets no new link, only its status."""
-    rate_limit(limits_of(request).earner_emails, f"renew:{token}")
-    claim = await store_of(request).claim(token)
+    rate_limit(limits.earner_emails, f"renew:{token}")
+    claim = await store.claim(token)
     if claim.credential is None:
-        count_miss(request)
+        count_miss()
         return templates.TemplateResponse(request, "claim_missing.html", status_code=404)
     if claim.credential.status != "active":
-        return await withdrawn_page(request, claim.credential)
-    await request_resend(request, claim.credential)
+        return await withdrawn_page(request, store, claim.credential)
+    await request_resend(store, publisher, claim.credential)
     return templates.TemplateResponse(request, "claim_renewed.html")
 
 
@@ -99,15 +109,20 @@ async def my_badges_form(request: Request) -> HTMLResponse:
 
 @router.post("/my-badges", response_class=HTMLResponse)
 async def my_badges_request(
-    request: Request, email: Annotated[EmailStr, Form()], background: BackgroundTasks
+    request: Request,
+    email: Annotated[EmailStr, Form()],
+    background: BackgroundTasks,
+    store: StoreDep,
+    mailer: MailerDep,
+    settings: SettingsDep,
+    limits: LimitsDep,
+    address: ClientAddress,
 ) -> HTMLResponse:
     """Emails a sign-in link. The answer is the same, and as quick, whether or not Cairn knows
     the address: the lookup and the email happen after the response, so neither its words nor
     its timing tell who volunteers where."""
-    limits = limits_of(request)
-    rate_limit(limits.earner_emails, client_address(request))
+    rate_limit(limits.earner_emails, address)
     rate_limit(limits.earner_emails, f"email:{email.lower()}")
-    store, mailer, settings = store_of(request), mailer_of(request), settings_of(request)
     background.add_task(_send_sign_in_link, store, mailer, settings, email)
     return templates.TemplateResponse(request, "my_badges_sent.html", {"email": email})
 
@@ -124,11 +139,10 @@ async def _send_sign_in_link(store: Store, mailer: Mailer, settings: Settings, e
 
 
 @router.get("/my-badges/{token}", response_class=HTMLResponse)
-async def my_badges(token: str, request: Request) -> HTMLResponse:
-    store = store_of(request)
+async def my_badges(token: str, request: Request, store: StoreDep, count_miss: MissCounter) -> HTMLResponse:
     email = await store.sign_in(token)
     if email is None:
-        count_miss(request)
+        count_miss()
         return templates.TemplateResponse(request, "my_badges_expired.html", status_code=410)
     records = []
     for org, credentials, progress in await store.earner_records(email):
@@ -147,15 +161,18 @@ async def my_badges(token: str, request: Request) -> HTMLResponse:
 
 
 @router.get("/unsubscribe/{slug}/{recipient_key}/{code}", response_class=HTMLResponse)
-async def unsubscribe_page(slug: str, recipient_key: str, code: str, request: Request) -> HTMLResponse:
-    org = await store_of(request).org_by_slug(slug)
+async def unsubscribe_page(
+    slug: str, recipient_key: str, code: str, request: Request, store: StoreDep
+) -> HTMLResponse:
+    org = await store.org_by_slug(slug)
     return templates.TemplateResponse(request, "unsubscribe.html", {"org": org, "done": False})
 
 
 @router.post("/unsubscribe/{slug}/{recipient_key}/{code}", response_class=HTMLResponse)
-async def unsubscribe(slug: str, recipient_key: str, code: str, request: Request) -> HTMLResponse:
+async def unsubscribe(
+    slug: str, recipient_key: str, code: str, request: Request, store: StoreDep
+) -> HTMLResponse:
     """The page's button, and mail clients' one-click unsubscribe (RFC 8058), both POST here."""
-    store = store_of(request)
     org = await store.org_by_slug(slug)
     done = org is not None and await store.unsubscribe(org.id, recipient_key, code)
     return templates.TemplateResponse(

@@ -15,8 +15,8 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from cairn.credentials.contexts import VC_V2
 from cairn.credentials.did_auth import DidAuthError, authenticated_holder, presentation_request
 from cairn.usecases.issuing import sign_for_holder
-from services.gateway.dependencies import count_miss, json_body, settings_of, store_of, templates
-from services.gateway.earner_pages import withdrawn_page
+from services.gateway.dependencies import MissCounter, SettingsDep, StoreDep, json_body, templates
+from services.gateway.routers.earner import withdrawn_page
 
 router = APIRouter()
 LCW_REQUEST = "https://lcw.app/request.html?request="
@@ -24,18 +24,18 @@ EXCHANGE_MINUTES = 15
 
 
 @router.get("/claim/{token}/wallet")
-async def open_wallet_exchange(token: str, request: Request) -> Response:
-    claim = await store_of(request).claim(token)
+async def open_wallet_exchange(
+    token: str, request: Request, store: StoreDep, settings: SettingsDep, count_miss: MissCounter
+) -> Response:
+    claim = await store.claim(token)
     if claim.credential is None or claim.expired:
         if claim.credential is None:
-            count_miss(request)
+            count_miss()
         return templates.TemplateResponse(request, "claim_missing.html", status_code=404)
     if claim.credential.status != "active":
-        return await withdrawn_page(request, claim.credential)
-    exchange = await store_of(request).create_exchange(
-        claim.credential.id, timedelta(minutes=EXCHANGE_MINUTES)
-    )
-    public_url = settings_of(request).public_url
+        return await withdrawn_page(request, store, claim.credential)
+    exchange = await store.create_exchange(claim.credential.id, timedelta(minutes=EXCHANGE_MINUTES))
+    public_url = settings.public_url
     offer = {
         "credentialRequestOrigin": public_url,
         "protocols": {"vcapi": f"{public_url}/exchanges/{exchange.id}"},
@@ -44,14 +44,15 @@ async def open_wallet_exchange(token: str, request: Request) -> Response:
 
 
 @router.post("/exchanges/{exchange_id}", response_class=JSONResponse)
-async def exchange_step(exchange_id: str, request: Request) -> JSONResponse:
+async def exchange_step(
+    exchange_id: str, request: Request, store: StoreDep, settings: SettingsDep, count_miss: MissCounter
+) -> JSONResponse:
     """{} → the DIDAuth request; {"verifiablePresentation": …} → the credential, issued to its holder."""
-    store = store_of(request)
     exchange = await store.exchange(exchange_id)
     if exchange is None:
-        count_miss(request)
+        count_miss()
         raise HTTPException(404, "no such exchange, or it expired")
-    public_url = settings_of(request).public_url
+    public_url = settings.public_url
     domain = urlsplit(public_url).netloc
     body = await json_body(request)
     if not isinstance(body, dict) or "verifiablePresentation" not in body:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from cairn.adapters.store import Store
 from cairn.credentials import vc_jwt
 from cairn.credentials.baking import bake_png, bake_svg
 from cairn.credentials.did_web import org_did
@@ -21,15 +22,14 @@ from cairn.usecases.status_changes import status_list_document
 from cairn.usecases.verifying import verify
 from schemas.admin import CheckResult, VerificationResult
 from schemas.awards import credential_id_from
-from services.gateway.dependencies import fetcher, json_body, settings_of, store_of, templates
+from services.gateway.dependencies import FetcherDep, SettingsDep, StoreDep, json_body, templates
 
 router = APIRouter()
 
 
-async def stored_credential(request: Request, given_id: str) -> tuple[CredentialRecord, Org, str]:
+async def stored_credential(store: Store, given_id: str) -> tuple[CredentialRecord, Org, str]:
     """The credential a path names by its `urn:uuid:…` id or bare uuid, its organisation, and
     its bare uuid (for links and file names)."""
-    store = store_of(request)
     credential = await store.credential(credential_id_from(given_id))
     org = await store.org(credential.org_id) if credential else None
     if credential is None or org is None:
@@ -42,15 +42,15 @@ def _download(name: str) -> dict[str, str]:
 
 
 @router.get("/credentials/{credential_uuid}.json")
-async def credential_json(credential_uuid: str, request: Request) -> JSONResponse:
-    credential, _, uuid = await stored_credential(request, credential_uuid)
+async def credential_json(credential_uuid: str, store: StoreDep) -> JSONResponse:
+    credential, _, uuid = await stored_credential(store, credential_uuid)
     return JSONResponse(credential.document, headers=_download(f"badge-{uuid}.json"))
 
 
 @router.get("/credentials/{credential_uuid}.png", responses={200: {"content": {"image/png": {}}}})
-async def credential_png(credential_uuid: str, request: Request, download: bool = True) -> Response:
+async def credential_png(credential_uuid: str, store: StoreDep, download: bool = True) -> Response:
     """The badge image with the signed credential baked in (iTXt openbadgecredential)."""
-    credential, org, uuid = await stored_credential(request, credential_uuid)
+    credential, org, uuid = await stored_credential(store, credential_uuid)
     headers = _download(f"badge-{uuid}.png") if download else {}
     return Response(
         bake_png(badge_png(org.colour), credential.document), media_type="image/png", headers=headers
@@ -58,19 +58,21 @@ async def credential_png(credential_uuid: str, request: Request, download: bool 
 
 
 @router.get("/credentials/{credential_uuid}.svg", responses={200: {"content": {"image/svg+xml": {}}}})
-async def credential_svg(credential_uuid: str, request: Request, download: bool = True) -> Response:
-    credential, org, uuid = await stored_credential(request, credential_uuid)
+async def credential_svg(credential_uuid: str, store: StoreDep, download: bool = True) -> Response:
+    credential, org, uuid = await stored_credential(store, credential_uuid)
     svg = badge_svg(credential.document.get("name", "Badge"), org.colour)
     headers = _download(f"badge-{uuid}.svg") if download else {}
     return Response(bake_svg(svg, credential.document), media_type="image/svg+xml", headers=headers)
 
 
 @router.get("/credentials/{credential_uuid}.jwt", responses={200: {"content": {"application/jwt": {}}}})
-async def credential_jwt(credential_uuid: str, request: Request, alg: vc_jwt.Algorithm = "RS256") -> Response:
+async def credential_jwt(
+    credential_uuid: str, store: StoreDep, settings: SettingsDep, alg: vc_jwt.Algorithm = "RS256"
+) -> Response:
     """The credential as a VC-JWT (RS256 or ES256), for verifiers that take JWTs only."""
-    credential, org, uuid = await stored_credential(request, credential_uuid)
-    key, thumbprint = await store_of(request).jwt_key(org.id, alg)
-    kid = f"{org_did(settings_of(request).public_url, org.slug)}#{thumbprint}"
+    credential, org, uuid = await stored_credential(store, credential_uuid)
+    key, thumbprint = await store.jwt_key(org.id, alg)
+    kid = f"{org_did(settings.public_url, org.slug)}#{thumbprint}"
     return Response(
         vc_jwt.encode(credential.document, key, kid),
         media_type="application/jwt",
@@ -79,11 +81,13 @@ async def credential_jwt(credential_uuid: str, request: Request, alg: vc_jwt.Alg
 
 
 @router.get("/credentials/{credential_uuid}", response_class=HTMLResponse)
-async def credential_page(credential_uuid: str, request: Request) -> HTMLResponse:
+async def credential_page(
+    credential_uuid: str, request: Request, store: StoreDep, settings: SettingsDep, fetch: FetcherDep
+) -> HTMLResponse:
     """The public page a shared link opens: the badge and a live verification result."""
-    credential, _, uuid = await stored_credential(request, credential_uuid)
-    report = await verify(credential.document, fetcher(request))
-    public_url = settings_of(request).public_url
+    credential, _, uuid = await stored_credential(store, credential_uuid)
+    report = await verify(credential.document, fetch)
+    public_url = settings.public_url
     return templates.TemplateResponse(
         request,
         "credential.html",
@@ -115,7 +119,7 @@ async def credential_page(credential_uuid: str, request: Request) -> HTMLRespons
         }
     },
 )
-async def verify_api(request: Request, require_status: bool = False) -> VerificationResult:
+async def verify_api(request: Request, fetch: FetcherDep, require_status: bool = False) -> VerificationResult:
     """Verifies a credential: a JSON body with an embedded proof, or a VC-JWT as a JSON string.
 
     A status list that may not (CAIRN_VERIFY_ALLOW_HOSTS) or cannot be fetched leaves the status
@@ -132,7 +136,7 @@ async def verify_api(request: Request, require_status: bool = False) -> Verifica
                 }
             ]
         )
-    report = await verify(presented, fetcher(request), require_status=require_status)
+    report = await verify(presented, fetch, require_status=require_status)
     return VerificationResult(
         valid=report.valid,
         outcome=report.outcome,
@@ -144,8 +148,8 @@ async def verify_api(request: Request, require_status: bool = False) -> Verifica
 
 
 @router.get("/orgs/{slug}/did.json", responses={200: {"content": {"application/did+json": {}}}})
-async def did_json(slug: str, request: Request) -> JSONResponse:
-    document = await did_document_for(store_of(request), slug, settings_of(request).public_url)
+async def did_json(slug: str, store: StoreDep, settings: SettingsDep) -> JSONResponse:
+    document = await did_document_for(store, slug, settings.public_url)
     if document is None:
         raise HTTPException(404, "no such organisation")
     return JSONResponse(
@@ -154,12 +158,14 @@ async def did_json(slug: str, request: Request) -> JSONResponse:
 
 
 @router.get("/orgs/{slug}/status/{purpose}", responses={200: {"content": {"application/vc+ld+json": {}}}})
-async def status_list_json(slug: str, purpose: Purpose, request: Request) -> JSONResponse:
+async def status_list_json(
+    slug: str, purpose: Purpose, request: Request, store: StoreDep, settings: SettingsDep
+) -> JSONResponse:
     """The signed BitstringStatusListCredential; verifiers may cache it for a minute."""
-    org = await store_of(request).org_by_slug(slug)
+    org = await store.org_by_slug(slug)
     if org is None:
         raise HTTPException(404, "no such organisation")
-    document = await status_list_document(store_of(request), org, purpose, settings_of(request).public_url)
+    document = await status_list_document(store, org, purpose, settings.public_url)
     etag = '"' + hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()[:32] + '"'
     headers = {"Cache-Control": "public, max-age=60", "ETag": etag}
     if request.headers.get("if-none-match") == etag:
