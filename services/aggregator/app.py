@@ -40,8 +40,8 @@ from schemas.activity import ActivityRecordValue
 from schemas.awards import AwardGranted, AwardQuestioned, ProgressUpdated
 from schemas.badge_class import BadgeClass
 from schemas.envelope import AWARD_GRANTED_TYPE, AWARD_QUESTIONED_TYPE, PROGRESS_UPDATED_TYPE, CloudEvent
-from services.aggregator.transport import App
-from services.aggregator.watchdog import StallDetector, check_partitions
+from services.aggregator.faust_repairs.transport import App
+from services.aggregator.faust_repairs.watchdog import StallDetector, check_partitions
 
 log = logging.getLogger("cairn.aggregator")
 settings = get_settings()

@@ -1,6 +1,6 @@
 import asyncio
 
-from services.aggregator.watchdog import StallDetector, check_partitions
+from services.aggregator.faust_repairs.watchdog import StallDetector, check_partitions
 
 
 def test_a_partition_that_waits_without_moving_is_stalled():
