@@ -77,9 +77,27 @@ def test_a_failed_read_skips_one_check_and_the_watch_goes_on():
     assert check(partitions, detector, rewound, 41).stuck == [], "caught up"
 
 
-def test_setup_makes_the_progress_changelog_the_aggregator_uses():
+def test_setup_makes_the_changelogs_the_aggregator_uses():
     from cairn.adapters.kafka import bus
-    from services.aggregator.app import progress_table
+    from cairn.settings import get_settings
+    from services.aggregator.app import build
 
-    assert progress_table.changelog_topic.get_topic_name() == bus.PROGRESS_CHANGELOG
-    assert bus.PROGRESS_CHANGELOG in {spec.name for spec in bus.TOPICS if spec.compacted}
+    worker = build(get_settings())
+    compacted = {spec.name for spec in bus.TOPICS if spec.compacted}
+    assert worker.progress_table.changelog_topic.get_topic_name() == bus.PROGRESS_CHANGELOG
+    assert worker.processed_table.changelog_topic.get_topic_name() == bus.PROCESSED_CHANGELOG
+    assert {bus.PROGRESS_CHANGELOG, bus.PROCESSED_CHANGELOG} <= compacted
+
+
+def test_a_batch_write_reaches_the_table_through_fausts_public_reader():
+    """table_writes.writing_as sets what faust.current_event() reads: if an upgrade moves it,
+    this fails here rather than every table write failing in the worker."""
+    import faust
+
+    from services.aggregator.faust_repairs.table_writes import writing_as
+
+    event = object.__new__(faust.Event)
+    assert faust.current_event() is None
+    with writing_as(event):
+        assert faust.current_event() is event
+    assert faust.current_event() is None

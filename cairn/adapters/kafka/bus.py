@@ -29,6 +29,8 @@ REEVALUATE = "cairn.aggregator.reevaluate.v1"  # the aggregator's own: "re-check
 # `cairn setup` like the rest: left to the worker, a busy broker can answer its first metadata
 # request with no partitions, and Faust then crashes the agent (PartitionsMismatch).
 PROGRESS_CHANGELOG = "cairn-aggregator-progress-changelog"
+# ... and of its table of processed positions (how far each activity partition was processed).
+PROCESSED_CHANGELOG = "cairn-aggregator-processed-changelog"
 
 
 class PoisonRecord(Permanent):
@@ -56,6 +58,7 @@ TOPICS = [
     TopicSpec(NOTIFICATIONS),
     TopicSpec(REEVALUATE),
     TopicSpec(PROGRESS_CHANGELOG, compacted=True),
+    TopicSpec(PROCESSED_CHANGELOG, compacted=True),
 ]
 CONSUMED = [ACTIVITY, BADGE_CLASSES, AWARDS, AWARD_QUESTIONS, PROGRESS, CREDENTIALS, REEVALUATE]
 TOPICS += [TopicSpec(dlq(name), partitioned=False) for name in CONSUMED]
