@@ -73,7 +73,7 @@ def build(settings: Settings) -> Worker:
     progress_table = app.Table(
         "progress", default=None, key_type=bytes, value_type=bytes, partitions=partitions
     )
-    positions = ProcessedPositions(app, processed_table(app, partitions))
+    positions = ProcessedPositions(app, processed_table(app, partitions), progress_table)
     catalog = Catalog()
 
     def pause_activity() -> None:

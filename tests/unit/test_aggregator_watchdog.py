@@ -1,4 +1,5 @@
 import asyncio
+from dataclasses import dataclass
 
 from services.aggregator.faust_repairs.watchdog import StallDetector, check_partitions
 
@@ -101,3 +102,26 @@ def test_a_batch_write_reaches_the_table_through_fausts_public_reader():
     with writing_as(event):
         assert faust.current_event() is event
     assert faust.current_event() is None
+
+
+@dataclass
+class Message:
+    partition: int
+    offset: int
+
+
+@dataclass
+class Event:
+    message: Message
+
+
+def test_processed_positions_live_in_their_own_table_and_read_the_old_key_until_rewritten():
+    from services.aggregator.faust_repairs.processed_positions import ProcessedPositions
+
+    progress = {b"~processed:2": b"17"}  # where workers before the processed table kept it
+    positions = ProcessedPositions(None, {}, progress)  # type: ignore[arg-type]
+    assert positions.position(2) == 17 and positions.position(0) is None
+    batch = [Event(Message(partition=2, offset=o)) for o in (17, 18, 19)]
+    positions.record(batch)  # type: ignore[arg-type]
+    assert positions.table == {b"2": b"20"} and positions.position(2) == 20
+    assert progress == {b"~processed:2": b"17"}, "the progress table is not written"

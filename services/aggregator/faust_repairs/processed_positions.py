@@ -33,13 +33,18 @@ def _key(partition: int) -> bytes:
 
 
 class ProcessedPositions:
-    def __init__(self, app: faust.App, table: faust.Table) -> None:
+    def __init__(self, app: faust.App, table: faust.Table, progress_table: faust.Table) -> None:
         self.app = app
         self.table = table
+        self.progress_table = progress_table
 
     def position(self, partition: int) -> int | None:
         """The offset after the last record processed in this partition; None if none was."""
         raw = self.table.get(_key(partition))
+        if raw is None:
+            # Workers before this table kept the position in the progress table; read it until
+            # this partition's first batch writes here, so an upgrade does not replay the log.
+            raw = self.progress_table.get(f"~processed:{partition}".encode())
         return None if raw is None else int(raw)
 
     def record(self, events: list[faust.EventT]) -> None:
