@@ -20,7 +20,7 @@ from services.aggregator.faust_repairs.processed_positions import ProcessedPosit
 from services.aggregator.faust_repairs.transport import App
 from services.aggregator.faust_repairs.watchdog import ActivityPartitions, Watchdog
 from services.aggregator.folding import Folding
-from services.aggregator.sending import DeadLetters
+from services.aggregator.sending import DeadLetters, Outbox
 
 log = logging.getLogger("cairn.aggregator")
 
@@ -84,7 +84,7 @@ def build(settings: Settings) -> Worker:
         progress_table=progress_table,
         positions=positions,
         catalog=catalog,
-        outbox=faults.outbox(topic(bus.AWARDS), topic(bus.AWARD_QUESTIONS), topic(bus.PROGRESS)),
+        outbox=Outbox(topic(bus.AWARDS), topic(bus.AWARD_QUESTIONS), topic(bus.PROGRESS)),
         dead_letters=DeadLetters({name: topic(bus.dlq(name)) for name in (bus.ACTIVITY, bus.REEVALUATE)}),
         reevaluate_topic=reevaluate_topic,
         failures=RetryPolicy(

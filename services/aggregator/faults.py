@@ -1,8 +1,9 @@
 """Test hooks: the aggregator's named fault and crash points (cairn.crash_points), installed at
-wiring time only for the points a run names, as subclasses of the flow and the outbox, so a
-production worker runs the plain classes with no check on its hot path.
+wiring time only for the points a run names, as a subclass of the flow, so a production worker
+runs the plain class with no check on its hot path.
 
-- aggregator.award_sent: SIGKILL after an award is on Kafka, before the progress is written.
+- aggregator.award_sent: SIGKILL once a settlement's awards are on Kafka, before the progress
+  that records them is written.
 - aggregator.slow_store: once, wait 3 s between settling a recipient and storing it, so a badge
   class can arrive in that gap.
 - aggregator.drop_batch: once, acknowledge a batch without processing it (as faust-streaming
@@ -19,20 +20,12 @@ import faust
 
 from cairn.crash_points import crash_point, enabled, fault_point
 from cairn.domain.criteria import Settlement
-from schemas.awards import AwardGranted
 from services.aggregator.folding import Folding
-from services.aggregator.sending import Outbox
 
 AWARD_SENT = "aggregator.award_sent"
 SLOW_STORE = "aggregator.slow_store"
 DROP_BATCH = "aggregator.drop_batch"
 STOP_FETCHING = "aggregator.stop_fetching"
-
-
-class CrashingOutbox(Outbox):
-    async def grant(self, award: AwardGranted) -> None:
-        await super().grant(award)
-        crash_point(AWARD_SENT)
 
 
 class FaultyFolding(Folding):
@@ -52,13 +45,14 @@ class FaultyFolding(Folding):
             await asyncio.sleep(3)
         await super().store(key, outcome, org_id, recipient_key)
 
-
-def outbox(*topics: faust.TopicT) -> Outbox:
-    return CrashingOutbox(*topics) if enabled(AWARD_SENT) else Outbox(*topics)
+    async def announce(self, outcome: Settlement, recipient_key: str) -> None:
+        await super().announce(outcome, recipient_key)
+        if outcome.awards:
+            crash_point(AWARD_SENT)
 
 
 def folding(pause_activity: Callable[[], None], *args: Any, **kwargs: Any) -> Folding:
     """The flow, with its fault points only if this run names one of them."""
-    if any(enabled(point) for point in (SLOW_STORE, DROP_BATCH, STOP_FETCHING)):
+    if any(enabled(point) for point in (AWARD_SENT, SLOW_STORE, DROP_BATCH, STOP_FETCHING)):
         return FaultyFolding(*args, pause_activity=pause_activity, **kwargs)
     return Folding(*args, **kwargs)

@@ -162,15 +162,19 @@ class Folding:
 
     async def store(self, key: bytes, outcome: Settlement, org_id: str, recipient_key: str) -> None:
         """Awards and questions on the log first, then the progress that records them."""
+        await self.announce(outcome, recipient_key)
+        self.progress_table[key] = outcome.progress.stored()
+        classes = self.catalog.classes(org_id)
+        await self.outbox.publish_progress(key, outcome.progress, org_id, recipient_key, classes)
+
+    async def announce(self, outcome: Settlement, recipient_key: str) -> None:
+        """Sends the settlement's awards and questions, each acknowledged by Kafka."""
         for award in outcome.awards:
             await self.outbox.grant(award)
             log.info("award %s: %s for %s", award.award_id, award.badge_class_id, recipient_key[:8])
         for question in outcome.questions:
             await self.outbox.question(question)
             log.info("award %s questioned: %s", question.award_id, question.reason)
-        self.progress_table[key] = outcome.progress.stored()
-        classes = self.catalog.classes(org_id)
-        await self.outbox.publish_progress(key, outcome.progress, org_id, recipient_key, classes)
 
     async def reevaluate(self, event: faust.EventT) -> None:
         """Re-checks one recipient's progress against classes that changed since it was last

@@ -127,3 +127,15 @@ def test_a_replayed_batch_grants_nothing_twice():
     asyncio.run(flow.batch(batch))
     asyncio.run(flow.batch(batch))
     assert [what for what, _, _ in outbox.sent] == ["award", "progress"]
+
+
+def test_fault_points_are_installed_only_when_a_run_names_one(monkeypatch):
+    from services.aggregator import faults
+
+    parts = folding()[0].__dict__.copy()
+    del parts["lock"]
+    monkeypatch.delenv("CAIRN_CRASH_POINTS", raising=False)
+    monkeypatch.delenv("CAIRN_CRASH_ALWAYS", raising=False)
+    assert type(faults.folding(lambda: None, **parts)) is Folding
+    monkeypatch.setenv("CAIRN_CRASH_POINTS", "signer.credential_stored,aggregator.award_sent")
+    assert type(faults.folding(lambda: None, **parts)) is faults.FaultyFolding
