@@ -41,7 +41,7 @@ from schemas.awards import ProgressUpdated
 from schemas.badge_class import BadgeClass
 
 PARTITIONS = 3
-CHANGELOG = "cairn-aggregator-progress-changelog"
+CHANGELOG = topics.PROGRESS_CHANGELOG
 BADGE = BadgeClass(
     id="ten",
     org_id="bench",
@@ -171,8 +171,7 @@ class ChangelogFollower:
             for record in records:
                 if self.first_seen is None:
                     self.first_seen = time.perf_counter()
-                if not record.key.startswith(b"~"):  # the worker's own processed positions
-                    self.latest[record.key] = record.value
+                self.latest[record.key] = record.value
         return sum(value.count(b'"at":"') for value in self.latest.values())
 
     def bytes_per_recipient(self) -> float:

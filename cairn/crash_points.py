@@ -17,6 +17,13 @@ ENV = "CAIRN_CRASH_POINTS"
 ALWAYS_ENV = "CAIRN_CRASH_ALWAYS"
 
 
+def enabled(name: str) -> bool:
+    """Whether this run names the point at all: a service installs its fault hooks only then,
+    so an unset point costs nothing on the hot path."""
+    named = os.environ.get(ENV, "").split(",") + os.environ.get(ALWAYS_ENV, "").split(",")
+    return name in named
+
+
 def _first_time(name: str, marker_prefix: str) -> bool:
     wanted = os.environ.get(ENV)
     if not wanted or name not in wanted.split(","):

@@ -1,6 +1,7 @@
 import asyncio
+from dataclasses import dataclass
 
-from services.aggregator.watchdog import StallDetector, check_partitions
+from services.aggregator.faust_repairs.watchdog import StallDetector, check_partitions
 
 
 def test_a_partition_that_waits_without_moving_is_stalled():
@@ -77,9 +78,50 @@ def test_a_failed_read_skips_one_check_and_the_watch_goes_on():
     assert check(partitions, detector, rewound, 41).stuck == [], "caught up"
 
 
-def test_setup_makes_the_progress_changelog_the_aggregator_uses():
+def test_setup_makes_the_changelogs_the_aggregator_uses():
     from cairn.adapters.kafka import topics
-    from services.aggregator.app import progress_table
+    from cairn.settings import get_settings
+    from services.aggregator.app import build
 
-    assert progress_table.changelog_topic.get_topic_name() == topics.PROGRESS_CHANGELOG
-    assert topics.PROGRESS_CHANGELOG in {spec.name for spec in topics.TOPICS if spec.compacted}
+    worker = build(get_settings())
+    compacted = {spec.name for spec in topics.TOPICS if spec.compacted}
+    assert worker.progress_table.changelog_topic.get_topic_name() == topics.PROGRESS_CHANGELOG
+    assert worker.processed_table.changelog_topic.get_topic_name() == topics.PROCESSED_CHANGELOG
+    assert {topics.PROGRESS_CHANGELOG, topics.PROCESSED_CHANGELOG} <= compacted
+
+
+def test_a_batch_write_reaches_the_table_through_fausts_public_reader():
+    """table_writes.writing_as sets what faust.current_event() reads: if an upgrade moves it,
+    this fails here rather than every table write failing in the worker."""
+    import faust
+
+    from services.aggregator.faust_repairs.table_writes import writing_as
+
+    event = object.__new__(faust.Event)
+    assert faust.current_event() is None
+    with writing_as(event):
+        assert faust.current_event() is event
+    assert faust.current_event() is None
+
+
+@dataclass
+class Message:
+    partition: int
+    offset: int
+
+
+@dataclass
+class Event:
+    message: Message
+
+
+def test_processed_positions_live_in_their_own_table_and_read_the_old_key_until_rewritten():
+    from services.aggregator.faust_repairs.processed_positions import ProcessedPositions
+
+    progress = {b"~processed:2": b"17"}  # where workers before the processed table kept it
+    positions = ProcessedPositions(None, {}, progress)  # type: ignore[arg-type]
+    assert positions.position(2) == 17 and positions.position(0) is None
+    batch = [Event(Message(partition=2, offset=o)) for o in (17, 18, 19)]
+    positions.record(batch)  # type: ignore[arg-type]
+    assert positions.table == {b"2": b"20"} and positions.position(2) == 20
+    assert progress == {b"~processed:2": b"17"}, "the progress table is not written"

@@ -35,6 +35,8 @@ REEVALUATE = "cairn.aggregator.reevaluate.v1"  # the aggregator's own: "re-check
 # `cairn setup` like the rest: left to the worker, a busy broker can answer its first metadata
 # request with no partitions, and Faust then crashes the agent (PartitionsMismatch).
 PROGRESS_CHANGELOG = "cairn-aggregator-progress-changelog"
+# ... and of its table of processed positions (how far each activity partition was processed).
+PROCESSED_CHANGELOG = "cairn-aggregator-processed-changelog"
 
 ACTIVITY_TYPES = {
     "volunteer_shift": "org.cairn.activity.volunteer-shift-logged.v1",
@@ -81,6 +83,7 @@ TOPICS = [
     TopicSpec(NOTIFICATIONS),
     TopicSpec(REEVALUATE),
     TopicSpec(PROGRESS_CHANGELOG, compacted=True),
+    TopicSpec(PROCESSED_CHANGELOG, compacted=True),
     *(TopicSpec(dlq(name), partitioned=False) for name in CONSUMED),
 ]
 

@@ -8,14 +8,25 @@ track of them after a rebalance (upstream issues #471 and #629, and kill tests h
   two-worker kill test: a recipient's award never came, their records were committed). The
   worker seeks the partition back to what it really processed and reads on from there.
 
-What the agent has processed it writes into its own table, with the progress, before Faust
-acknowledges the batch; that record, not Faust's commit, is where a partition stands.
+What the agent has processed it writes into its own table (processed_positions.py), with the
+progress, before Faust acknowledges the batch; that record, not Faust's commit, is where a
+partition stands.
 """
 
+import asyncio
 import logging
+import os
+import time
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
+
+import faust
+from aiokafka import TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from faust.types import TP
+
+from services.aggregator.faust_repairs.processed_positions import ProcessedPositions
 
 log = logging.getLogger("cairn.aggregator")
 
@@ -111,3 +122,58 @@ async def check_partitions(
             seconds,
         )
     return Verdict(stuck, rewind)
+
+
+class ActivityPartitions:
+    """The watchdog's reader: log ends from Faust's consumer, commits from the broker itself (an
+    admin client), processed positions from the aggregator's own table."""
+
+    def __init__(self, app: faust.App, positions: ProcessedPositions, bootstrap: str) -> None:
+        self.app = app
+        self.positions = positions
+        self.bootstrap = bootstrap
+        self._admin: AIOKafkaAdminClient | None = None
+
+    async def highwaters(self, *partitions: TP) -> Mapping[TP, int]:
+        return await asyncio.wait_for(self.app.consumer.highwaters(*partitions), 10)
+
+    async def committed(self, *partitions: TP) -> Mapping[TP, int | None]:
+        if self._admin is None:
+            self._admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
+            await self._admin.start()
+        asked = {tp: TopicPartition(tp.topic, tp.partition) for tp in partitions}
+        offsets = await asyncio.wait_for(
+            self._admin.list_consumer_group_offsets(self.app.conf.id, partitions=list(asked.values())), 10
+        )
+        found = {tp: offsets.get(asked[tp]) for tp in partitions}
+        return {tp: done.offset if done and done.offset >= 0 else None for tp, done in found.items()}
+
+    async def processed(self, *partitions: TP) -> Mapping[TP, int]:
+        return await asyncio.wait_for(self.positions.of(*partitions), 10)
+
+
+class Watchdog:
+    """Reads again what was committed unprocessed; exits (to be restarted) if an assigned
+    partition of `topic` has records it never processes."""
+
+    def __init__(self, app: faust.App, reader: PartitionReader, topic: str, patience_seconds: float) -> None:
+        self.app = app
+        self.reader = reader
+        self.topic = topic
+        self.detector = StallDetector(patience_seconds=patience_seconds)
+        self.rewound: set[tuple[Hashable, int]] = set()
+
+    async def check(self) -> None:
+        app = self.app
+        if not app.tables.recovery.completed.is_set() or app.in_recovery or app.rebalancing:
+            return  # positions restored from the changelog are not final yet
+        assigned = [tp for tp in app.consumer.assignment() if tp.topic == self.topic]
+        verdict = await check_partitions(self.reader, assigned, self.detector, self.rewound, time.monotonic())
+        for tp, offset in verdict.rewind.items():
+            log.error("%s was committed past what was processed (%s); reading again from there", tp, offset)
+            await app.consumer.seek(tp, offset)  # type: ignore[arg-type]
+        if verdict.stuck:
+            log.error(
+                "partitions %s have records waiting, unprocessed; exiting to be restarted", verdict.stuck
+            )
+            os._exit(70)  # no graceful stop: it would commit nothing more and wait on the stuck fetcher

@@ -1,0 +1,96 @@
+"""How far the aggregator has really processed each activity partition, in its own table.
+
+faust-streaming 0.15.3 sometimes acknowledges, and so commits, records it never handed to the
+agent (seen in the two-worker kill test). Faust's commit therefore cannot say where a partition
+stands; this table can. The agent writes a partition's position with the batch's progress,
+before Faust acknowledges the batch, so the watchdog (watchdog.py) can seek back to it and the
+agent can refuse a batch that starts past it (`contiguous`).
+
+The table is co-partitioned with the activity topic: the key is the partition number, written
+under an event of that partition, so each position lives in its own partition's store and
+changelog and moves with the partition on a rebalance.
+"""
+
+import logging
+
+import faust
+from faust.types import TP
+
+from services.aggregator.faust_repairs.table_writes import writing_as
+
+log = logging.getLogger("cairn.aggregator")
+
+TABLE = "processed"  # its changelog: topics.PROCESSED_CHANGELOG, made by `cairn setup`
+
+
+def processed_table(app: faust.App, partitions: int) -> faust.Table:
+    """activity partition -> the offset after the last record the agent processed there."""
+    return app.Table(TABLE, default=None, key_type=bytes, value_type=bytes, partitions=partitions)
+
+
+def _key(partition: int) -> bytes:
+    return str(partition).encode()
+
+
+class ProcessedPositions:
+    def __init__(self, app: faust.App, table: faust.Table, progress_table: faust.Table) -> None:
+        self.app = app
+        self.table = table
+        self.progress_table = progress_table
+
+    def position(self, partition: int) -> int | None:
+        """The offset after the last record processed in this partition; None if none was."""
+        raw = self.table.get(_key(partition))
+        if raw is None:
+            # Workers before this table kept the position in the progress table; read it until
+            # this partition's first batch writes here, so an upgrade does not replay the log.
+            raw = self.progress_table.get(f"~processed:{partition}".encode())
+        return None if raw is None else int(raw)
+
+    def record(self, events: list[faust.EventT]) -> None:
+        """Written with the batch's progress, before Faust acknowledges the batch (the watchdog
+        relies on that order)."""
+        last = {event.message.partition: event for event in events}
+        for partition, event in last.items():
+            with writing_as(event):
+                self.table[_key(partition)] = str(event.message.offset + 1).encode()
+
+    async def contiguous(self, events: list[faust.EventT]) -> list[faust.EventT]:
+        """The batch without the partitions that start past where processing stopped: the
+        records in between were acknowledged without reaching the agent. Left unprocessed and
+        unrecorded, the commit then stands past the processed position, and the watchdog reads
+        again from there. Records the broker no longer has (retention) cannot be read again, so
+        that gap is accepted."""
+        first: dict[int, faust.EventT] = {}
+        for event in events:
+            first.setdefault(event.message.partition, event)
+        skipped = set()
+        for partition, event in first.items():
+            done = self.position(partition)
+            if done is not None and event.message.offset <= done:
+                continue
+            tp = event.message.tp
+            earliest = (await self.app.consumer.earliest_offsets(tp)).get(tp, 0)
+            stopped = earliest if done is None else done  # none processed yet: the log's start
+            if event.message.offset <= stopped or earliest > stopped:
+                continue
+            log.error(
+                "%s: batch starts at %s but processing stopped at %s;"
+                " leaving it for the watchdog to read again",
+                tp,
+                event.message.offset,
+                stopped,
+            )
+            skipped.add(partition)
+        return [event for event in events if event.message.partition not in skipped]
+
+    async def of(self, *partitions: TP) -> dict[TP, int]:
+        """For the watchdog: each partition's position, the log's start where none was recorded."""
+        result = {}
+        for tp in partitions:
+            done = self.position(tp.partition)
+            if done is not None:
+                result[tp] = done
+        if missing := [tp for tp in partitions if tp not in result]:
+            result.update(await self.app.consumer.earliest_offsets(*missing))
+        return result
