@@ -7,8 +7,8 @@ never calls itself over the network).
 import re
 from typing import Any
 
-from cairn.adapters.store import Store
 from cairn.credentials.did_web import did_document, org_did
+from cairn.ports import Store
 from cairn.usecases.status_changes import status_list_document
 from cairn.usecases.verifying import FetchError, FetchJson
 

@@ -24,7 +24,7 @@ from services.gateway.claim_resends import request_resend
 from services.gateway.dependencies import (
     admit,
     count_miss,
-    producer_of,
+    publisher_of,
     settings_of,
     store_of,
     templates,
@@ -322,7 +322,7 @@ async def upload(
     posted: list[str] = []
     if confirm and not parsed.errors and parsed.events:
         events = [event for _, event in parsed.events]
-        posted = await accept_events(store_of(request), producer_of(request), key.org, events)
+        posted = await accept_events(store_of(request), publisher_of(request), key.org, events)
     return _page(
         request,
         "dashboard_upload.html",

@@ -14,7 +14,9 @@ from fastapi.templating import Jinja2Templates
 
 from cairn.adapters.smtp import Mailer
 from cairn.adapters.store import Store
+from cairn.bootstrap import BusPublisher
 from cairn.domain.records import ApiKeyInfo, Org
+from cairn.ports import Publisher
 from cairn.settings import Settings
 from cairn.usecases.issuer_documents import own_then
 from cairn.usecases.verifying import FetchJson, http_fetcher
@@ -40,6 +42,11 @@ def store_of(request: Request) -> Store:
 
 def producer_of(request: Request) -> AIOKafkaProducer:
     return request.app.state.producer
+
+
+def publisher_of(request: Request) -> Publisher:
+    """The Publisher port over the gateway's producer."""
+    return BusPublisher(producer_of(request))
 
 
 def settings_of(request: Request) -> Settings:

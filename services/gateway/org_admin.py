@@ -33,7 +33,7 @@ from services.gateway.dependencies import (
     OrgAdmin,
     Reader,
     bearer,
-    producer_of,
+    publisher_of,
     settings_of,
     store_of,
 )
@@ -152,7 +152,7 @@ async def upload_csv(
     if parsed.errors or not parsed.events:
         raise HTTPException(422, result.model_dump(mode="json"))
     events = [event for _, event in parsed.events]
-    result.accepted = await accept_events(store_of(request), producer_of(request), org, events)
+    result.accepted = await accept_events(store_of(request), publisher_of(request), org, events)
     return result
 
 

@@ -40,6 +40,7 @@ from services.gateway.dependencies import (
     Reader,
     json_body,
     producer_of,
+    publisher_of,
     settings_of,
     store_of,
 )
@@ -77,7 +78,7 @@ async def post_events(request: Request, org: EventWriter) -> EventsAccepted:
             events = [_single_event.validate_python(body, context=context)]
     except ValidationError as e:
         raise RequestValidationError(e.errors(include_url=False), body=body) from e
-    return EventsAccepted(accepted=await accept_events(store_of(request), producer_of(request), org, events))
+    return EventsAccepted(accepted=await accept_events(store_of(request), publisher_of(request), org, events))
 
 
 @router.post("/badge-classes", status_code=201, response_model=BadgeClassStored)

@@ -11,7 +11,8 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from pydantic import BaseModel
 
-from cairn.domain.failures import Permanent, RetryPolicy, Stopped, backoff, until_done
+# PoisonRecord lives in the domain (use cases raise it); importers of it from here keep working
+from cairn.domain.failures import PoisonRecord, RetryPolicy, Stopped, backoff, until_done
 from cairn.settings import get_settings
 from schemas.envelope import CloudEvent, DataT
 
@@ -29,10 +30,6 @@ REEVALUATE = "cairn.aggregator.reevaluate.v1"  # the aggregator's own: "re-check
 # `cairn setup` like the rest: left to the worker, a busy broker can answer its first metadata
 # request with no partitions, and Faust then crashes the agent (PartitionsMismatch).
 PROGRESS_CHANGELOG = "cairn-aggregator-progress-changelog"
-
-
-class PoisonRecord(Permanent):
-    """A record that can never be processed; it goes to the DLQ instead of blocking the topic."""
 
 
 def dlq(topic: str) -> str:
