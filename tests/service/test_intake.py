@@ -9,7 +9,7 @@ from cairn.domain.identity import recipient_key
 from cairn.settings import REPO_ROOT
 from cairn.usecases.intake import accept_events, activity_window, intake_context
 from schemas.activity import EventBatchIn, VolunteerShiftLogged
-from tests.service.flow import activity, awards_from, shift
+from tests.service.flow import activity, awards_from, shift, void
 
 CSV = REPO_ROOT / "tests" / "data" / "csv"
 
@@ -70,9 +70,12 @@ def test_a_batch_repeating_an_id_keeps_one_and_refuses_a_conflict(settings, cloc
     same = shift("dup", "sam@example.org", 0, 4).model_dump(mode="json")
     batch = EventBatchIn.model_validate({"events": [same, same]}, context=intake_context(settings, clock))
     assert [e.id for e in batch.events] == ["dup"]
-    other = {**same, "hours": 5}
-    with pytest.raises(ValidationError, match="same id 'dup' but different contents"):
-        EventBatchIn.model_validate({"events": [same, other]}, context=intake_context(settings, clock))
+    between = shift("other", "ana@example.org", 0, 1).model_dump(mode="json")
+    conflict = {**same, "hours": 5}
+    with pytest.raises(ValidationError, match="events 0 and 2 have the same id 'dup' but different contents"):
+        EventBatchIn.model_validate(
+            {"events": [same, between, conflict]}, context=intake_context(settings, clock)
+        )
 
 
 async def test_an_event_posted_twice_counts_once(store, publisher, riverside):
@@ -81,3 +84,8 @@ async def test_an_event_posted_twice_counts_once(store, publisher, riverside):
     await accept_events(store, publisher, riverside.org, events)  # a client retrying after a timeout
     assert len(activity(publisher)) == 4, "intake publishes what it is given; the id is the dedupe key"
     assert await awards_from(publisher, store, riverside.org.id) == [], "9 hours, not 18"
+
+
+def test_a_void_of_itself_is_refused():
+    with pytest.raises(ValidationError, match="cannot take back itself"):
+        void("v-self", "v-self", "seven@example.org")
