@@ -11,14 +11,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import httpx
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic.json_schema import models_json_schema
 
+from cairn import bootstrap
 from cairn.adapters.kafka import bus
-from cairn.adapters.smtp import Mailer
-from cairn.adapters.store import Store, store_for
+from cairn.adapters.store import Store
 from cairn.settings import Settings, get_settings
 from schemas.activity import ActivityVoidedIn, EventBatchIn, VolunteerShiftIn, WorkshopAttendanceIn
 from schemas.awards import AwardQuestioned, ProgressUpdated
@@ -47,12 +46,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = store_for(settings)
-        producer = bus.producer(settings.kafka_bootstrap)
-        await producer.start()
-        http, mailer = httpx.AsyncClient(), Mailer(settings)
-        app.state.settings, app.state.store, app.state.producer = settings, store, producer
-        app.state.http, app.state.mailer = http, mailer
+        parts = await bootstrap.gateway(settings)
+        store = parts.store
+        app.state.settings, app.state.store, app.state.producer = settings, store, parts.producer
+        app.state.publisher, app.state.http, app.state.mailer = parts.publisher, parts.http, parts.mailer
         app.state.limits = Limits(
             api_keys=RateLimiter(per_minute=settings.api_requests_per_minute, burst=settings.api_burst),
             claim_lookups=RateLimiter(
@@ -70,10 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             stopping.set()
             await asyncio.gather(*followers)
-            await producer.stop()
-            await mailer.close()
-            await http.aclose()
-            await store.close()
+            await parts.close()
 
     app = FastAPI(
         title="Cairn gateway",

@@ -14,7 +14,6 @@ from fastapi.templating import Jinja2Templates
 
 from cairn.adapters.smtp import Mailer
 from cairn.adapters.store import Store
-from cairn.bootstrap import BusPublisher
 from cairn.domain.records import ApiKeyInfo, Org
 from cairn.ports import Publisher
 from cairn.settings import Settings
@@ -45,8 +44,7 @@ def producer_of(request: Request) -> AIOKafkaProducer:
 
 
 def publisher_of(request: Request) -> Publisher:
-    """The Publisher port over the gateway's producer."""
-    return BusPublisher(producer_of(request))
+    return request.app.state.publisher
 
 
 def settings_of(request: Request) -> Settings:
