@@ -4,13 +4,15 @@ The adapters in cairn/adapters/ implement them for real (Kafka, SQLAlchemy, the 
 tests/service/ implements them in memory. A use case names only these, never an adapter."""
 
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import BaseModel
 
 from cairn.credentials import vc_jwt
+from cairn.domain.failures import Permanent, Transient
 from cairn.domain.records import (
     ApiKeyInfo,
     BadgeImageRecord,
@@ -40,8 +42,50 @@ class Publisher(Protocol):
         ...
 
     async def publish_all(self, records: Sequence[BaseModel]) -> None:
-        """Sends every record, then waits for every acknowledgement."""
+        """Sends every record, then waits for every acknowledgement (one batch, not one round
+        trip per record)."""
         ...
+
+
+# ---- mail and time ----
+
+
+class Mailer(Protocol):
+    """Sends one email, retrying what a retry can fix; raises MailRefused or MailNotSent."""
+
+    async def send(self, message: EmailMessage) -> str:
+        """Returns the server's answer to the accepted message."""
+        ...
+
+
+class MailRefused(Permanent):
+    """The server refused the message for good (5xx): the address bounced."""
+
+
+class MailNotSent(Transient):
+    """Still failing after every retry: with 4xx replies, or (`unreachable`) with no server at all.
+    The notifier records the first as failed; the second it leaves to the consumer to retry."""
+
+    def __init__(self, reason: str, unreachable: bool) -> None:
+        super().__init__(reason)
+        self.unreachable = unreachable
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, UTC-aware."""
+        ...
+
+
+class SystemClock:
+    """The real clock: the default a use case falls back on, so callers that do not care about
+    time (every production caller) need not pass one."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+SYSTEM_CLOCK = SystemClock()
 
 
 # ---- the store and the keyring: one Protocol per concern of the store; `Store` is all of them,

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
+from cairn.bootstrap import create_org
 from cairn.settings import Settings
-from cairn.usecases.provisioning import create_org
 from devtools.smtp_sink import read_mailbox
 from schemas.admin import OrgCreateIn
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import httpx
 
+from cairn.bootstrap import setup
 from cairn.settings import Settings
-from cairn.usecases.provisioning import setup
 from devtools import kafka_broker
 from devtools.process_group import start_group, stop_group
 

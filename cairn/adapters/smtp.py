@@ -9,23 +9,16 @@ from email.message import EmailMessage
 
 import aiosmtplib
 
-from cairn.domain.failures import Permanent, Transient, backoff
+from cairn.domain.failures import backoff
+from cairn.ports import MailNotSent, MailRefused
 from cairn.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-class PermanentFailure(Permanent):
-    """The server refused the message for good (5xx): the address bounced."""
-
-
-class TemporaryFailure(Transient):
-    """Still failing after every retry: with 4xx replies, or (`unreachable`) with no server at all.
-    The notifier records the first as failed; the second it leaves to the consumer to retry."""
-
-    def __init__(self, reason: str, unreachable: bool) -> None:
-        super().__init__(reason)
-        self.unreachable = unreachable
+# the Mailer port's failures (cairn.ports), under the names this adapter always gave them
+PermanentFailure = MailRefused
+TemporaryFailure = MailNotSent
 
 
 class Mailer:
@@ -76,7 +69,8 @@ class Mailer:
             self._client.close()
         self._client = None
 
-    async def send(self, message: EmailMessage) -> None:
+    async def send(self, message: EmailMessage) -> str:
+        """Returns the server's answer (e.g. "250 OK queued as ...")."""
         last_error, unreachable = "", False
         for attempt in range(1, self._settings.smtp_max_attempts + 1):
             try:
@@ -87,8 +81,8 @@ class Mailer:
                 await self._drop()
             else:
                 try:
-                    await client.send_message(message)
-                    return
+                    _, answer = await client.send_message(message)
+                    return answer
                 except aiosmtplib.SMTPRecipientsRefused as e:
                     last_error, unreachable = "; ".join(f"{r.code} {r.message}" for r in e.recipients), False
                     if all(500 <= r.code < 600 for r in e.recipients):

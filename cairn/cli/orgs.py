@@ -8,7 +8,7 @@ from cairn.settings import get_settings
 
 
 def _cmd_org_create(args: argparse.Namespace) -> int:
-    from cairn.usecases.provisioning import create_org
+    from cairn.bootstrap import create_org
     from schemas.admin import OrgCreateIn
 
     new = OrgCreateIn.model_validate(  # the admin API's rules: free-text name, derived or valid slug
@@ -28,7 +28,7 @@ def _cmd_org_create(args: argparse.Namespace) -> int:
 
 
 def _cmd_setup(args: argparse.Namespace) -> int:
-    from cairn.usecases.provisioning import setup
+    from cairn.bootstrap import setup
 
     settings = get_settings()
     asyncio.run(setup(settings))

@@ -16,8 +16,6 @@ import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-import sqlalchemy.exc
-from aiokafka import errors as kafka_errors
 from pydantic import ValidationError
 
 log = logging.getLogger(__name__)
@@ -41,23 +39,27 @@ class Failure(enum.Enum):
     UNKNOWN = "unknown"
 
 
-# Kafka refuses these for the record's own sake (its size), so resending cannot help.
-_PERMANENT_KAFKA = (kafka_errors.RecordTooLargeError, kafka_errors.MessageSizeTooLargeError)
-_TRANSIENT_DATABASE = (
-    sqlalchemy.exc.OperationalError,  # server gone, SQLite locked, connection refused
-    sqlalchemy.exc.InterfaceError,
-    sqlalchemy.exc.DisconnectionError,
-    sqlalchemy.exc.TimeoutError,  # the pool had no connection to give
-)
+@dataclass
+class AdapterErrors:
+    """The errors of libraries the domain does not import (Kafka's, the database's), as the
+    adapters name them when imported (cairn/adapters/error_kinds.py)."""
+
+    permanent: tuple[type[BaseException], ...] = ()
+    transient: tuple[type[BaseException], ...] = ()
+    transient_if: tuple[Callable[[BaseException], bool], ...] = ()
+
+
+ADAPTER_ERRORS = AdapterErrors()
 
 
 def classify(error: BaseException, permanent: tuple[type[BaseException], ...] = ()) -> Failure:
     """`permanent`: a consumer's own errors that retrying cannot fix."""
-    if isinstance(error, (Permanent, ValidationError, *_PERMANENT_KAFKA, *permanent)):
+    known = ADAPTER_ERRORS
+    if isinstance(error, (Permanent, ValidationError, *known.permanent, *permanent)):
         return Failure.PERMANENT
-    if isinstance(error, (Transient, kafka_errors.KafkaError, OSError, TimeoutError, *_TRANSIENT_DATABASE)):
+    if isinstance(error, (Transient, OSError, TimeoutError, *known.transient)):
         return Failure.TRANSIENT
-    if isinstance(error, sqlalchemy.exc.DBAPIError) and error.connection_invalidated:
+    if any(test(error) for test in known.transient_if):
         return Failure.TRANSIENT
     return Failure.UNKNOWN
 

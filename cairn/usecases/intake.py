@@ -2,11 +2,11 @@
 cairn.activity.v1. Shared by the JSON API, the CSV upload and the dashboard."""
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from cairn.domain.identity import recipient_key
 from cairn.domain.records import Org
-from cairn.ports import Publisher, Store
+from cairn.ports import SYSTEM_CLOCK, Clock, Publisher, Store
 from cairn.settings import Settings
 from schemas.activity import (
     ACTIVITY_WINDOW,
@@ -19,16 +19,16 @@ from schemas.activity import (
 )
 
 
-def activity_window(settings: Settings) -> ActivityWindow:
+def activity_window(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> ActivityWindow:
     """When activity arriving now may have happened (CAIRN_ACTIVITY_FLOOR up to now plus
     CAIRN_CLOCK_SKEW_MINUTES)."""
     skew = timedelta(minutes=settings.clock_skew_minutes)
-    return ActivityWindow.around(datetime.now(UTC), skew, settings.activity_floor)
+    return ActivityWindow.around(clock.now(), skew, settings.activity_floor)
 
 
-def intake_context(settings: Settings) -> dict[str, ActivityWindow]:
+def intake_context(settings: Settings, clock: Clock = SYSTEM_CLOCK) -> dict[str, ActivityWindow]:
     """The validation context for event bodies arriving now (see schemas.activity.ActivityWindow)."""
-    return {ACTIVITY_WINDOW: activity_window(settings)}
+    return {ACTIVITY_WINDOW: activity_window(settings, clock)}
 
 
 def activity_record(org: Org, key: str, event: ActivityIn) -> OrgActivity:

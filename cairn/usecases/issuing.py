@@ -1,13 +1,12 @@
-"""Turns an AwardGranted into a signed, stored credential, at most once per award."""
+"""Turns an AwardGranted into a signed, stored credential, at most once per award, and announces
+it on cairn.credentials.v1."""
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from cairn.adapters.store import Store
 from cairn.crash_points import crash_point
 from cairn.credentials import proofs
 from cairn.credentials.builder import IssuerProfile, build_credential, iso
@@ -17,6 +16,7 @@ from cairn.credentials.multikey import public_key_multibase
 from cairn.credentials.status_list import status_entries
 from cairn.domain.failures import PoisonRecord
 from cairn.domain.records import CredentialRecord, Org
+from cairn.ports import SYSTEM_CLOCK, Clock, Publisher, Store
 from schemas.awards import AwardGranted, CredentialIssued, credential_id_for
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,9 @@ async def org_signer(store: Store, org: Org, public_url: str) -> OrgSigner:
     return OrgSigner(did, key, verification_method(did, public_key_multibase(key.public_key())))
 
 
-async def issue_credential(store: Store, award: AwardGranted, public_url: str) -> CredentialIssued:
+async def issue_credential(
+    store: Store, award: AwardGranted, public_url: str, clock: Clock = SYSTEM_CLOCK
+) -> CredentialIssued:
     """Builds, signs (eddsa-rdfc-2022) and stores the credential; a redelivered award gets the
     credential stored the first time (award_id is unique in the store)."""
     existing = await store.credential_by_award(award.award_id)
@@ -56,7 +58,7 @@ async def issue_credential(store: Store, award: AwardGranted, public_url: str) -
         if org is None or badge is None or contact is None:
             raise MissingRecord(f"award {award.award_id}: organisation, badge class or recipient missing")
         signer = await org_signer(store, org, public_url)
-        issued_at = datetime.now(UTC).replace(microsecond=0)
+        issued_at = clock.now().replace(microsecond=0)
         credential_id = credential_id_for(award.award_id)
         if badge.image is None:  # the uploaded image, or one drawn in the organisation's colour
             badge = badge.model_copy(
@@ -94,13 +96,26 @@ async def issue_credential(store: Store, award: AwardGranted, public_url: str) -
     return issued_record(existing)
 
 
-async def sign_for_holder(store: Store, credential: CredentialRecord, holder: str, public_url: str) -> dict:
+async def issue_and_announce(
+    store: Store, publisher: Publisher, award: AwardGranted, public_url: str, clock: Clock = SYSTEM_CLOCK
+) -> CredentialIssued:
+    """The signer's work per award: the credential issued (or found, for a redelivered award)
+    and its CredentialIssued published, which is what the notifier acts on. Publishing again
+    for a redelivered award is what makes a crash between the two steps harmless."""
+    issued = await issue_credential(store, award, public_url, clock)
+    await publisher.publish(issued)
+    return issued
+
+
+async def sign_for_holder(
+    store: Store, credential: CredentialRecord, holder: str, public_url: str, clock: Clock = SYSTEM_CLOCK
+) -> dict:
     """The stored credential issued to the wallet's DID, signed now with the active key."""
     org = await store.org(credential.org_id)
     if org is None:
         raise LookupError(f"organisation of {credential.id} is gone")
     signer = await org_signer(store, org, public_url)
-    return signer.sign(bound_to(credential.document, holder), iso(datetime.now(UTC)))
+    return signer.sign(bound_to(credential.document, holder), iso(clock.now()))
 
 
 def issued_record(credential: CredentialRecord) -> CredentialIssued:

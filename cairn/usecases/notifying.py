@@ -10,10 +10,9 @@ the same message.
 import logging
 from datetime import timedelta
 
-from cairn.adapters.smtp import Mailer, PermanentFailure, TemporaryFailure
-from cairn.adapters.store import Store
 from cairn.crash_points import crash_point
 from cairn.domain.failures import PoisonRecord
+from cairn.ports import Mailer, MailNotSent, MailRefused, Store
 from cairn.settings import Settings
 from cairn.usecases.email_message import (
     Branding,
@@ -97,11 +96,11 @@ async def notify_earner(
     crash_point("notifier.before_send")
     try:
         await mailer.send(message)
-    except PermanentFailure as e:
+    except MailRefused as e:
         await store.record_notification(issued.credential_id, message_id, "bounced", str(e)[:500], generation)
         log.warning("claim email for %s bounced: %s", issued.credential_id, e)
         return False
-    except TemporaryFailure as e:
+    except MailNotSent as e:
         if e.unreachable:
             raise
         await store.record_notification(issued.credential_id, message_id, "failed", str(e)[:500], generation)

@@ -1,13 +1,12 @@
 """Revoking, suspending and unsuspending credentials, and the signed status lists that say so."""
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any, Literal
 
-from cairn.adapters.store import Store
 from cairn.credentials.builder import iso
 from cairn.credentials.status_list import Purpose, empty_bits, list_credential, list_url
 from cairn.domain.records import CredentialRecord, Org
+from cairn.ports import SYSTEM_CLOCK, Clock, Store
 from cairn.usecases.issuing import org_signer
 
 Action = Literal["revoke", "suspend", "unsuspend"]
@@ -23,11 +22,13 @@ class StatusChangeError(ValueError):
     """The change does not apply to the credential's current status (e.g. unsuspend an active one)."""
 
 
-async def _list_signer(store: Store, org: Org, public_url: str) -> Callable[[Purpose, bytes], dict[str, Any]]:
+async def _list_signer(
+    store: Store, org: Org, public_url: str, clock: Clock
+) -> Callable[[Purpose, bytes], dict[str, Any]]:
     signer = await org_signer(store, org, public_url)
 
     def sign(purpose: Purpose, bits: bytes) -> dict[str, Any]:
-        now = iso(datetime.now(UTC))
+        now = iso(clock.now())
         return signer.sign(
             list_credential(list_url(public_url, org.slug, purpose), signer.did, purpose, bits, now), now
         )
@@ -35,11 +36,13 @@ async def _list_signer(store: Store, org: Org, public_url: str) -> Callable[[Pur
     return sign
 
 
-async def status_list_document(store: Store, org: Org, purpose: Purpose, public_url: str) -> dict[str, Any]:
+async def status_list_document(
+    store: Store, org: Org, purpose: Purpose, public_url: str, clock: Clock = SYSTEM_CLOCK
+) -> dict[str, Any]:
     """The signed list; an organisation that never changed a status gets an all-clear one."""
     row = await store.status_list(org.id, purpose)
     if row is None:
-        sign = await _list_signer(store, org, public_url)
+        sign = await _list_signer(store, org, public_url, clock)
         await store.save_status_list(org.id, purpose, bytes(empty_bits()), sign(purpose, bytes(empty_bits())))
         row = await store.status_list(org.id, purpose)
         assert row is not None
@@ -47,13 +50,21 @@ async def status_list_document(store: Store, org: Org, purpose: Purpose, public_
 
 
 async def change_status(
-    store: Store, org: Org, credential_id: str, action: Action, reason: str | None, public_url: str
+    store: Store,
+    org: Org,
+    credential_id: str,
+    action: Action,
+    reason: str | None,
+    public_url: str,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> CredentialRecord:
+    """Moves the credential to its new status and re-signs the lists whose bits flip, in one
+    transaction of the store's."""
     credential = await store.credential(credential_id)
     if credential is None or credential.org_id != org.id:
         raise LookupError(f"credential {credential_id} not found")
     allowed_from, new_status, flips = TRANSITIONS[action]
     if credential.status not in allowed_from:
         raise StatusChangeError(f"cannot {action} a credential that is {credential.status}")
-    sign = await _list_signer(store, org, public_url)
+    sign = await _list_signer(store, org, public_url, clock)
     return await store.change_status(org.id, credential_id, new_status, reason, flips, sign)

@@ -10,14 +10,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import httpx
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic.json_schema import models_json_schema
 
-from cairn.adapters.kafka.publisher import KafkaPublisher
-from cairn.adapters.smtp import Mailer
-from cairn.adapters.store import store_for
+from cairn import bootstrap
 from cairn.settings import Settings, get_settings
 from schemas.activity import ActivityVoidedIn, EventBatchIn, VolunteerShiftIn, WorkshopAttendanceIn
 from services.gateway import error_pages
@@ -49,12 +46,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = store_for(settings)
-        publisher = KafkaPublisher.for_broker(settings.kafka_bootstrap)
-        await publisher.start()
-        http, mailer = httpx.AsyncClient(), Mailer(settings)
-        app.state.settings, app.state.store, app.state.publisher = settings, store, publisher
-        app.state.http, app.state.mailer = http, mailer
+        parts = await bootstrap.gateway(settings)
+        app.state.settings, app.state.store, app.state.publisher = settings, parts.store, parts.publisher
+        app.state.http, app.state.mailer = parts.http, parts.mailer
         app.state.limits = Limits(
             api_keys=RateLimiter(per_minute=settings.api_requests_per_minute, burst=settings.api_burst),
             claim_lookups=RateLimiter(
@@ -65,10 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            await publisher.stop()
-            await mailer.close()
-            await http.aclose()
-            await store.close()
+            await parts.close()
 
     app = FastAPI(
         title="Cairn gateway",

@@ -12,7 +12,6 @@ hostile-input test posts to its CSV upload.
 
 import os
 import re
-import time
 from collections import Counter
 
 import hypothesis
@@ -31,6 +30,7 @@ from schemathesis.specs.openapi.checks import (
 
 from devtools import dev
 from tests.conftest import System, system_with, ten_hours_badge
+from tests.e2e.volunteering import wait_until_consumed
 
 pytestmark = pytest.mark.e2e
 ADMIN_TOKEN = "admin-token-for-fuzzing"
@@ -185,7 +185,7 @@ def test_no_service_died_of_the_fuzzed_records(system: System) -> None:
     One restart is tolerated: on a starved machine the aggregator's stall watchdog may restart
     it once, which no input causes. A record that crashes a service crashes it again on every
     restart, so it shows as several."""
-    time.sleep(10)  # time for the last accepted events to reach the notifier
+    wait_until_consumed(system)  # every stage has taken every record the gateway accepted
     log = (system.var_dir / "dev.log").read_text()
     assert system.process.poll() is None, "cairn dev stopped:\n" + log[-3000:]
     assert requests.get(f"{system.public_url}/healthz", timeout=30).status_code == 200

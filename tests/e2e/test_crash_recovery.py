@@ -15,7 +15,7 @@ import pytest
 
 from devtools.smtp_sink import read_mailbox
 from tests.conftest import system_with, ten_hours_badge
-from tests.e2e.volunteering import organisation
+from tests.e2e.volunteering import organisation, wait_until_consumed
 
 pytestmark = pytest.mark.e2e
 
@@ -71,7 +71,7 @@ def test_kills_lose_nothing_and_duplicate_nothing(crashing_system):
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline and len(read_mailbox(system.mail_dir)) < VOLUNTEERS:
         time.sleep(0.5)
-    time.sleep(5)  # anything still in flight that would be a duplicate arrives by now
+    wait_until_consumed(system)  # anything in flight that would be a duplicate has arrived by now
 
     fired = sorted(p.name.removeprefix("crashed-") for p in (system.var_dir / "run").glob("crashed-*"))
     assert fired == sorted(CRASH_POINTS), "every crash point must really have killed its service"

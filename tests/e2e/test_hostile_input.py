@@ -1,7 +1,7 @@
 """Input that must be refused, through every door of the running system, with a clear 422 (or a
-page saying so) and nothing stored: control characters, activity in the future, one id with two
-contents, non-finite or deeply nested JSON, a void of itself, bad slugs and URLs, and CSV files
-that are not UTF-8."""
+page saying so) and nothing stored: control characters, activity in the future, non-finite or
+deeply nested JSON, bad slugs and URLs, and CSV files that are not UTF-8. (One id with two
+contents and a void of itself are rules of the event bodies alone: tests/service/test_intake.py.)"""
 
 import http.client
 import json
@@ -104,22 +104,6 @@ def test_activity_in_the_future_or_before_the_floor_is_refused_with_the_reason(o
         org.post("/v1/events", json={**shift("when-4", 2, 1), "started_at": just_now.isoformat()}).status_code
         == 202
     )
-
-
-def test_one_id_with_two_contents_in_a_batch_is_refused_naming_both(org):
-    first = shift("dup-1", 3, 2, "six@example.org")
-    response = org.post("/v1/events", json={"events": [first, shift("dup-2", 3, 1), {**first, "hours": 3}]})
-    refused_naming(response, "events 0 and 2 have the same id 'dup-1' but different contents")
-    nothing_stored_for(org, "six@example.org")
-    folded = org.post("/v1/events", json={"events": [first, first]})
-    assert folded.status_code == 202 and folded.json()["accepted"] == ["dup-1"]
-
-
-def test_a_void_of_itself_is_refused(org):
-    void = {"id": "v-self", "type": "activity_voided", "voids": "v-self", "reason": "x"}
-    response = org.post("/v1/events", json={**void, "volunteer": {"email": "seven@example.org"}})
-    refused_naming(response, "cannot take back itself")
-    nothing_stored_for(org, "seven@example.org")
 
 
 def _post(connection: http.client.HTTPConnection, body: bytes, key: str) -> tuple[int, str]:

@@ -1,10 +1,13 @@
 """What the end-to-end tests do as an organisation and a volunteer: post shifts, wait for mail."""
 
+import asyncio
 import re
 import time
 
 import httpx
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from cairn.adapters.kafka import bus
 from devtools.smtp_sink import read_mailbox
 from tests.conftest import System
 
@@ -64,3 +67,45 @@ def wait_for_mail(mail_dir, count: int, timeout: float = 60) -> list:
 
 def claim_link(mail) -> str:
     return re.search(r"(http://\S+/claim/\S+)", mail.get_body(("plain",)).get_content()).group(1)
+
+
+# Each stage of the pipeline in order: the consumer group and the topic it works through.
+PIPELINE = [
+    ("cairn-aggregator", bus.ACTIVITY),
+    ("cairn-aggregator", bus.REEVALUATE),
+    ("cairn-signer", bus.AWARDS),
+    ("cairn-notifier", bus.CREDENTIALS),
+]
+
+
+async def _behind(bootstrap: str, group: str, topic: str) -> int:
+    """Records of `topic` the group has not committed yet (read without joining the group)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        await consumer.topics()
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        ends = await consumer.end_offsets(partitions)
+        behind = 0
+        for tp in partitions:
+            behind += ends[tp] - (await consumer.committed(tp) or 0)
+        return behind
+    finally:
+        await consumer.stop()
+
+
+def wait_until_consumed(system: System, timeout: float = 120) -> None:
+    """Positive proof that nothing is still in flight: every stage has committed everything on
+    its topic, all at once, so any duplicate a redelivery would make has been made by now."""
+
+    async def lags() -> dict[str, int]:
+        bootstrap = system.env["CAIRN_KAFKA_BOOTSTRAP"]
+        return {f"{g} {t}": await _behind(bootstrap, g, t) for g, t in PIPELINE}
+
+    wait_until(
+        lambda: asyncio.run(lags()),
+        lambda behind: not any(behind.values()),
+        "records still unprocessed",
+        timeout,
+        every=1,
+    )

@@ -9,8 +9,8 @@ from aiokafka import AIOKafkaConsumer
 from fastapi.testclient import TestClient
 
 from cairn.adapters.kafka import topics
+from cairn.bootstrap import create_org, setup
 from cairn.settings import Settings
-from cairn.usecases.provisioning import create_org, setup
 from schemas.admin import OrgCreateIn
 from services.gateway.app import create_app
 from tests.conftest import ten_hours_badge

@@ -13,9 +13,9 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope
 
 from cairn.adapters.store.store import store_for
+from cairn.bootstrap import create_org, setup
 from cairn.domain.identity import recipient_key
 from cairn.settings import Settings
-from cairn.usecases.provisioning import create_org, setup
 from devtools.dev import free_port
 from schemas.admin import OrgCreateIn
 from services.gateway.app import create_app

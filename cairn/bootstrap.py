@@ -1,0 +1,178 @@
+"""The composition root: settings -> adapters -> use cases, once per entry point.
+
+Every process is wired here and nowhere else: the services' __main__ modules ask for their
+object and run it; tests build the same use cases on in-memory fakes (tests/service/). Each
+function returns plain objects that own what they opened (close() releases it).
+"""
+
+import asyncio
+from dataclasses import dataclass, field
+
+import httpx
+
+from cairn.adapters.kafka import topics
+from cairn.adapters.kafka.consume import consume_forever
+from cairn.adapters.kafka.publisher import KafkaPublisher
+from cairn.adapters.smtp import Mailer
+from cairn.adapters.store import Store, store_for
+from cairn.crash_points import crash_point
+from cairn.ports import SYSTEM_CLOCK, Clock
+from cairn.settings import Settings, get_settings
+from cairn.usecases.issuing import issue_and_announce
+from cairn.usecases.notifying import notify_earner
+from cairn.usecases.provisioning import create_organisation
+from schemas.admin import OrgCreateIn
+from schemas.awards import AwardGranted, ClaimEmailResendRequested, CredentialIssued
+from schemas.envelope import CloudEvent
+
+
+async def started_publisher(settings: Settings) -> KafkaPublisher:
+    publisher = KafkaPublisher.for_broker(settings.kafka_bootstrap)
+    await publisher.start()
+    return publisher
+
+
+@dataclass
+class Signer:
+    """Consumes cairn.awards.v1; issues each award's credential and announces it."""
+
+    settings: Settings
+    store: Store
+    publisher: KafkaPublisher
+    clock: Clock = SYSTEM_CLOCK
+
+    async def handle(self, event: CloudEvent[AwardGranted]) -> None:
+        await issue_and_announce(self.store, self.publisher, event.data, self.settings.public_url, self.clock)
+        crash_point("signer.credential_emitted")
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        await consume_forever(
+            self.settings.kafka_bootstrap, "cairn-signer", topics.AWARDS, AwardGranted, self.handle, stopping
+        )
+
+    async def close(self) -> None:
+        await self.publisher.stop()
+        await self.store.close()
+
+
+async def signer(settings: Settings | None = None) -> Signer:
+    settings = settings or get_settings()
+    return Signer(settings, store_for(settings), await started_publisher(settings))
+
+
+@dataclass
+class Notifier:
+    """Consumes cairn.credentials.v1 and cairn.claim-email-resends.v1; emails each earner a claim
+    link, and a new one for each resend asked for."""
+
+    settings: Settings
+    store: Store
+    mailer: Mailer
+    # One claim email at a time: an issue and a resend of one credential must not both pass the
+    # notification check before either is sent.
+    one_at_a_time: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def handle(
+        self, event: CloudEvent[CredentialIssued] | CloudEvent[ClaimEmailResendRequested]
+    ) -> None:
+        async with self.one_at_a_time:
+            await notify_earner(self.store, event.data, self.settings, self.mailer)
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        bootstrap = self.settings.kafka_bootstrap
+        await asyncio.gather(
+            consume_forever(
+                bootstrap, "cairn-notifier", topics.CREDENTIALS, CredentialIssued, self.handle, stopping
+            ),
+            consume_forever(
+                bootstrap,
+                "cairn-notifier-resends",
+                topics.CLAIM_EMAIL_RESENDS,
+                ClaimEmailResendRequested,
+                self.handle,
+                stopping,
+            ),
+        )
+
+    async def close(self) -> None:
+        await self.mailer.close()
+        await self.store.close()
+
+
+def notifier(settings: Settings | None = None) -> Notifier:
+    settings = settings or get_settings()
+    return Notifier(settings, store_for(settings), Mailer(settings))
+
+
+@dataclass
+class Gateway:
+    """What the gateway's routes are given: the store, the publisher, the verifier's HTTP client
+    and the mailer (sign-in links)."""
+
+    settings: Settings
+    store: Store
+    publisher: KafkaPublisher
+    http: httpx.AsyncClient
+    mailer: Mailer
+
+    async def close(self) -> None:
+        await self.mailer.close()
+        await self.http.aclose()
+        await self.publisher.stop()
+        await self.store.close()
+
+
+async def gateway(settings: Settings | None = None) -> Gateway:
+    settings = settings or get_settings()
+    publisher = await started_publisher(settings)
+    return Gateway(settings, store_for(settings), publisher, httpx.AsyncClient(), Mailer(settings))
+
+
+@dataclass
+class StoreUser:
+    """An entry point that needs only the settings and the store: the aggregator's worker (its
+    Kafka is Faust's), the projector and the command line."""
+
+    settings: Settings
+    store: Store
+
+    async def close(self) -> None:
+        await self.store.close()
+
+
+def aggregator(settings: Settings | None = None) -> StoreUser:
+    settings = settings or get_settings()
+    return StoreUser(settings, store_for(settings))
+
+
+def projector(settings: Settings | None = None) -> StoreUser:
+    settings = settings or get_settings()
+    return StoreUser(settings, store_for(settings))
+
+
+def cli(settings: Settings | None = None) -> StoreUser:
+    settings = settings or get_settings()
+    return StoreUser(settings, store_for(settings))
+
+
+async def setup(settings: Settings) -> None:
+    """`cairn setup`: the database schema and the Kafka topics, made once before the services
+    start, so that no two services race to create the same tables or topics."""
+    store = store_for(settings)
+    try:
+        await store.create_schema()
+    finally:
+        await store.close()
+    await topics.ensure_topics(settings.kafka_bootstrap, settings.topic_partitions)
+
+
+async def create_org(settings: Settings, new: OrgCreateIn) -> tuple[str, str]:
+    """`cairn org create` and the demo: the new organisation's id and its first API key (shown
+    once, stored hashed). Raises OrgExists for a taken slug."""
+    parts = cli(settings)
+    try:
+        await parts.store.create_schema()
+        org, api_key = await create_organisation(parts.store, new)
+        return org.id, api_key
+    finally:
+        await parts.close()

@@ -1,0 +1,79 @@
+"""In-memory fakes of the Publisher, Mailer and Clock ports (cairn/ports.py): what the use cases
+are given in the service-layer tier instead of Kafka, an SMTP server and the system clock."""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from typing import TypeVar
+
+from pydantic import BaseModel
+
+from cairn.ports import MailNotSent, MailRefused
+
+T = TypeVar("T")
+
+
+class FakePublisher:
+    """Keeps every record, in order, in a list per record type."""
+
+    def __init__(self) -> None:
+        self.records: dict[type, list[BaseModel]] = defaultdict(list)
+
+    async def publish(self, record: BaseModel) -> None:
+        self.records[type(record)].append(record)
+
+    async def publish_all(self, records: Sequence[BaseModel]) -> None:
+        for record in records:
+            await self.publish(record)
+
+    def of(self, kind: type[T]) -> list[T]:
+        return list(self.records.get(kind, []))  # type: ignore[arg-type]
+
+
+class FakeMailer:
+    """Keeps each message it accepts. Told to refuse, it answers as the SMTP adapter does: a 4xx
+    is retried within the same send (up to `max_attempts`), a 5xx bounces at once, an unreachable
+    server raises for the consumer to retry the record."""
+
+    def __init__(self, max_attempts: int = 3) -> None:
+        self.max_attempts = max_attempts
+        self.sent: list[EmailMessage] = []
+        self.attempts = 0
+        self._answers: list[int] = []  # SMTP codes to answer with before accepting
+        self._unreachable = 0
+
+    def refuse(self, code: int, times: int = 1) -> None:
+        self._answers += [code] * times
+
+    def unreachable(self, times: int = 1) -> None:
+        self._unreachable += times
+
+    async def send(self, message: EmailMessage) -> str:
+        if self._unreachable:
+            self._unreachable -= 1
+            raise MailNotSent("ConnectionRefusedError: nobody at the SMTP port", unreachable=True)
+        last = ""
+        for _ in range(self.max_attempts):
+            self.attempts += 1
+            if not self._answers:
+                self.sent.append(message)
+                return f"250 OK queued as fake-{len(self.sent)}"
+            code = self._answers.pop(0)
+            last = f"{code} refused by the fake"
+            if 500 <= code < 600:
+                raise MailRefused(last)
+        raise MailNotSent(last, unreachable=False)
+
+
+class FakeClock:
+    """A clock that stands still until the test moves it."""
+
+    def __init__(self, now: datetime) -> None:
+        self.current = now
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, by: timedelta) -> None:
+        self.current += by

@@ -1,0 +1,63 @@
+"""Notifying on fakes: one claim email per credential and generation; a 4xx is retried, a 5xx
+bounces for good, an unreachable server leaves the record to be retried by the consumer."""
+
+import pytest
+
+from cairn.domain.failures import Failure, classify
+from cairn.usecases.notifying import notify_earner
+from schemas.awards import CredentialIssued
+
+
+async def test_one_email_with_a_working_claim_link(store, settings, mailer, issued):
+    assert await notify_earner(store, issued, settings, mailer) is True
+    assert await notify_earner(store, issued, settings, mailer) is False, "a redelivery sends none"
+
+    [message] = mailer.sent
+    assert message["To"] == "Sam <sam@example.org>"
+    assert message["Subject"] == "You earned a badge: Pantry volunteer: 10 hours"
+    token = store.claim_token_for(issued.credential_id)
+    assert f"https://cairn.example/claim/{token}" in message.get_body(("plain",)).get_content()
+    assert (await store.claim(token)).credential.id == issued.credential_id
+    assert (await store.notification(issued.credential_id)).status == "sent"
+
+
+async def test_a_4xx_is_retried_and_the_email_goes(store, settings, mailer, issued):
+    mailer.refuse(451)
+    assert await notify_earner(store, issued, settings, mailer) is True
+    assert len(mailer.sent) == 1 and mailer.attempts == 2
+
+
+async def test_a_4xx_that_outlasts_the_retries_is_recorded_failed(store, settings, mailer, issued):
+    mailer.refuse(451, times=mailer.max_attempts)
+    assert await notify_earner(store, issued, settings, mailer) is False
+    notification = await store.notification(issued.credential_id)
+    assert (notification.status, notification.last_error) == ("failed", "451 refused by the fake")
+    assert await notify_earner(store, issued, settings, mailer) is False, "the organisation sees it; no loop"
+
+
+async def test_a_5xx_bounces_once_and_for_good(store, settings, mailer, issued):
+    mailer.refuse(550)
+    assert await notify_earner(store, issued, settings, mailer) is False
+    assert await notify_earner(store, issued, settings, mailer) is False
+    assert mailer.attempts == 1 and mailer.sent == []
+    assert (await store.notification(issued.credential_id)).status == "bounced"
+
+
+async def test_no_server_leaves_the_record_to_be_retried(store, settings, mailer, issued):
+    mailer.unreachable()
+    with pytest.raises(Exception) as failure:
+        await notify_earner(store, issued, settings, mailer)
+    assert classify(failure.value) is Failure.TRANSIENT, "the consumer retries it, never dead-letters it"
+    assert await notify_earner(store, issued, settings, mailer) is True
+    assert len(mailer.sent) == 1
+
+
+async def test_an_unsubscribed_earner_gets_none(store, settings, mailer, issued, riverside):
+    code = store.unsubscribe_code(riverside.org.id, issued.recipient_key)
+    assert await store.unsubscribe(riverside.org.id, issued.recipient_key, code)
+    assert await notify_earner(store, issued, settings, mailer) is False
+    assert mailer.sent == [] and (await store.notification(issued.credential_id)).status == "suppressed"
+
+
+def test_the_fixture_is_what_the_signer_announced(publisher, issued):
+    assert publisher.of(CredentialIssued) == [issued]
