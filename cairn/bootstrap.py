@@ -130,19 +130,15 @@ async def gateway(settings: Settings | None = None) -> Gateway:
 
 @dataclass
 class StoreUser:
-    """An entry point that needs only the settings and the store: the aggregator's worker (its
-    Kafka is Faust's), the projector and the command line."""
+    """An entry point that needs only the settings and the store: the projector (its consumers
+    are wired in services/projector) and the command line. The aggregator is wired by
+    services/aggregator/app.build: Faust makes its Kafka clients itself."""
 
     settings: Settings
     store: Store
 
     async def close(self) -> None:
         await self.store.close()
-
-
-def aggregator(settings: Settings | None = None) -> StoreUser:
-    settings = settings or get_settings()
-    return StoreUser(settings, store_for(settings))
 
 
 def projector(settings: Settings | None = None) -> StoreUser:

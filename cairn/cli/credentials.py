@@ -72,7 +72,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_credential_status(args: argparse.Namespace) -> int:
-    from cairn.adapters.store import store_for
+    from cairn import bootstrap
     from cairn.usecases.status_changes import StatusChangeError, change_status
     from schemas.admin import StatusChangeIn
     from schemas.awards import credential_id_from
@@ -82,7 +82,8 @@ def _cmd_credential_status(args: argparse.Namespace) -> int:
     credential_id = credential_id_from(args.credential_id)
 
     async def change() -> str:
-        store = store_for(settings)
+        parts = bootstrap.cli(settings)
+        store = parts.store
         try:
             credential = await store.credential(credential_id)
             org = await store.org(credential.org_id) if credential else None
@@ -91,7 +92,7 @@ def _cmd_credential_status(args: argparse.Namespace) -> int:
             changed = await change_status(store, org, credential_id, args.action, reason, settings.public_url)
             return changed.status
         finally:
-            await store.close()
+            await parts.close()
 
     try:
         print(f"{credential_id}: {asyncio.run(change())}")

@@ -37,15 +37,15 @@ def _cmd_setup(args: argparse.Namespace) -> int:
 
 
 def _cmd_keys_rotate(args: argparse.Namespace) -> int:
-    from cairn.adapters.store import store_for
+    from cairn import bootstrap
 
     async def rotate() -> str | None:
-        store = store_for(get_settings())
+        parts = bootstrap.cli(get_settings())
         try:
-            org = await store.org_by_slug(args.org)
-            return None if org is None else await store.rotate_issuer_key(org.id)
+            org = await parts.store.org_by_slug(args.org)
+            return None if org is None else await parts.store.rotate_issuer_key(org.id)
         finally:
-            await store.close()
+            await parts.close()
 
     public_key = asyncio.run(rotate())
     if public_key is None:

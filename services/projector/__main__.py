@@ -14,11 +14,11 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from cairn import bootstrap
 from cairn.adapters.kafka import topics
 from cairn.adapters.kafka.consume import consume_forever
-from cairn.adapters.store import Store, store_for
+from cairn.ports import Store
 from cairn.service_runner import run_until_stopped
-from cairn.settings import get_settings
 from schemas.awards import AwardQuestioned, ProgressUpdated
 from schemas.envelope import CloudEvent
 
@@ -59,8 +59,8 @@ def handler(projection: Projection, store: Store) -> Callable[[CloudEvent[Any]],
 
 
 async def serve(stopping: asyncio.Event) -> None:
-    settings = get_settings()
-    store = store_for(settings)
+    parts = bootstrap.projector()
+    settings, store = parts.settings, parts.store
     try:
         await asyncio.gather(
             *(
@@ -71,7 +71,7 @@ async def serve(stopping: asyncio.Event) -> None:
             )
         )
     finally:
-        await store.close()
+        await parts.close()
 
 
 def main() -> None:

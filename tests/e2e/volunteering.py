@@ -7,7 +7,7 @@ import time
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from cairn.adapters.kafka import bus
+from cairn.adapters.kafka import topics
 from devtools.smtp_sink import read_mailbox
 from tests.conftest import System
 
@@ -71,10 +71,11 @@ def claim_link(mail) -> str:
 
 # Each stage of the pipeline in order: the consumer group and the topic it works through.
 PIPELINE = [
-    ("cairn-aggregator", bus.ACTIVITY),
-    ("cairn-aggregator", bus.REEVALUATE),
-    ("cairn-signer", bus.AWARDS),
-    ("cairn-notifier", bus.CREDENTIALS),
+    ("cairn-aggregator", topics.ACTIVITY),
+    ("cairn-aggregator", topics.REEVALUATE),
+    ("cairn-signer", topics.AWARDS),
+    ("cairn-notifier", topics.CREDENTIALS),
+    ("cairn-notifier-resends", topics.CLAIM_EMAIL_RESENDS),
 ]
 
 
