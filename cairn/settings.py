@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8000
     aggregator_web_port: int = 6066
+    aggregator_name: str = "aggregator"  # this worker's name: its state folder under var_dir
     aggregator_workers: int = 1
     aggregator_stall_seconds: float = 30  # an assigned partition unprocessed this long: restart the worker
     consumer_max_attempts: int = 3  # a record failing (not transiently) this often goes to its topic's .dlq

@@ -148,10 +148,10 @@ def _service_instances(settings: Settings) -> list[tuple[str, list[str], dict[st
             instances.append((name, args, {}))
             continue
         for n in range(1, settings.aggregator_workers + 1):
-            port = str(settings.aggregator_web_port + n - 1)  # names the worker's state folder (web is off)
-            instances.append(
-                ("aggregator" if n == 1 else f"aggregator-{n}", args, {"CAIRN_AGGREGATOR_WEB_PORT": port})
-            )
+            name = "aggregator" if n == 1 else f"aggregator-{n}"
+            port = str(settings.aggregator_web_port + n - 1)
+            env = {"CAIRN_AGGREGATOR_NAME": name, "CAIRN_AGGREGATOR_WEB_PORT": port}
+            instances.append((name, args, env))
     return instances
 
 

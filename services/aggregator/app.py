@@ -41,7 +41,7 @@ def faust_app(settings: Settings) -> faust.App:
         "cairn-aggregator",
         broker=f"kafka://{settings.kafka_bootstrap}",
         store="rocksdb://",
-        datadir=str(settings.var_dir / f"aggregator-{settings.aggregator_web_port}"),
+        datadir=str(settings.var_dir / settings.aggregator_name),
         topic_partitions=settings.topic_partitions,
         topic_replication_factor=1,
         producer_acks=-1,
