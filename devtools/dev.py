@@ -91,7 +91,7 @@ async def wait_http(url: str, timeout: float = 60) -> None:
                     return
             except httpx.TransportError:
                 pass
-            await asyncio.sleep(0.3)
+            await asyncio.sleep(0.1)
     raise TimeoutError(f"{url} did not answer within {timeout}s")
 
 
@@ -108,7 +108,7 @@ async def run_dev(settings: Settings, stopping: asyncio.Event, external_kafka: b
         port = _bootstrap_port(settings)
         broker = kafka_broker.prepare(var, var / f"kafka-{port}", port, settings.topic_partitions)
         started = time.monotonic()
-        kafka_broker.start(broker, var)
+        kafka_broker.start(broker, var, short_lived=True)
         (var / "run" / "kafka.pid").write_text(str(broker.process.pid if broker.process else ""))
     try:
         await kafka_broker.wait_ready(settings.kafka_bootstrap)
