@@ -76,20 +76,28 @@ def stopper() -> Iterator[Stopper]:
 
 
 @pytest.fixture(scope="module")
-def kafka(tmp_path_factory: pytest.TempPathFactory, stopper: Stopper) -> Iterator[str]:
-    """A fresh broker per test module, so no module sees another's records or consumer offsets."""
+def kafka_starting(tmp_path_factory: pytest.TempPathFactory, stopper: Stopper) -> Iterator[str]:
+    """A fresh broker per test module, so no module sees another's records or consumer offsets;
+    started but maybe not answering yet. `cairn dev` waits for the broker itself, so a system
+    fixture takes this one and starts while the JVM does."""
     home = tmp_path_factory.mktemp("kafka")
-    started = time.monotonic()
     broker = kafka_broker.prepare(
         REPO_ROOT / "var", home, free_port(), partitions=3, controller_port=free_port()
     )
     kafka_broker.start(broker, REPO_ROOT / "var", short_lived=True)
     try:
-        asyncio.run(kafka_broker.wait_ready(broker.bootstrap))
-        print(f"\nkafka broker ready in {time.monotonic() - started:.1f}s", file=sys.stderr)
         yield broker.bootstrap
     finally:
         stopper.later(lambda: kafka_broker.stop(broker))
+
+
+@pytest.fixture(scope="module")
+def kafka(kafka_starting: str) -> str:
+    """The module's broker, answering requests."""
+    started = time.monotonic()
+    asyncio.run(kafka_broker.wait_ready(kafka_starting))
+    print(f"\nkafka broker ready after a further {time.monotonic() - started:.1f}s", file=sys.stderr)
+    return kafka_starting
 
 
 @dataclass
@@ -172,16 +180,20 @@ def system_with(name: str, **env: str):
     """A module-scoped fixture: the whole system, started with these CAIRN_* settings."""
 
     @pytest.fixture(scope="module")
-    def started(kafka: str, tmp_path_factory: pytest.TempPathFactory, stopper: Stopper) -> Iterator[System]:
-        with running_system(kafka, tmp_path_factory.mktemp(name), env, stopper) as running:
+    def started(
+        kafka_starting: str, tmp_path_factory: pytest.TempPathFactory, stopper: Stopper
+    ) -> Iterator[System]:
+        with running_system(kafka_starting, tmp_path_factory.mktemp(name), env, stopper) as running:
             yield running
 
     return started
 
 
 @pytest.fixture(scope="module")
-def system(kafka: str, tmp_path_factory: pytest.TempPathFactory, stopper: Stopper) -> Iterator[System]:
-    with running_system(kafka, tmp_path_factory.mktemp("cairn-var"), stopper=stopper) as running:
+def system(
+    kafka_starting: str, tmp_path_factory: pytest.TempPathFactory, stopper: Stopper
+) -> Iterator[System]:
+    with running_system(kafka_starting, tmp_path_factory.mktemp("cairn-var"), stopper=stopper) as running:
         yield running
 
 
