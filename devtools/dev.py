@@ -32,6 +32,9 @@ SERVICES: dict[str, list[str]] = {
 
 RESTART_DELAY_CAP = 30.0  # seconds: the longest pause before restarting a crashing service
 STABLE_AFTER = 60.0  # seconds: a service that ran this long before dying starts its count afresh
+# seconds between looks for a dead service: its pid file names a dead process (a kill from a
+# test finds none) until the restart, and a first restart is meant to be at once
+SUPERVISE_EVERY = 0.1
 
 
 @dataclass
@@ -171,6 +174,6 @@ async def _supervise(services: list[Supervised], stopping: asyncio.Event) -> Non
                     flush=True,
                 )
         try:
-            await asyncio.wait_for(stopping.wait(), timeout=0.5)
+            await asyncio.wait_for(stopping.wait(), timeout=SUPERVISE_EVERY)
         except TimeoutError:
             pass
