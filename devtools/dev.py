@@ -33,6 +33,9 @@ SERVICES: dict[str, list[str]] = {
 
 RESTART_DELAY_CAP = 30.0  # seconds: the longest pause before restarting a crashing service
 STABLE_AFTER = 60.0  # seconds: a service that ran this long before dying starts its count afresh
+# seconds between looks for a dead service: its pid file names a dead process (a kill from a
+# test finds none) until the restart, and a first restart is meant to be at once
+SUPERVISE_EVERY = 0.1
 
 
 @dataclass
@@ -92,7 +95,7 @@ async def wait_http(url: str, timeout: float = 60) -> None:
                     return
             except httpx.TransportError:
                 pass
-            await asyncio.sleep(0.3)
+            await asyncio.sleep(0.1)
     raise TimeoutError(f"{url} did not answer within {timeout}s")
 
 
@@ -109,7 +112,7 @@ async def run_dev(settings: Settings, stopping: asyncio.Event, external_kafka: b
         port = _bootstrap_port(settings)
         broker = kafka_broker.prepare(var, var / f"kafka-{port}", port, settings.topic_partitions)
         started = time.monotonic()
-        kafka_broker.start(broker, var)
+        kafka_broker.start(broker, var, short_lived=True)
         (var / "run" / "kafka.pid").write_text(str(broker.process.pid if broker.process else ""))
     try:
         await kafka_broker.wait_ready(settings.kafka_bootstrap)
@@ -172,6 +175,6 @@ async def _supervise(services: list[Supervised], stopping: asyncio.Event) -> Non
                     flush=True,
                 )
         try:
-            await asyncio.wait_for(stopping.wait(), timeout=0.5)
+            await asyncio.wait_for(stopping.wait(), timeout=SUPERVISE_EVERY)
         except TimeoutError:
             pass

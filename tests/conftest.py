@@ -1,17 +1,21 @@
 """Fixtures that start real parts: a Kafka broker, the SMTP sink, and the whole system.
 
-The broker is started once per test session on free ports in a fresh folder, so tests never
-touch a developer's running `cairn dev`.
+A broker is started per test module on free ports in a fresh folder, so tests never touch a
+developer's running `cairn dev` nor see another module's records. What a module started is
+stopped in the background (in order: the system, then its broker) while the next module starts.
+Safe under pytest-xdist: each worker has its own tmp folders and ports.
 """
 
 import asyncio
 import os
+import queue
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,21 +41,63 @@ def ten_hours_badge(**overrides: object) -> dict[str, object]:
     }
 
 
+class Stopper:
+    """Runs stop jobs one after another in a background thread, in the order they were handed
+    over; the session waits for all of them at its end and fails if one failed."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue()
+        self._errors: list[BaseException] = []
+        self._thread = threading.Thread(target=self._run, name="stopper", daemon=True)
+        self._thread.start()
+
+    def later(self, job: Callable[[], None]) -> None:
+        self._jobs.put(job)
+
+    def _run(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            try:
+                job()
+            except BaseException as error:  # reported when the session ends
+                self._errors.append(error)
+
+    def finish(self) -> None:
+        self._jobs.put(None)
+        self._thread.join()
+        if self._errors:
+            raise self._errors[0]
+
+
+@pytest.fixture(scope="session")
+def stopper() -> Iterator[Stopper]:
+    stopper = Stopper()
+    yield stopper
+    stopper.finish()
+
+
 @pytest.fixture(scope="module")
-def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A fresh broker per test module, so no module sees another's records or consumer offsets."""
+def kafka_starting(tmp_path_factory: pytest.TempPathFactory, stopper: Stopper) -> Iterator[str]:
+    """A fresh broker per test module, so no module sees another's records or consumer offsets;
+    started but maybe not answering yet. `cairn dev` waits for the broker itself, so a system
+    fixture takes this one and starts while the JVM does."""
     home = tmp_path_factory.mktemp("kafka")
-    started = time.monotonic()
     broker = kafka_broker.prepare(
         REPO_ROOT / "var", home, free_port(), partitions=3, controller_port=free_port()
     )
-    kafka_broker.start(broker, REPO_ROOT / "var")
+    kafka_broker.start(broker, REPO_ROOT / "var", short_lived=True)
     try:
-        asyncio.run(kafka_broker.wait_ready(broker.bootstrap))
-        print(f"\nkafka broker ready in {time.monotonic() - started:.1f}s", file=sys.stderr)
         yield broker.bootstrap
     finally:
-        kafka_broker.stop(broker)
+        stopper.later(lambda: kafka_broker.stop(broker))
+
+
+@pytest.fixture(scope="module")
+def kafka(kafka_starting: str) -> str:
+    """The module's broker, answering requests."""
+    started = time.monotonic()
+    asyncio.run(kafka_broker.wait_ready(kafka_starting))
+    print(f"\nkafka broker ready after a further {time.monotonic() - started:.1f}s", file=sys.stderr)
+    return kafka_starting
 
 
 @dataclass
@@ -84,7 +130,10 @@ class System:
 
 
 @contextmanager
-def running_system(kafka: str, var_dir: Path, extra_env: dict[str, str] | None = None) -> Iterator[System]:
+def running_system(
+    kafka: str, var_dir: Path, extra_env: dict[str, str] | None = None, stopper: Stopper | None = None
+) -> Iterator[System]:
+    """`cairn dev` on this broker; stopped (and its logs kept) by `stopper` if given, else here."""
     gateway_port = free_port()
     env = {
         **os.environ,
@@ -105,39 +154,54 @@ def running_system(kafka: str, var_dir: Path, extra_env: dict[str, str] | None =
         stderr=subprocess.STDOUT,
         cwd=REPO_ROOT,
     )
-    try:
-        deadline = time.monotonic() + 120
-        while b"ready" not in (var_dir / "dev.log").read_bytes():
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("cairn dev did not start:\n" + (var_dir / "dev.log").read_text())
-            time.sleep(0.2)
-        yield System(env=env, var_dir=var_dir, public_url=env["CAIRN_PUBLIC_URL"], process=process)
-    finally:
+    started = time.monotonic()
+
+    def stop() -> None:
         process.terminate()
         process.wait(60)
         _keep_logs(var_dir)
+
+    try:
+        deadline = started + 120
+        while b"ready" not in (var_dir / "dev.log").read_bytes():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("cairn dev did not start:\n" + (var_dir / "dev.log").read_text())
+            time.sleep(0.05)
+        print(f"\ncairn dev ready in {time.monotonic() - started:.1f}s", file=sys.stderr)
+        yield System(env=env, var_dir=var_dir, public_url=env["CAIRN_PUBLIC_URL"], process=process)
+    finally:
+        if stopper is None:
+            stop()
+        else:
+            stopper.later(stop)
 
 
 def system_with(name: str, **env: str):
     """A module-scoped fixture: the whole system, started with these CAIRN_* settings."""
 
     @pytest.fixture(scope="module")
-    def started(kafka: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
-        with running_system(kafka, tmp_path_factory.mktemp(name), env) as running:
+    def started(
+        kafka_starting: str, tmp_path_factory: pytest.TempPathFactory, stopper: Stopper
+    ) -> Iterator[System]:
+        with running_system(kafka_starting, tmp_path_factory.mktemp(name), env, stopper) as running:
             yield running
 
     return started
 
 
 @pytest.fixture(scope="module")
-def system(kafka: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
-    with running_system(kafka, tmp_path_factory.mktemp("cairn-var")) as running:
+def system(
+    kafka_starting: str, tmp_path_factory: pytest.TempPathFactory, stopper: Stopper
+) -> Iterator[System]:
+    with running_system(kafka_starting, tmp_path_factory.mktemp("cairn-var"), stopper=stopper) as running:
         yield running
 
 
 def _keep_logs(var_dir: Path) -> None:
     """Copies the service logs under test-output/ so a failed CI run can be read afterwards."""
-    target = OUTPUT / "logs" / f"{var_dir.parent.name}-{var_dir.name}"
+    # pytest-N/cairn-var0, or pytest-N/popen-gw1/cairn-var0 under pytest-xdist
+    under_run = var_dir.parts[-3:] if os.environ.get("PYTEST_XDIST_WORKER") else var_dir.parts[-2:]
+    target = OUTPUT / "logs" / "-".join(under_run)
     target.mkdir(parents=True, exist_ok=True)
     for log in [var_dir / "dev.log", *(var_dir / "logs").glob("*.log")]:
         if log.exists():

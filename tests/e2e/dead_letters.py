@@ -3,21 +3,34 @@ end-to-end tests of poison records do."""
 
 import asyncio
 import json
+import time
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from cairn.adapters.kafka import topics
 
 
-async def read_dead_letters(bootstrap: str, topic: str) -> list[dict]:
-    """Every letter in `topic`'s DLQ so far, as written."""
+async def read_dead_letters(bootstrap: str, topic: str, timeout: float = 30) -> list[dict]:
+    """Every letter in `topic`'s DLQ so far, as written: read up to the end offsets the broker
+    gives at the start, so an empty DLQ answers at once instead of after a fetch timeout."""
     consumer = AIOKafkaConsumer(
         topics.dlq(topic), bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
     )
     await consumer.start()
     try:
-        batches = await consumer.getmany(timeout_ms=2000)
-        return [json.loads(r.value) for records in batches.values() for r in records]
+        deadline = time.monotonic() + timeout
+        while not (partitions := consumer.assignment()):  # without a group: all, once metadata is in
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no partitions of {topics.dlq(topic)} within {timeout}s")
+            await asyncio.sleep(0.02)
+        ends = await consumer.end_offsets(list(partitions))
+        letters: list[dict] = []
+        while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{topics.dlq(topic)} not read up to {ends} within {timeout}s")
+            batches = await consumer.getmany(timeout_ms=500)
+            letters += [json.loads(r.value) for records in batches.values() for r in records]
+        return letters
     finally:
         await consumer.stop()
 

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.conftest import running_system, ten_hours_badge
+from tests.conftest import system_with, ten_hours_badge
 from tests.e2e.volunteering import organisation, shift
 
 pytestmark = pytest.mark.e2e
@@ -21,11 +21,7 @@ INJECTED = "Sam\r\nBcc: evil@example.org"
 REVERSED = "\u202eevil"
 
 
-@pytest.fixture(scope="module")
-def system(kafka, tmp_path_factory):
-    env = {"CAIRN_ADMIN_TOKEN": ADMIN_TOKEN}
-    with running_system(kafka, tmp_path_factory.mktemp("cairn-hostile"), env) as running:
-        yield running
+system = system_with("cairn-hostile", CAIRN_ADMIN_TOKEN=ADMIN_TOKEN)
 
 
 @pytest.fixture(scope="module")

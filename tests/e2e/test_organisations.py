@@ -5,7 +5,7 @@ import httpx
 import pytest
 
 from devtools.smtp_sink import read_mailbox
-from tests.conftest import running_system, ten_hours_badge
+from tests.conftest import system_with, ten_hours_badge
 from tests.e2e.volunteering import shift, wait_for_mail, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -16,13 +16,11 @@ PNG_1PX = bytes.fromhex(
 )
 
 
-@pytest.fixture(scope="module")
-def system(kafka, tmp_path_factory):
-    # A refill of one request a second: after the burst, the next request is refused whatever
-    # the machine's speed (at 10 a second a slow loop could see a token come back).
-    env = {"CAIRN_ADMIN_TOKEN": ADMIN_TOKEN, "CAIRN_API_BURST": "200", "CAIRN_API_REQUESTS_PER_MINUTE": "60"}
-    with running_system(kafka, tmp_path_factory.mktemp("cairn-orgs"), env) as running:
-        yield running
+# A refill of one request a second: after the burst, the next request is refused whatever
+# the machine's speed (at 10 a second a slow loop could see a token come back).
+system = system_with(
+    "cairn-orgs", CAIRN_ADMIN_TOKEN=ADMIN_TOKEN, CAIRN_API_BURST="200", CAIRN_API_REQUESTS_PER_MINUTE="60"
+)
 
 
 def new_org(system, slug: str) -> httpx.Client:
