@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -23,10 +23,21 @@ class Browser:
         self.driver, self.downloads, self.name = driver, downloads, name
         self.shots = 0
 
-    def follow(self, element: WebElement) -> None:
-        """Clicks something that loads a new page, and waits until the old page is gone."""
-        old_page = self.driver.find_element(By.TAG_NAME, "html")
-        element.click()
+    def follow(self, by: str, value: str) -> None:
+        """Clicks what the locator finds, which loads a new page, and waits until the old page is
+        gone. Found afresh on each try: a loaded chromium can report the node it just found as
+        no longer in the document, and the click then has not happened."""
+        for attempt in range(3):
+            old_page = self.driver.find_element(By.TAG_NAME, "html")
+            try:
+                self.driver.find_element(by, value).click()
+                break
+            except StaleElementReferenceException:
+                if attempt == 2:
+                    raise
+            except WebDriverException as e:
+                if attempt == 2 or "does not belong to the document" not in str(e):
+                    raise
         WebDriverWait(self.driver, 15).until(expected_conditions.staleness_of(old_page))
 
     def screenshot(self, label: str) -> Path:

@@ -41,10 +41,10 @@ def test_sign_in_upload_progress_and_issued(system, browser, tmp_path):
     driver.get(f"{system.public_url}/dashboard")
     assert driver.current_url.endswith("/dashboard/sign-in"), "pages need a session"
     driver.find_element(By.ID, "api_key").send_keys("cairn_not-a-key")
-    browser.follow(driver.find_element(By.ID, "sign-in"))
+    browser.follow(By.ID, "sign-in")
     assert "unknown" in driver.find_element(By.ID, "error").text
     driver.find_element(By.ID, "api_key").send_keys(api_key)
-    browser.follow(driver.find_element(By.ID, "sign-in"))
+    browser.follow(By.ID, "sign-in")
     assert driver.find_element(By.CLASS_NAME, "badge-class-name").text == "Pantry volunteer: 10 hours"
     cookie = driver.get_cookie("cairn_session")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and api_key not in cookie["value"]
@@ -52,19 +52,19 @@ def test_sign_in_upload_progress_and_issued(system, browser, tmp_path):
 
     rota = tmp_path / "rota.csv"
     rota.write_text(ROTA)
-    browser.follow(driver.find_element(By.ID, "nav-upload"))
+    browser.follow(By.ID, "nav-upload")
     driver.find_element(By.ID, "file").send_keys(str(rota))
-    browser.follow(driver.find_element(By.ID, "preview"))
+    browser.follow(By.ID, "preview")
     assert driver.find_element(By.ID, "summary").text.startswith(
         "3 rows read as volunteer shifts; 0 with errors"
     )
     assert len(driver.find_elements(By.CSS_SELECTOR, "#preview-rows tbody tr")) == 3
     browser.screenshot("csv-preview")
     assert client.get("/v1/credentials").json() == [], "a preview posts nothing"
-    browser.follow(driver.find_element(By.ID, "confirm"))
+    browser.follow(By.ID, "confirm")
     assert driver.find_element(By.ID, "posted").text.startswith("Posted 3 events")
 
-    browser.follow(driver.find_element(By.ID, "nav-volunteers"))
+    browser.follow(By.ID, "nav-volunteers")
 
     def bars() -> dict[str, str]:
         found = {}
@@ -77,27 +77,27 @@ def test_sign_in_upload_progress_and_issued(system, browser, tmp_path):
     wait_until(driver, lambda: bars() == {"Gus Moreno": "10.0", "Hana Sato": "3.5"})
     browser.screenshot("volunteers-progress")
 
-    browser.follow(driver.find_element(By.ID, "nav-credentials"))
+    browser.follow(By.ID, "nav-credentials")
     wait_until(driver, lambda: "sent" in [e.text for e in driver.find_elements(By.CSS_SELECTOR, "td.email")])
     [row] = driver.find_elements(By.CLASS_NAME, "credential")
     assert "Gus Moreno" in row.text and "active" in row.text
     browser.screenshot("issued")
     # Resend says so on the next page, and a new claim email goes out.
     mails = len(read_mailbox(system.mail_dir))
-    browser.follow(driver.find_element(By.CSS_SELECTOR, "tr.credential button.resend"))
+    browser.follow(By.CSS_SELECTOR, "tr.credential button.resend")
     notice = driver.find_element(By.ID, "notice").text
     assert notice.startswith("Claim email sent again to Gus Moreno for “Pantry volunteer: 10 hours”"), notice
     assert "gus@example.org" in wait_for_mail(system.mail_dir, mails + 1)[-1]["To"]
     browser.screenshot("resent")
 
     # Revoke asks first, and for a reason; cancelling changes nothing.
-    browser.follow(driver.find_element(By.CSS_SELECTOR, "tr.credential button.revoke"))
+    browser.follow(By.CSS_SELECTOR, "tr.credential button.revoke")
     assert driver.find_element(By.TAG_NAME, "h1").text == "Revoke this badge?"
     assert driver.find_element(By.ID, "revoke-earner").text == "Gus Moreno"
     browser.screenshot("revoke-confirm")
-    browser.follow(driver.find_element(By.ID, "cancel-revoke"))
+    browser.follow(By.ID, "cancel-revoke")
     assert driver.find_element(By.CSS_SELECTOR, "td.status").text == "active"
-    browser.follow(driver.find_element(By.CSS_SELECTOR, "tr.credential button.revoke"))
+    browser.follow(By.CSS_SELECTOR, "tr.credential button.revoke")
     confirm_url = driver.current_url
 
     # Without a reason the server refuses too (not only the browser's `required`).
@@ -110,7 +110,7 @@ def test_sign_in_upload_progress_and_issued(system, browser, tmp_path):
 
     driver.get(confirm_url)
     driver.find_element(By.ID, "reason").send_keys("awarded by mistake")
-    browser.follow(driver.find_element(By.ID, "confirm-revoke"))
+    browser.follow(By.ID, "confirm-revoke")
     assert driver.find_element(By.ID, "notice").text == "Revoked “Pantry volunteer: 10 hours” of Gus Moreno."
     assert driver.find_element(By.CSS_SELECTOR, "td.status").text.startswith("revoked")
     [listed] = client.get("/v1/credentials").json()
@@ -120,9 +120,9 @@ def test_sign_in_upload_progress_and_issued(system, browser, tmp_path):
     # A read-only key signs in but sees no buttons it could not use, and the server refuses them;
     # a revoked key's session ends.
     reader = client.post("/v1/api-keys", json={"name": "viewer", "scopes": ["read"]}).json()
-    browser.follow(driver.find_element(By.CSS_SELECTOR, "nav form button"))
+    browser.follow(By.CSS_SELECTOR, "nav form button")
     driver.find_element(By.ID, "api_key").send_keys(reader["key"])
-    browser.follow(driver.find_element(By.ID, "sign-in"))
+    browser.follow(By.ID, "sign-in")
     assert "(view only)" in driver.find_element(By.ID, "signed-in-key").text
     assert not driver.find_elements(By.ID, "nav-upload")
     hana = {**shift("hana-extra", 16, 7), "volunteer": {"email": "hana@example.org", "name": "Hana Sato"}}

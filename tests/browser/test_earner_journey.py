@@ -56,7 +56,7 @@ def test_claim_download_share_then_revoked(system, browser):
     assert unbake(baked) == downloaded
     assert httpx.post(f"{system.public_url}/v1/verify", json=downloaded).json()["valid"]
 
-    browser.follow(driver.find_element(By.ID, "share"))
+    browser.follow(By.ID, "share")
     assert driver.find_element(By.ID, "verdict").text.startswith("✓ Verified")
     og_title = driver.find_element(By.CSS_SELECTOR, 'meta[property="og:title"]').get_attribute("content")
     assert og_title == "Pantry volunteer: 10 hours, issued by Riverside Food Bank"
@@ -95,7 +95,7 @@ def test_my_badges_by_email_shows_badges_and_progress(system, browser):
     driver.get(f"{system.public_url}/my-badges")
     driver.find_element(By.ID, "email").send_keys("Eli@Example.org")
     mails_before = len(read_mailbox(system.mail_dir))
-    browser.follow(driver.find_element(By.ID, "send-link"))
+    browser.follow(By.ID, "send-link")
     assert "Check your email" in driver.find_element(By.TAG_NAME, "h1").text
     mail = wait_for_mail(system.mail_dir, mails_before + 1)[-1]
     assert mail["Subject"] == "Your link to see your badges"
