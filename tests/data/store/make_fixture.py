@@ -36,7 +36,9 @@ async def make(folder: Path) -> None:
     master_key = secrets.token_bytes(32)
     store = open_store(f"sqlite+aiosqlite:///{database}", master_key)
     await store.create_schema()
-    org, api_key = await store.create_org("Riverside Food Bank", "riverside", url="https://riverside.example.org")
+    org, api_key = await store.create_org(
+        "Riverside Food Bank", "riverside", url="https://riverside.example.org"
+    )
     badge = await store.save_badge_class(
         org.id,
         BadgeClassIn(
