@@ -67,5 +67,12 @@ class StoreBase:
                 "its migrations say it is up to date: it was changed by hand; restore it from a backup."
             )
 
+    async def check_ready(self) -> None:
+        """Raises unless the database answers and is at this Cairn's schema (for /readyz)."""
+        async with self.engine.connect() as conn:
+            revision = await conn.run_sync(schema.current_revision)
+        if revision != schema.head_revision():
+            raise StaleSchema(f"schema at revision {revision}, this Cairn needs {schema.head_revision()}")
+
     async def close(self) -> None:
         await self.engine.dispose()
