@@ -55,9 +55,21 @@ class Signer:
         await self.store.close()
 
 
+async def current_store(settings: Settings) -> Store:
+    """The store, its database first brought to this Cairn's schema: every service does this at
+    start (under a lock, so services starting together upgrade it once)."""
+    store = store_for(settings)
+    try:
+        await store.create_schema()
+    except BaseException:
+        await store.close()
+        raise
+    return store
+
+
 async def signer(settings: Settings | None = None) -> Signer:
     settings = settings or get_settings()
-    return Signer(settings, store_for(settings), await started_publisher(settings))
+    return Signer(settings, await current_store(settings), await started_publisher(settings))
 
 
 @dataclass
@@ -99,9 +111,9 @@ class Notifier:
         await self.store.close()
 
 
-def notifier(settings: Settings | None = None) -> Notifier:
+async def notifier(settings: Settings | None = None) -> Notifier:
     settings = settings or get_settings()
-    return Notifier(settings, store_for(settings), Mailer(settings))
+    return Notifier(settings, await current_store(settings), Mailer(settings))
 
 
 @dataclass
@@ -124,8 +136,9 @@ class Gateway:
 
 async def gateway(settings: Settings | None = None) -> Gateway:
     settings = settings or get_settings()
+    store = await current_store(settings)
     publisher = await started_publisher(settings)
-    return Gateway(settings, store_for(settings), publisher, httpx.AsyncClient(), Mailer(settings))
+    return Gateway(settings, store, publisher, httpx.AsyncClient(), Mailer(settings))
 
 
 @dataclass
@@ -141,9 +154,9 @@ class StoreUser:
         await self.store.close()
 
 
-def projector(settings: Settings | None = None) -> StoreUser:
+async def projector(settings: Settings | None = None) -> StoreUser:
     settings = settings or get_settings()
-    return StoreUser(settings, store_for(settings))
+    return StoreUser(settings, await current_store(settings))
 
 
 def cli(settings: Settings | None = None) -> StoreUser:
@@ -154,11 +167,7 @@ def cli(settings: Settings | None = None) -> StoreUser:
 async def setup(settings: Settings) -> None:
     """`cairn setup`: the database schema and the Kafka topics, made once before the services
     start, so that no two services race to create the same tables or topics."""
-    store = store_for(settings)
-    try:
-        await store.create_schema()
-    finally:
-        await store.close()
+    await (await current_store(settings)).close()
     await topics.ensure_topics(settings.kafka_bootstrap, settings.topic_partitions)
 
 

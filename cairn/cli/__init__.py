@@ -3,6 +3,7 @@
 import argparse
 import sys
 
+from cairn.cli.backup import add_backup_commands
 from cairn.cli.credentials import add_credentials_commands, add_sign_verify_commands
 from cairn.cli.criteria import add_badges_commands, add_criteria_commands
 from cairn.cli.dev import add_dev_commands
@@ -23,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_badges_commands(sub)
     add_events_commands(sub)
     add_criteria_commands(sub)
+    add_backup_commands(sub)
     return parser
 
 

@@ -69,7 +69,9 @@ def add_org_commands(sub: "argparse._SubParsersAction[argparse.ArgumentParser]")
 
 def add_setup_command(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     """cairn setup."""
-    setup = sub.add_parser("setup", help="create the database schema and Kafka topics where missing")
+    setup = sub.add_parser(
+        "setup", help="migrate the database schema to this version; create missing Kafka topics"
+    )
     setup.set_defaults(func=_cmd_setup)
 
 

@@ -28,6 +28,7 @@ from services.gateway.routers import (
     dashboard,
     earner,
     events,
+    health,
     home,
     keys,
     org,
@@ -75,12 +76,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     home.install(app)
     for resource in (events, badge_classes, recipients, credentials, questions, org, keys):
         app.include_router(resource.router)
-    for pages in (public, earner, wallet, dashboard):
+    for pages in (health, public, earner, wallet, dashboard):
         app.include_router(pages.router)
-
-    @app.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
 
     def openapi() -> dict[str, Any]:
         """FastAPI's document plus the event bodies, which the handler parses itself, and the

@@ -10,7 +10,7 @@ from cairn.service_runner import run_until_stopped
 
 async def serve(stopping: asyncio.Event) -> None:
     crash_point("notifier.started")
-    notifier = bootstrap.notifier()
+    notifier = await bootstrap.notifier()
     try:
         await notifier.run(stopping)
     finally:

@@ -59,7 +59,7 @@ def handler(projection: Projection, store: Store) -> Callable[[CloudEvent[Any]],
 
 
 async def serve(stopping: asyncio.Event) -> None:
-    parts = bootstrap.projector()
+    parts = await bootstrap.projector()
     settings, store = parts.settings, parts.store
     try:
         await asyncio.gather(

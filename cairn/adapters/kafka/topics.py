@@ -3,6 +3,7 @@ CloudEvent type, its key and the rest of its envelope. A record's way onto Kafka
 and nowhere else; `cairn setup` creates what TOPICS lists.
 """
 
+import asyncio
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -227,3 +228,18 @@ async def ensure_topics(bootstrap: str, partitions: int, specs: Iterable[TopicSp
                 pass
     finally:
         await admin.close()
+
+
+async def missing_topics(
+    bootstrap: str, specs: Iterable[TopicSpec] = TOPICS, timeout: float = 5
+) -> list[str]:
+    """The topics `cairn setup` makes that the broker lacks (the gateway's readiness check).
+    Raises (KafkaError, TimeoutError) if the broker cannot be reached within `timeout`."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout * 1000))
+    try:
+        async with asyncio.timeout(timeout):
+            await admin.start()
+            existing = set(await admin.list_topics())
+    finally:
+        await admin.close()
+    return [spec.name for spec in specs if spec.name not in existing]

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from cairn.adapters.keyring import Keyring
+from cairn.adapters.store import schema
 from cairn.adapters.store import tables as t
 
 
@@ -33,7 +34,7 @@ def connect(database_url: str) -> AsyncEngine:
 
 
 class StaleSchema(RuntimeError):
-    """The database's tables lack columns this version of Cairn needs."""
+    """The database's tables lack columns this version of Cairn needs, after its migrations ran."""
 
 
 def _missing_columns(conn: Connection) -> list[str]:
@@ -54,17 +55,24 @@ class StoreBase:
         self._session = async_sessionmaker(engine, expire_on_commit=False)
 
     async def create_schema(self) -> None:
-        """Creates what is missing; a database an older Cairn made is refused by name, since
-        Cairn has no migrations yet (create_all never adds a column to an existing table)."""
-        async with self.engine.begin() as conn:
-            await conn.run_sync(t.Base.metadata.create_all)
+        """Brings the database to the schema this Cairn needs (Alembic, under a lock: see
+        schema.py), from empty or from any earlier version; `cairn setup` and every service
+        call it at start. A database still lacking a column after that was altered by hand."""
+        await schema.upgrade(self.engine)
+        async with self.engine.connect() as conn:
             missing = await conn.run_sync(_missing_columns)
         if missing:
             raise StaleSchema(
-                f"the database (CAIRN_DATABASE_URL, or var/cairn.db) was made by an older Cairn: it lacks "
-                f"{', '.join(missing)}. Cairn has no migrations yet; move that database aside "
-                "(for the demo: make clean) and run again."
+                f"the database (CAIRN_DATABASE_URL, or var/cairn.db) lacks {', '.join(missing)} although "
+                "its migrations say it is up to date: it was changed by hand; restore it from a backup."
             )
+
+    async def check_ready(self) -> None:
+        """Raises unless the database answers and is at this Cairn's schema (for /readyz)."""
+        async with self.engine.connect() as conn:
+            revision = await conn.run_sync(schema.current_revision)
+        if revision != schema.head_revision():
+            raise StaleSchema(f"schema at revision {revision}, this Cairn needs {schema.head_revision()}")
 
     async def close(self) -> None:
         await self.engine.dispose()

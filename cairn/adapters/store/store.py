@@ -5,6 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cairn.adapters.keyring import Keyring
 from cairn.adapters.secrets import load_or_create_master_key
+from cairn.adapters.store.backup import BackupTables
 from cairn.adapters.store.credentials import CredentialTables
 from cairn.adapters.store.earners import EarnerTables
 from cairn.adapters.store.engine import StaleSchema, connect
@@ -17,7 +18,9 @@ from cairn.settings import Settings
 __all__ = ["Claim", "StaleSchema", "Store", "open_store", "store_for"]
 
 
-class Store(OrganisationTables, IssuerKeyTables, CredentialTables, EarnerTables, ReadModelTables):
+class Store(
+    OrganisationTables, IssuerKeyTables, CredentialTables, EarnerTables, ReadModelTables, BackupTables
+):
     """All parts over one engine and one keyring."""
 
     def __init__(self, engine: AsyncEngine, keyring: Keyring) -> None:
