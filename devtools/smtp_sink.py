@@ -58,7 +58,7 @@ def main() -> None:
         await stopping.wait()
         controller.stop()
 
-    run_until_stopped(serve)
+    run_until_stopped(serve, "smtp-sink")
 
 
 if __name__ == "__main__":

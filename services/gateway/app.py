@@ -30,6 +30,7 @@ from services.gateway.routers import (
     events,
     home,
     keys,
+    metrics,
     org,
     public,
     questions,
@@ -75,7 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     home.install(app)
     for resource in (events, badge_classes, recipients, credentials, questions, org, keys):
         app.include_router(resource.router)
-    for pages in (public, earner, wallet, dashboard):
+    for pages in (public, earner, wallet, dashboard, metrics):
         app.include_router(pages.router)
 
     @app.get("/healthz")

@@ -9,6 +9,7 @@ from cairn.adapters.store.credentials import CredentialTables
 from cairn.adapters.store.earners import EarnerTables
 from cairn.adapters.store.engine import StaleSchema, connect
 from cairn.adapters.store.issuer_keys import IssuerKeyTables
+from cairn.adapters.store.operations import OperationsTables
 from cairn.adapters.store.organisations import OrganisationTables
 from cairn.adapters.store.read_models import ReadModelTables
 from cairn.domain.records import Claim
@@ -17,7 +18,9 @@ from cairn.settings import Settings
 __all__ = ["Claim", "StaleSchema", "Store", "open_store", "store_for"]
 
 
-class Store(OrganisationTables, IssuerKeyTables, CredentialTables, EarnerTables, ReadModelTables):
+class Store(
+    OrganisationTables, IssuerKeyTables, CredentialTables, EarnerTables, ReadModelTables, OperationsTables
+):
     """All parts over one engine and one keyring."""
 
     def __init__(self, engine: AsyncEngine, keyring: Keyring) -> None:
