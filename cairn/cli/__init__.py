@@ -8,6 +8,7 @@ from cairn.cli.criteria import add_badges_commands, add_criteria_commands
 from cairn.cli.dev import add_dev_commands
 from cairn.cli.events import add_events_commands
 from cairn.cli.orgs import add_keys_commands, add_org_commands, add_setup_command
+from cairn.cli.trace import add_trace_command
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_badges_commands(sub)
     add_events_commands(sub)
     add_criteria_commands(sub)
+    add_trace_command(sub)
     return parser
 
 

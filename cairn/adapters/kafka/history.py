@@ -1,0 +1,72 @@
+"""Reads what a topic holds now, start to end, without joining a consumer group: for `cairn
+trace`, which looks for one person's records (activity, awards, dead letters) by their key."""
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+
+@dataclass(frozen=True)
+class Held:
+    """One record as the topic holds it."""
+
+    topic: str
+    partition: int
+    offset: int
+    timestamp_ms: int
+    key: str
+    value: dict[str, Any] | str  # JSON when it parses, else the text
+
+
+async def read_topics(
+    bootstrap: str, names: list[str], wanted: Callable[[Held], bool], timeout_ms: int = 1000
+) -> list[Held]:
+    """Every record of `names` (topics that do not exist are skipped) that `wanted` keeps, read
+    from the beginning up to each partition's end at the time of the call."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        existing = await consumer.topics()
+        partitions = [
+            TopicPartition(name, p)
+            for name in names
+            if name in existing
+            for p in sorted(consumer.partitions_for_topic(name) or ())
+        ]
+        if not partitions:
+            return []
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        left = {tp for tp in partitions if ends[tp] > 0}
+        kept: list[Held] = []
+        while left:
+            batches = await consumer.getmany(*left, timeout_ms=timeout_ms)
+            if not batches:
+                break  # nothing more arrived: the rest was compacted or deleted away
+            for tp, records in batches.items():
+                for r in records:
+                    held = Held(r.topic, r.partition, r.offset, r.timestamp, _text(r.key), _parsed(r.value))
+                    if wanted(held):
+                        kept.append(held)
+                if records and records[-1].offset + 1 >= ends[tp]:
+                    left.discard(tp)
+        return kept
+    finally:
+        await consumer.stop()
+
+
+def _text(raw: bytes | None) -> str:
+    return (raw or b"").decode("utf-8", errors="replace")
+
+
+def _parsed(raw: bytes | None) -> dict[str, Any] | str:
+    text = _text(raw)
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+    return value if isinstance(value, dict) else text
