@@ -54,6 +54,7 @@ async def trace(settings: Settings, slug: str, email: str) -> dict[str, Any]:
     )
     return {
         "organisation": slug,
+        "org_id": org.id,
         "email": email,
         "recipient_key": key,
         "known": contact is not None,
