@@ -68,7 +68,9 @@ def _plain(value: Any) -> Any:
 def configure(service: str, text: bool = False) -> None:
     """Replaces the root logger's handlers with one writing JSON lines (or the old text lines
     with `text`) to stderr; safe to call again, e.g. after a framework set up its own."""
-    handler = logging.StreamHandler(sys.stderr)
+    # the process's real stderr: Faust's worker swaps sys.stderr for a proxy that logs what is
+    # written to it, which would feed each line back into logging
+    handler = logging.StreamHandler(sys.__stderr__ or sys.stderr)
     if text:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     else:
