@@ -226,3 +226,22 @@ async def test_a_database_from_an_older_cairn_is_refused_by_name(store):
         await conn.execute(text("ALTER TABLE organisations DROP COLUMN image_url"))
     with pytest.raises(StaleSchema, match=r"lacks organisations\.image_url\. Cairn has no migrations yet"):
         await store.create_schema()
+
+
+async def test_pipeline_totals_count_credentials_and_emails_by_status(store):
+    assert await store.pipeline_totals() == (0, {})
+    org, _ = await store.create_org("A", "a")
+    now = datetime.now(UTC).replace(microsecond=0)
+    for n, status in enumerate(["sent", "sent", "bounced", None]):
+        await store.insert_credential(
+            credential_id=f"urn:uuid:{n}",
+            award_id=f"award-{n}",
+            org_id=org.id,
+            badge_class_id="ten",
+            recipient_key="r" * 64,
+            issued_at=now,
+            document={"n": n},
+        )
+        if status:
+            await store.record_notification(f"urn:uuid:{n}", f"<m{n}>", status)
+    assert await store.pipeline_totals() == (4, {"sent": 2, "bounced": 1})

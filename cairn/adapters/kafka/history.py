@@ -22,10 +22,11 @@ class Held:
 
 
 async def read_topics(
-    bootstrap: str, names: list[str], wanted: Callable[[Held], bool], timeout_ms: int = 1000
+    bootstrap: str, names: list[str], wanted: Callable[[Held], bool], patience: float = 10
 ) -> list[Held]:
     """Every record of `names` (topics that do not exist are skipped) that `wanted` keeps, read
-    from the beginning up to each partition's end at the time of the call."""
+    from the beginning up to each partition's end at the time of the call, or for as long as
+    records keep coming within `patience` seconds (what was compacted or deleted never comes)."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
     await consumer.start()
     try:
@@ -44,9 +45,9 @@ async def read_topics(
         left = {tp for tp in partitions if ends[tp] > 0}
         kept: list[Held] = []
         while left:
-            batches = await consumer.getmany(*left, timeout_ms=timeout_ms)
+            batches = await consumer.getmany(*left, timeout_ms=int(patience * 1000))
             if not batches:
-                break  # nothing more arrived: the rest was compacted or deleted away
+                break
             for tp, records in batches.items():
                 for r in records:
                     held = Held(r.topic, r.partition, r.offset, r.timestamp, _text(r.key), _parsed(r.value))
