@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 
 @dataclass(frozen=True)
@@ -27,18 +28,12 @@ async def read_topics(
     """Every record of `names` (topics that do not exist are skipped) that `wanted` keeps, read
     from the beginning up to each partition's end at the time of the call, or for as long as
     records keep coming within `patience` seconds (what was compacted or deleted never comes)."""
+    partitions = await _partitions(bootstrap, names)
+    if not partitions:
+        return []
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
     await consumer.start()
     try:
-        existing = await consumer.topics()
-        partitions = [
-            TopicPartition(name, p)
-            for name in names
-            if name in existing
-            for p in sorted(consumer.partitions_for_topic(name) or ())
-        ]
-        if not partitions:
-            return []
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)
@@ -58,6 +53,24 @@ async def read_topics(
         return kept
     finally:
         await consumer.stop()
+
+
+async def _partitions(bootstrap: str, names: list[str]) -> list[TopicPartition]:
+    """The partitions of those of `names` that exist (a consumer outside a group has no
+    metadata for topics it is not subscribed to; the admin client does)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [name for name in names if name in existing]
+        described = await admin.describe_topics(wanted) if wanted else []
+    finally:
+        await admin.close()
+    return [
+        TopicPartition(topic["topic"], p["partition"])
+        for topic in described
+        for p in sorted(topic["partitions"], key=lambda p: p["partition"])
+    ]
 
 
 def _text(raw: bytes | None) -> str:
