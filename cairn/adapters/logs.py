@@ -86,3 +86,21 @@ def configure(service: str, text: bool = False) -> None:
             framework.removeHandler(old)
         framework.propagate = True
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request drowns the rest
+
+
+def dict_config(service: str) -> dict[str, Any]:
+    """The same JSON lines as a logging.config dictionary, for frameworks that set up logging
+    themselves from one (Faust's worker: its `logging_config`)."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": JsonLines, "service": service}},
+        "handlers": {
+            "default": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.__stderr__",
+            }
+        },
+        "root": {"level": "INFO", "handlers": ["default"]},
+    }

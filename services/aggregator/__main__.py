@@ -2,7 +2,6 @@
 
 import sys
 
-from cairn.adapters import logs
 from cairn.adapters.metrics import serve_metrics
 from cairn.settings import get_settings
 from services.aggregator.app import build
@@ -17,12 +16,6 @@ def main() -> None:
             settings.metrics_port_aggregator + offset, settings.aggregator_name, settings.metrics_host
         )
     app = build(settings).app
-
-    @app.task
-    async def json_logs() -> None:
-        """Faust's worker sets up its own log handlers at start; these replace them."""
-        logs.configure(settings.aggregator_name, text=settings.log_format == "text")
-
     # --without-web: Faust's worker command turns the web server on unless told not to, whatever
     # web_enabled says, and a second worker's port (the first's + 1) may be some socket's by then
     sys.argv = [sys.argv[0], "worker", "--without-web", "--loglevel", "info"]

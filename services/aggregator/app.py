@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import faust
 
+from cairn.adapters import logs
 from cairn.adapters.kafka import topics
 from cairn.adapters.metrics import CONSUMER_LAG
 from cairn.domain.criteria import BeforeCompactedHistory
@@ -59,6 +60,8 @@ def faust_app(settings: Settings) -> faust.App:
         broker_heartbeat_interval=3,
         key_serializer="raw",
         value_serializer="raw",
+        # the worker's logs as JSON lines from its first line (cairn.adapters.logs)
+        logging_config=None if settings.log_format == "text" else logs.dict_config(settings.aggregator_name),
     )
 
 

@@ -118,7 +118,14 @@ def test_one_grep_follows_an_event_to_its_email(system, history):
         for line in log.read_text().splitlines()
         if line.startswith("{")
     ]
-    assert {"timestamp", "service", "level", "logger", "message"} <= set(lines[0])
+    for service in ("gateway", "aggregator", "signer", "notifier", "projector"):
+        text = (system.var_dir / "logs" / f"{service}.log").read_text().splitlines()
+        not_json = [line for line in text if line and not line.startswith("{")]
+        assert not not_json, f"{service}: {not_json[:5]}"
+        first = json.loads(text[0])
+        assert {"timestamp", "service", "level", "logger", "message"} <= set(first) and first[
+            "service"
+        ] == service
     award = next(line for line in lines if "sam-2" in line.get("event_ids", []))
     credential = next(
         line for line in lines if line["service"] == "signer" and line.get("award_id") == award["award_id"]
