@@ -12,10 +12,15 @@ from cairn.settings import get_settings
 
 
 def run_until_stopped(
-    main: Callable[[asyncio.Event], Coroutine[Any, Any, None]], service: str = "cairn", metrics_port: int = 0
+    main: Callable[[asyncio.Event], Coroutine[Any, Any, None]],
+    service: str = "cairn",
+    metrics_port: int = 0,
+    log_format: str | None = None,
 ) -> None:
+    """`log_format` overrides CAIRN_LOG_FORMAT (the dev SMTP sink logs text: its envelope
+    lines are the tests' evidence of whom each mail went to)."""
     settings = get_settings()
-    logs.configure(service, text=settings.log_format == "text")
+    logs.configure(service, text=(log_format or settings.log_format) == "text")
     serve_metrics(metrics_port, service, settings.metrics_host)
 
     async def runner() -> None:

@@ -70,7 +70,7 @@ def main() -> None:
         await stopping.wait()
         controller.stop()
 
-    run_until_stopped(serve, "smtp-sink")
+    run_until_stopped(serve, "smtp-sink", log_format="text")
 
 
 if __name__ == "__main__":

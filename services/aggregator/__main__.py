@@ -18,7 +18,8 @@ def main() -> None:
     app = build(settings).app
     # --without-web: Faust's worker command turns the web server on unless told not to, whatever
     # web_enabled says, and a second worker's port (the first's + 1) may be some socket's by then
-    sys.argv = [sys.argv[0], "worker", "--without-web", "--loglevel", "info"]
+    # --quiet: no banner on stdout, so every line of the worker's log is JSON
+    sys.argv = [sys.argv[0], "--quiet", "worker", "--without-web", "--loglevel", "info"]
     app.main()
 
 
