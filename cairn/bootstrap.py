@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from cairn.adapters.kafka import topics
-from cairn.adapters.kafka.consume import consume_forever
+from cairn.adapters.kafka.consume import consume_forever, record_written_at
 from cairn.adapters.kafka.publisher import KafkaPublisher
 from cairn.adapters.metrics import (
     AWARD_TO_CREDENTIAL,
@@ -58,7 +58,7 @@ class Signer:
             self.store, self.publisher, award, self.settings.public_url, self.clock
         )
         CREDENTIALS_SIGNED.inc()
-        AWARD_TO_CREDENTIAL.observe(seconds_since(event.time))
+        AWARD_TO_CREDENTIAL.observe(seconds_since(record_written_at() or event.time))
         log.info(
             "credential %s signed for award %s",
             issued.credential_id,
@@ -113,7 +113,7 @@ class Notifier:
         EMAILS.labels(after.status).inc()
         issued = event.data
         if after.status == "sent" and isinstance(issued, CredentialIssued):
-            CREDENTIAL_TO_EMAIL.observe(seconds_since(event.time))
+            CREDENTIAL_TO_EMAIL.observe(seconds_since(record_written_at() or event.time))
         log.info(
             "claim email %s for credential %s: %s",
             after.message_id,

@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import json
 import sys
+from datetime import UTC, datetime
 from typing import Any
 
 from cairn.settings import Settings, get_settings
@@ -109,7 +110,7 @@ def _award(held: Any) -> dict[str, Any]:
         "badge_class_id": data["badge_class_id"],
         "occurrence": data.get("occurrence"),
         "earned_at": data.get("earned_at"),
-        "granted_at": held.value.get("time"),
+        "granted_at": datetime.fromtimestamp(held.timestamp_ms / 1000, UTC).isoformat(),
     }
 
 
@@ -145,7 +146,10 @@ def render(trail: dict[str, Any]) -> str:
         out.append(f"  {b['badge_class_id']}: {state} ({figures})")
     out.append(f"awards ({len(trail['awards'])}):")
     for a in trail["awards"]:
-        out.append(f"  {a['award_id']}  {a['badge_class_id']} #{a['occurrence']} granted {a['granted_at']}")
+        out.append(
+            f"  {a['award_id']}  {a['badge_class_id']} #{a['occurrence']}"
+            f" earned {a['earned_at']}, granted {a['granted_at']}"
+        )
     out.append(f"credentials ({len(trail['credentials'])}):")
     for c in trail["credentials"]:
         out.append(
@@ -157,9 +161,7 @@ def render(trail: dict[str, Any]) -> str:
             out.append("    email: none yet")
         else:
             answer = f": {mail['smtp_answer']}" if mail["smtp_answer"] else ""
-            out.append(
-                f"    email {mail['message_id']} {mail['status']} after {mail['attempts']} attempt(s){answer}"
-            )
+            out.append(f"    email {mail['message_id']} {mail['status']}{answer}")
     out.append(f"dead letters ({len(trail['dead_letters'])}):")
     for d in trail["dead_letters"]:
         out.append(f"  {d['topic']} from {d['from']} after {d['attempts']} attempt(s): {d['error']}")

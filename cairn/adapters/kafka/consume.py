@@ -5,6 +5,8 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
@@ -18,6 +20,15 @@ from cairn.settings import get_settings
 from schemas.envelope import CloudEvent, DataT
 
 log = logging.getLogger(__name__)
+
+# When the record being handled was written to Kafka (its timestamp), for the delay metrics:
+# a record's CloudEvent time is the activity's or earning's time, not when it was sent.
+_record_written: ContextVar[datetime | None] = ContextVar("record_written", default=None)
+
+
+def record_written_at() -> datetime | None:
+    """The Kafka timestamp of the record the current handler was called for."""
+    return _record_written.get()
 
 
 def consumer(bootstrap: str, group: str, *topics: str) -> AIOKafkaConsumer:
@@ -159,6 +170,7 @@ async def consume_forever(
             for record in records:
 
                 async def attempt(record: ConsumerRecord = record) -> None:
+                    _record_written.set(datetime.fromtimestamp(record.timestamp / 1000, UTC))
                     await handle(decode(record.value, data_type))
 
                 if not await _handle_with_retries(record, attempt, dead_letters, policy, stopping):
