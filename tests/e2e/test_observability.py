@@ -180,6 +180,20 @@ def test_trace_shows_a_bounce_with_the_servers_answer(system, history):
     assert credential["email"]["smtp_answer"].startswith("550 5.1.1")
 
 
+def test_the_dashboards_volunteer_row_shows_the_bounce_and_its_answer(system, history):
+    dashboard = httpx.Client(base_url=system.public_url)
+    api_key = history.headers["Authorization"].removeprefix("Bearer ")
+    assert dashboard.post("/dashboard/sign-in", data={"api_key": api_key}).status_code == 303
+    page = dashboard.get("/dashboard/volunteers").text
+    rows = {
+        re.search(r'<span class="muted">([^<]+@[^<]+)</span>', row)[1]: row
+        for row in page.split('<tr class="volunteer">')[1:]
+    }
+    assert 'data-status="bounced"' in rows[BOUNCES] and "550 5.1.1" in rows[BOUNCES]
+    assert 'data-status="sent"' in rows[EARNS] and "bounced" not in rows[EARNS]
+    assert "data-status" not in rows[SHORT]
+
+
 def test_trace_shows_a_dead_lettered_record(system, history):
     kit = trace(system, SHORT)
     assert [e["id"] for e in kit["events"] if e["id"]] == ["kit-1"]
