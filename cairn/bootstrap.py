@@ -6,16 +6,25 @@ function returns plain objects that own what they opened (close() releases it).
 """
 
 import asyncio
+import logging
 from dataclasses import dataclass, field
 
 import httpx
 
 from cairn.adapters.kafka import topics
-from cairn.adapters.kafka.consume import consume_forever
+from cairn.adapters.kafka.consume import consume_forever, record_written_at
 from cairn.adapters.kafka.publisher import KafkaPublisher
+from cairn.adapters.metrics import (
+    AWARD_TO_CREDENTIAL,
+    CREDENTIAL_TO_EMAIL,
+    CREDENTIALS_SIGNED,
+    EMAILS,
+    seconds_since,
+)
 from cairn.adapters.smtp import Mailer
 from cairn.adapters.store import Store, store_for
 from cairn.crash_points import crash_point
+from cairn.domain.records import NotificationRecord
 from cairn.ports import SYSTEM_CLOCK, Clock
 from cairn.settings import Settings, get_settings
 from cairn.usecases.issuing import issue_and_announce
@@ -24,6 +33,8 @@ from cairn.usecases.provisioning import create_organisation
 from schemas.admin import OrgCreateIn
 from schemas.awards import AwardGranted, ClaimEmailResendRequested, CredentialIssued
 from schemas.envelope import CloudEvent
+
+log = logging.getLogger("cairn.pipeline")
 
 
 async def started_publisher(settings: Settings) -> KafkaPublisher:
@@ -42,7 +53,18 @@ class Signer:
     clock: Clock = SYSTEM_CLOCK
 
     async def handle(self, event: CloudEvent[AwardGranted]) -> None:
-        await issue_and_announce(self.store, self.publisher, event.data, self.settings.public_url, self.clock)
+        award = event.data
+        issued = await issue_and_announce(
+            self.store, self.publisher, award, self.settings.public_url, self.clock
+        )
+        CREDENTIALS_SIGNED.inc()
+        AWARD_TO_CREDENTIAL.observe(seconds_since(record_written_at() or event.time))
+        log.info(
+            "credential %s signed for award %s",
+            issued.credential_id,
+            award.award_id,
+            extra={"award_id": award.award_id, "credential_id": issued.credential_id, "org_id": award.org_id},
+        )
         crash_point("signer.credential_emitted")
 
     async def run(self, stopping: asyncio.Event) -> None:
@@ -88,7 +110,35 @@ class Notifier:
         self, event: CloudEvent[CredentialIssued] | CloudEvent[ClaimEmailResendRequested]
     ) -> None:
         async with self.one_at_a_time:
+            before = await self.store.notification(event.data.credential_id)
             await notify_earner(self.store, event.data, self.settings, self.mailer)
+            after = await self.store.notification(event.data.credential_id)
+        self.report(event, before, after)
+
+    def report(
+        self, event: CloudEvent, before: NotificationRecord | None, after: NotificationRecord | None
+    ) -> None:
+        """Counts and logs what this record changed in the credential's notification row (a
+        redelivered record that changed nothing counts nothing)."""
+        if after is None or after == before:
+            return
+        EMAILS.labels(after.status).inc()
+        issued = event.data
+        if after.status == "sent" and isinstance(issued, CredentialIssued):
+            CREDENTIAL_TO_EMAIL.observe(seconds_since(record_written_at() or event.time))
+        log.info(
+            "claim email %s for credential %s: %s",
+            after.message_id,
+            issued.credential_id,
+            after.status,
+            extra={
+                "credential_id": issued.credential_id,
+                "award_id": getattr(issued, "award_id", None),
+                "message_id": after.message_id,
+                "status": after.status,
+                "smtp_answer": after.last_error,
+            },
+        )
 
     async def run(self, stopping: asyncio.Event) -> None:
         bootstrap = self.settings.kafka_bootstrap

@@ -1,15 +1,27 @@
-"""Runs a service's coroutine until SIGINT or SIGTERM, with logging set up the same way everywhere."""
+"""Runs a service's coroutine until SIGINT or SIGTERM, with logging (JSON lines, see
+cairn.adapters.logs) and its metrics endpoint set up the same way everywhere."""
 
 import asyncio
-import logging
 import signal
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from cairn.adapters import logs
+from cairn.adapters.metrics import serve_metrics
+from cairn.settings import get_settings
 
-def run_until_stopped(main: Callable[[asyncio.Event], Coroutine[Any, Any, None]]) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request drowns the rest
+
+def run_until_stopped(
+    main: Callable[[asyncio.Event], Coroutine[Any, Any, None]],
+    service: str = "cairn",
+    metrics_port: int = 0,
+    log_format: str | None = None,
+) -> None:
+    """`log_format` overrides CAIRN_LOG_FORMAT (the dev SMTP sink logs text: its envelope
+    lines are the tests' evidence of whom each mail went to)."""
+    settings = get_settings()
+    logs.configure(service, text=(log_format or settings.log_format) == "text")
+    serve_metrics(metrics_port, service, settings.metrics_host)
 
     async def runner() -> None:
         stopping = asyncio.Event()

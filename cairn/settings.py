@@ -50,6 +50,13 @@ class Settings(BaseSettings):
     trusted_proxies: list[IPvAnyNetwork] = []  # JSON list of IPs/CIDRs whose X-Forwarded-For is believed
     link_misses_per_minute: float = 30  # wrong claim/sign-in links or dashboard keys per client address,
     link_misses_burst: int = 20  # after a burst of this many
+    # Each worker's Prometheus endpoint (GET /metrics); 0 = off. The gateway's is its /metrics.
+    metrics_host: str = "127.0.0.1"
+    metrics_port_aggregator: int = 9101  # the first worker's; aggregator-N uses this + N - 1
+    metrics_port_signer: int = 9102
+    metrics_port_notifier: int = 9103
+    metrics_port_projector: int = 9104
+    log_format: str = "json"  # json: one object per line; text: the old human-readable lines
 
     @property
     def resolved_database_url(self) -> str:

@@ -132,7 +132,16 @@ async def run_dev(settings: Settings, stopping: asyncio.Event, external_kafka: b
         print(
             f"smtp sink {settings.smtp_host}:{settings.smtp_port} -> {settings.resolved_mail_dir}", flush=True
         )
-        print(f"logs      {var / 'logs'}", flush=True)
+        print(f"logs      {var / 'logs'}  (JSON lines)", flush=True)
+        ports = ", ".join(
+            f"{name} {getattr(settings, f'metrics_port_{name}')}"
+            for name in ("aggregator", "signer", "notifier", "projector")
+            if getattr(settings, f"metrics_port_{name}")
+        )
+        print(
+            f"metrics   {settings.public_url}/metrics; workers on {settings.metrics_host}: {ports}",
+            flush=True,
+        )
         print("ready", flush=True)
         await _supervise(services, stopping)
     finally:

@@ -17,9 +17,21 @@ from cairn.settings import get_settings
 log = logging.getLogger("cairn.smtp_sink")
 
 
+BOUNCES = "bounce"  # a recipient whose local part starts with this is refused (550), for tests and demos
+
+
 class _MaildirHandler:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        """Refuses bounce*@ addresses the way a real server refuses an unknown mailbox."""
+        if address.lower().startswith(BOUNCES):
+            return "550 5.1.1 mailbox unavailable (the dev sink bounces bounce*@ addresses)"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         name = f"{time.time_ns()}.eml"
@@ -58,7 +70,7 @@ def main() -> None:
         await stopping.wait()
         controller.stop()
 
-    run_until_stopped(serve)
+    run_until_stopped(serve, "smtp-sink", log_format="text")
 
 
 if __name__ == "__main__":

@@ -144,6 +144,10 @@ def running_system(
         "CAIRN_PUBLIC_URL": f"http://127.0.0.1:{gateway_port}",
         "CAIRN_SMTP_PORT": str(free_port()),
         "CAIRN_AGGREGATOR_WEB_PORT": str(free_port()),
+        **{
+            f"CAIRN_METRICS_PORT_{s}": str(free_port())
+            for s in ("AGGREGATOR", "SIGNER", "NOTIFIER", "PROJECTOR")
+        },
         **(extra_env or {}),
     }
     log = (var_dir / "dev.log").open("wb")

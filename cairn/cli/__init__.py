@@ -9,6 +9,7 @@ from cairn.cli.criteria import add_badges_commands, add_criteria_commands
 from cairn.cli.dev import add_dev_commands
 from cairn.cli.events import add_events_commands
 from cairn.cli.orgs import add_keys_commands, add_org_commands, add_setup_command
+from cairn.cli.trace import add_trace_command
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_events_commands(sub)
     add_criteria_commands(sub)
     add_backup_commands(sub)
+    add_trace_command(sub)
     return parser
 
 

@@ -45,7 +45,7 @@ def _cmd_dev(args: argparse.Namespace) -> int:
             print("Ctrl-C stops everything.", flush=True)
         await dev
 
-    run_until_stopped(main)
+    run_until_stopped(main, "dev")
     return 0
 
 

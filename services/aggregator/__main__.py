@@ -2,15 +2,25 @@
 
 import sys
 
+from cairn.adapters.metrics import serve_metrics
 from cairn.settings import get_settings
 from services.aggregator.app import build
 
 
 def main() -> None:
+    settings = get_settings()
+    worker = settings.aggregator_name.rpartition("-")[2]
+    offset = int(worker) - 1 if worker.isdigit() else 0  # aggregator-N: the base port + N - 1
+    if settings.metrics_port_aggregator:
+        serve_metrics(
+            settings.metrics_port_aggregator + offset, settings.aggregator_name, settings.metrics_host
+        )
+    app = build(settings).app
     # --without-web: Faust's worker command turns the web server on unless told not to, whatever
     # web_enabled says, and a second worker's port (the first's + 1) may be some socket's by then
-    sys.argv = [sys.argv[0], "worker", "--without-web", "--loglevel", "info"]
-    build(get_settings()).app.main()
+    # --quiet: no banner on stdout, so every line of the worker's log is JSON
+    sys.argv = [sys.argv[0], "--quiet", "worker", "--without-web", "--loglevel", "info"]
+    app.main()
 
 
 if __name__ == "__main__":

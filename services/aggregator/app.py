@@ -10,7 +10,9 @@ from dataclasses import dataclass
 
 import faust
 
+from cairn.adapters import logs
 from cairn.adapters.kafka import topics
+from cairn.adapters.metrics import CONSUMER_LAG
 from cairn.domain.criteria import BeforeCompactedHistory
 from cairn.domain.failures import RetryPolicy
 from cairn.settings import Settings
@@ -58,6 +60,8 @@ def faust_app(settings: Settings) -> faust.App:
         broker_heartbeat_interval=3,
         key_serializer="raw",
         value_serializer="raw",
+        # the worker's logs as JSON lines from its first line (cairn.adapters.logs)
+        logging_config=None if settings.log_format == "text" else logs.dict_config(settings.aggregator_name),
     )
 
 
@@ -111,6 +115,21 @@ def build(settings: Settings) -> Worker:
     @app.timer(interval=5.0, name="services.aggregator.app.watch_activity_partitions")
     async def watch_activity_partitions() -> None:
         await watchdog.check()
+
+    @app.timer(interval=5.0, name="services.aggregator.app.report_lag")
+    async def report_lag() -> None:
+        """cairn_consumer_lag for the aggregator's group: high watermark less position."""
+        for tp in app.consumer.assignment():
+            if tp.topic not in (topics.ACTIVITY, topics.REEVALUATE):
+                continue
+            try:
+                highwater, position = app.consumer.highwater(tp), await app.consumer.position(tp)
+            except Exception:  # a metric never stops the worker
+                continue
+            if highwater is not None and position is not None:
+                CONSUMER_LAG.labels(app.conf.id, tp.topic, str(tp.partition)).set(
+                    max(0, highwater - position)
+                )
 
     @app.task
     async def follow_badge_classes() -> None:

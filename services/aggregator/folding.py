@@ -12,11 +12,13 @@ One bad event goes to the DLQ; a database or Kafka outage is waited out (cairn.d
 import asyncio
 import logging
 from collections import defaultdict
+from datetime import datetime
 
 import faust
 from pydantic import ValidationError
 
 from cairn.adapters.kafka import codec
+from cairn.adapters.metrics import ACCEPTED_TO_AWARD, AWARDS, seconds_since
 from cairn.domain.criteria import Progress, Settlement, needs_check, record_activity, settle
 from cairn.domain.failures import PoisonRecord, RetryPolicy, until_done
 from schemas.activity import ActivityRecordValue
@@ -57,6 +59,12 @@ class Folding:
     """Folds batches of activity into the progress table, settles each recipient once per batch,
     and re-checks recipients when a badge class changes. The lock keeps the activity agent, the
     re-evaluation agent and the catalog's scan from interleaving on the table."""
+
+    # Set under the lock while settling: the acceptance time of the event being settled (its
+    # record's time) for the delay metric, None while re-evaluating, where no event completed
+    # the award; and the events' ids for the award's log line.
+    accepted_at: datetime | None = None
+    event_ids: list[str] = []  # noqa: RUF012 — replaced, never mutated
 
     def __init__(
         self,
@@ -130,6 +138,7 @@ class Folding:
         each one whose settling still fails goes to the DLQ, so one bad event stops nobody."""
 
         async def settle_all() -> None:
+            self.accepted_at, self.event_ids = events[-1][1].time, [r.id for _, r in events]
             with writing_as(events[-1][0]):
                 await self.settle_and_store(key, progress, org_id, recipient_key)
 
@@ -145,7 +154,10 @@ class Folding:
             if updated is None:
                 continue
 
-            async def settle_one(event: faust.EventT = event, updated: Progress = updated) -> None:
+            async def settle_one(
+                event: faust.EventT = event, updated: Progress = updated, record: Activity = record
+            ) -> None:
+                self.accepted_at, self.event_ids = record.time, [record.id]
                 with writing_as(event):
                     await self.settle_and_store(key, updated, org_id, recipient_key)
 
@@ -171,7 +183,16 @@ class Folding:
         """Sends the settlement's awards and questions, each acknowledged by Kafka."""
         for award in outcome.awards:
             await self.outbox.grant(award)
-            log.info("award %s: %s for %s", award.award_id, award.badge_class_id, recipient_key[:8])
+            AWARDS.inc()
+            if self.accepted_at is not None:
+                ACCEPTED_TO_AWARD.observe(seconds_since(self.accepted_at))
+            log.info(
+                "award %s: %s for %s",
+                award.award_id,
+                award.badge_class_id,
+                recipient_key[:8],
+                extra={"award_id": award.award_id, "event_ids": self.event_ids, "org_id": award.org_id},
+            )
         for question in outcome.questions:
             await self.outbox.question(question)
             log.info("award %s questioned: %s", question.award_id, question.reason)
@@ -187,6 +208,7 @@ class Folding:
                 return
 
             async def attempt() -> None:
+                self.accepted_at, self.event_ids = None, []
                 await self.settle_and_store(key, load(raw), org_id, recipient_key)
 
             label = f"re-evaluating {recipient_key[:8]}"

@@ -11,6 +11,8 @@ import faust
 
 from cairn.adapters.kafka import codec
 from cairn.adapters.kafka.consume import dead_letter
+from cairn.adapters.kafka.topics import dlq
+from cairn.adapters.metrics import DEAD_LETTERED
 from cairn.domain.criteria import Progress, progress_report
 from schemas.awards import AwardGranted, AwardQuestioned, ProgressUpdated
 from schemas.badge_class import BadgeClass
@@ -63,4 +65,11 @@ class DeadLetters:
         m = event.message
         value = dead_letter(m.topic, m.partition, m.offset, m.value, error, attempts)
         await (await self.topics[m.topic].send(key=m.key, value=value))
-        log.warning("%s record at offset %s sent to DLQ: %s", m.topic, m.offset, error)
+        DEAD_LETTERED.labels(dlq(m.topic)).inc()
+        log.warning(
+            "%s record at offset %s sent to DLQ: %s",
+            m.topic,
+            m.offset,
+            error,
+            extra={"topic": m.topic, "partition": m.partition, "offset": m.offset},
+        )

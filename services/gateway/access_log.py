@@ -2,9 +2,8 @@
 URLs carry bearer secrets in their path, so the log shows them redacted."""
 
 import logging
-import re
 
-SECRET_PATHS = re.compile(r"(/(?:claim|my-badges|exchanges)/|/unsubscribe/[^/\s]+/[^/\s]+/)[^/\s?\"]+")
+from cairn.adapters.logs import SECRET_PATHS
 
 
 def redact(text: str) -> str:

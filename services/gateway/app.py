@@ -31,6 +31,7 @@ from services.gateway.routers import (
     health,
     home,
     keys,
+    metrics,
     org,
     public,
     questions,
@@ -76,7 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     home.install(app)
     for resource in (events, badge_classes, recipients, credentials, questions, org, keys):
         app.include_router(resource.router)
-    for pages in (health, public, earner, wallet, dashboard):
+    for pages in (health, public, earner, wallet, dashboard, metrics):
         app.include_router(pages.router)
 
     def openapi() -> dict[str, Any]:

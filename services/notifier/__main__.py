@@ -6,6 +6,7 @@ import asyncio
 from cairn import bootstrap
 from cairn.crash_points import crash_point
 from cairn.service_runner import run_until_stopped
+from cairn.settings import get_settings
 
 
 async def serve(stopping: asyncio.Event) -> None:
@@ -18,7 +19,7 @@ async def serve(stopping: asyncio.Event) -> None:
 
 
 def main() -> None:
-    run_until_stopped(serve)
+    run_until_stopped(serve, "notifier", get_settings().metrics_port_notifier)
 
 
 if __name__ == "__main__":

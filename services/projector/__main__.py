@@ -19,6 +19,7 @@ from cairn.adapters.kafka import topics
 from cairn.adapters.kafka.consume import consume_forever
 from cairn.ports import Store
 from cairn.service_runner import run_until_stopped
+from cairn.settings import get_settings
 from schemas.awards import AwardQuestioned, ProgressUpdated
 from schemas.envelope import CloudEvent
 
@@ -75,7 +76,7 @@ async def serve(stopping: asyncio.Event) -> None:
 
 
 def main() -> None:
-    run_until_stopped(serve)
+    run_until_stopped(serve, "projector", get_settings().metrics_port_projector)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ import asyncio
 
 from cairn import bootstrap
 from cairn.service_runner import run_until_stopped
+from cairn.settings import get_settings
 
 
 async def serve(stopping: asyncio.Event) -> None:
@@ -15,7 +16,7 @@ async def serve(stopping: asyncio.Event) -> None:
 
 
 def main() -> None:
-    run_until_stopped(serve)
+    run_until_stopped(serve, "signer", get_settings().metrics_port_signer)
 
 
 if __name__ == "__main__":

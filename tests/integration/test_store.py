@@ -219,3 +219,22 @@ async def test_notifications_and_award_counts_in_one_query_each(store):
     assert await store.award_counts(org.id) == {"ten": 2}
     other, _ = await store.create_org("B", "b")
     assert await store.award_counts(other.id) == {}
+
+
+async def test_pipeline_totals_count_credentials_and_emails_by_status(store):
+    assert await store.pipeline_totals() == (0, {})
+    org, _ = await store.create_org("A", "a")
+    now = datetime.now(UTC).replace(microsecond=0)
+    for n, status in enumerate(["sent", "sent", "bounced", None]):
+        await store.insert_credential(
+            credential_id=f"urn:uuid:{n}",
+            award_id=f"award-{n}",
+            org_id=org.id,
+            badge_class_id="ten",
+            recipient_key="r" * 64,
+            issued_at=now,
+            document={"n": n},
+        )
+        if status:
+            await store.record_notification(f"urn:uuid:{n}", f"<m{n}>", status)
+    assert await store.pipeline_totals() == (4, {"sent": 2, "bounced": 1})

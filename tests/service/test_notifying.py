@@ -61,3 +61,23 @@ async def test_an_unsubscribed_earner_gets_none(store, settings, mailer, issued,
 
 def test_the_fixture_is_what_the_signer_announced(publisher, issued):
     assert publisher.of(CredentialIssued) == [issued]
+
+
+async def test_the_notifier_counts_each_outcome_once_at_its_edge(store, settings, mailer, issued):
+    from prometheus_client import REGISTRY
+
+    from cairn.bootstrap import Notifier
+    from schemas.envelope import CloudEvent
+
+    def count(outcome: str) -> float:
+        return REGISTRY.get_sample_value("cairn_emails_total", {"outcome": outcome}) or 0
+
+    sent, delays = count("sent"), REGISTRY.get_sample_value("cairn_credential_to_email_seconds_count") or 0
+    notifier = Notifier(settings, store, mailer)
+    record = CloudEvent[CredentialIssued](
+        id="e1", source="/test", type="t", subject=issued.recipient_key, orgid=issued.org_id, data=issued
+    )
+    await notifier.handle(record)
+    await notifier.handle(record)  # redelivered: nothing changes, nothing counted
+    assert count("sent") == sent + 1
+    assert REGISTRY.get_sample_value("cairn_credential_to_email_seconds_count") == delays + 1

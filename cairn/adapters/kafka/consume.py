@@ -5,6 +5,8 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
@@ -12,11 +14,21 @@ from aiokafka.errors import KafkaError
 from cairn.adapters.kafka.codec import decode
 from cairn.adapters.kafka.publisher import producer
 from cairn.adapters.kafka.topics import dlq
+from cairn.adapters.metrics import CONSUMER_LAG, DEAD_LETTERED
 from cairn.domain.failures import RetryPolicy, Stopped, backoff, until_done
 from cairn.settings import get_settings
 from schemas.envelope import CloudEvent, DataT
 
 log = logging.getLogger(__name__)
+
+# When the record being handled was written to Kafka (its timestamp), for the delay metrics:
+# a record's CloudEvent time is the activity's or earning's time, not when it was sent.
+_record_written: ContextVar[datetime | None] = ContextVar("record_written", default=None)
+
+
+def record_written_at() -> datetime | None:
+    """The Kafka timestamp of the record the current handler was called for."""
+    return _record_written.get()
 
 
 def consumer(bootstrap: str, group: str, *topics: str) -> AIOKafkaConsumer:
@@ -53,7 +65,29 @@ async def send_to_dlq(
     """Keeps the poison record with its cause so nothing is dropped silently."""
     value = dead_letter(record.topic, record.partition, record.offset, record.value, error, attempts)
     await kafka.send_and_wait(dlq(record.topic), value=value, key=record.key)
-    log.warning("record %s/%s@%s sent to DLQ: %s", record.topic, record.partition, record.offset, error)
+    DEAD_LETTERED.labels(dlq(record.topic)).inc()
+    log.warning(
+        "record %s/%s@%s sent to DLQ: %s",
+        record.topic,
+        record.partition,
+        record.offset,
+        error,
+        extra={"topic": record.topic, "partition": record.partition, "offset": record.offset},
+    )
+
+
+async def report_lag(kafka: AIOKafkaConsumer, group: str) -> None:
+    """cairn_consumer_lag: each assigned partition's high watermark less this consumer's
+    position (what is fetched but not yet handled counts as behind)."""
+    for tp in kafka.assignment():
+        highwater = kafka.highwater(tp)
+        if highwater is None:
+            continue
+        try:
+            position = await kafka.position(tp)
+        except KafkaError:
+            continue
+        CONSUMER_LAG.labels(group, tp.topic, str(tp.partition)).set(max(0, highwater - position))
 
 
 async def _pause(stopping: asyncio.Event, seconds: float) -> bool:
@@ -136,6 +170,7 @@ async def consume_forever(
             for record in records:
 
                 async def attempt(record: ConsumerRecord = record) -> None:
+                    _record_written.set(datetime.fromtimestamp(record.timestamp / 1000, UTC))
                     await handle(decode(record.value, data_type))
 
                 if not await _handle_with_retries(record, attempt, dead_letters, policy, stopping):
@@ -162,6 +197,7 @@ async def consume_forever(
                 continue
             if not await work_through(batches):
                 return
+            await report_lag(kafka, group)
     finally:
         await kafka.stop()
         await dead_letters.stop()

@@ -10,6 +10,7 @@ from cairn.adapters.store.credentials import CredentialTables
 from cairn.adapters.store.earners import EarnerTables
 from cairn.adapters.store.engine import StaleSchema, connect
 from cairn.adapters.store.issuer_keys import IssuerKeyTables
+from cairn.adapters.store.operations import OperationsTables
 from cairn.adapters.store.organisations import OrganisationTables
 from cairn.adapters.store.read_models import ReadModelTables
 from cairn.domain.records import Claim
@@ -19,7 +20,13 @@ __all__ = ["Claim", "StaleSchema", "Store", "open_store", "store_for"]
 
 
 class Store(
-    OrganisationTables, IssuerKeyTables, CredentialTables, EarnerTables, ReadModelTables, BackupTables
+    OrganisationTables,
+    IssuerKeyTables,
+    CredentialTables,
+    EarnerTables,
+    ReadModelTables,
+    BackupTables,
+    OperationsTables,
 ):
     """All parts over one engine and one keyring."""
 

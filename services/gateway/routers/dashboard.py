@@ -173,8 +173,25 @@ async def overview(desk: DeskDep) -> HTMLResponse:
 async def volunteers(desk: DeskDep) -> HTMLResponse:
     key = await desk.signed_in()
     progress = await desk.store.progress_views(key.org.id)
+    issued = await desk.store.credentials(key.org.id)
+    notifications = await desk.store.notifications([c.id for c in issued])
+    emails: dict[str, list[dict[str, Any]]] = {}
+    for credential in issued:  # each claim email with the SMTP server's answer, as `cairn trace` shows
+        sent = notifications.get(credential.id)
+        emails.setdefault(credential.recipient_key, []).append(
+            {
+                "badge": credential.badge_class_id,
+                "status": sent.status if sent else "not sent yet",
+                "answer": sent.last_error if sent else None,
+            }
+        )
     people = [
-        {"email": p.email, "name": p.name, "badges": progress.get(p.recipient_key, [])}
+        {
+            "email": p.email,
+            "name": p.name,
+            "badges": progress.get(p.recipient_key, []),
+            "emails": emails.get(p.recipient_key, []),
+        }
         for p in await desk.store.recipients(key.org.id)
     ]
     return desk.page("dashboard_volunteers.html", key, people=people)

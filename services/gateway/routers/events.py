@@ -7,6 +7,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from pydantic import TypeAdapter, ValidationError
 
+from cairn.adapters.metrics import EVENTS_ACCEPTED, EVENTS_REFUSED, refusal_reason
 from cairn.domain.csv_import import decode_csv, parse_csv
 from cairn.usecases.intake import accept_events, activity_window, intake_context
 from schemas.activity import ActivityIn, EventBatchIn, EventsAccepted
@@ -49,8 +50,11 @@ async def post_events(
         else:
             events = [_single_event.validate_python(body, context=context)]
     except ValidationError as e:
+        EVENTS_REFUSED.labels(refusal_reason(e.errors(include_url=False))).inc()
         raise RequestValidationError(e.errors(include_url=False), body=body) from e
-    return EventsAccepted(accepted=await accept_events(store, publisher, org, events))
+    accepted = await accept_events(store, publisher, org, events)
+    EVENTS_ACCEPTED.inc(len(accepted))
+    return EventsAccepted(accepted=accepted)
 
 
 @router.post("/v1/events/csv", response_model=CsvImportResult, responses={422: {"description": "row errors"}})
@@ -90,7 +94,9 @@ async def upload_csv(
     if dry_run:
         return result
     if parsed.errors or not parsed.events:
+        EVENTS_REFUSED.labels("csv:rows").inc()
         raise HTTPException(422, result.model_dump(mode="json"))
     events = [event for _, event in parsed.events]
     result.accepted = await accept_events(store, publisher, org, events)
+    EVENTS_ACCEPTED.inc(len(result.accepted))
     return result
