@@ -107,3 +107,37 @@ async def test_claim_tokens_and_notifications_made_at_once_leave_one_row(stores)
     assert (await stores[1].claim(token)).credential.id == credential_id
     notification = await stores[2].notification(credential_id)
     assert (notification.status, notification.attempts) == ("sending", PROCESSES * AT_ONCE)
+
+
+async def test_first_status_changes_of_an_organisation_at_once_all_land(stores):
+    """The organisation's status list row is made by whichever change comes first."""
+    from cairn.credentials.status_list import get_bit
+
+    org, _ = await stores[0].create_org("A", "a")
+    credential_ids = []
+    for n in range(PROCESSES * AT_ONCE):
+        credential_id = f"urn:uuid:00000000-0000-0000-0000-{n:012d}"
+        await stores[0].insert_credential(
+            credential_id=credential_id,
+            award_id=f"award-{n}",
+            org_id=org.id,
+            badge_class_id="ten",
+            recipient_key="a" * 64,
+            document={"id": credential_id},
+            issued_at=datetime.now(UTC),
+        )
+        credential_ids.append(credential_id)
+    indexes = [await stores[0].status_index(org.id, c) for c in credential_ids]
+
+    outcomes = await asyncio.gather(
+        *(
+            store.change_status(org.id, c, "revoked", None, {"revocation": True}, lambda p, bits: {"p": p})
+            for n, c in enumerate(credential_ids)
+            for store in [stores[n % PROCESSES]]
+        ),
+        return_exceptions=True,
+    )
+
+    assert [o for o in outcomes if isinstance(o, BaseException)] == []
+    bits = (await stores[0].status_list(org.id, "revocation")).bits
+    assert all(get_bit(bits, i) for i in indexes), "every change's bit is set"
