@@ -121,7 +121,12 @@ async def main(posts: int, batches: int) -> None:
             base = await cpu_per_post(bare, headers, bodies, count, f"bare fastapi {name}")
             ours = await cpu_per_post(cairn, headers, bodies, count, f"cairn gateway {name}")
             for pipeline, seconds in (("bare-fastapi", base), ("cairn-gateway", ours)):
-                line = {"gateway": pipeline, "body": name, "posts": count, "cpu_ms_per_post": seconds * 1e3}
+                line = {
+                    "gateway": pipeline,
+                    "body": name,
+                    "posts": count,
+                    "cpu_ms_per_post": round(seconds * 1e3, 3),
+                }
                 print(json.dumps(line | {"ratio_to_bare": round(seconds / base, 2)}), flush=True)
 
 
