@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test fuzz lint schemas clean
+.PHONY: demo test fuzz lint schemas bench clean
 
 $(BIN)/cairn: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,12 @@ CAIRN_FUZZ_EXAMPLES ?= 500
 fuzz: $(BIN)/cairn
 	mkdir -p test-output
 	CAIRN_FUZZ_EXAMPLES=$(CAIRN_FUZZ_EXAMPLES) $(BIN)/pytest -ra tests/e2e/test_api_fuzzing.py
+
+# Throughput figures (JSON lines, ratios within the run): gateway CPU per POST, then the aggregator
+# against bare aiokafka and Faust's do-nothing agent (starts its own broker; minutes).
+bench: $(BIN)/cairn
+	PYTHONPATH=. $(BIN)/python bench/gateway.py
+	PYTHONPATH=. $(BIN)/python bench/aggregate.py
 
 schemas: $(BIN)/cairn
 	$(BIN)/python -m schemas.export

@@ -3,16 +3,19 @@
 Starts its own broker, writes EVENTS shift records for RECIPIENTS people onto
 cairn.activity.v1, then measures, in the same run:
   - bare-aiokafka: one consumer reading the topic to its end and parsing each JSON value;
-  - faust-aggregator: `python -m services.aggregator` folding every event into progress,
+  - faust-do-nothing: Faust's own ceiling, a worker whose agent only iterates over the same
+    topic (bench/faust_do_nothing.py), timed from its first event to its last;
+  - cairn-aggregator: `python -m services.aggregator` folding every event into progress,
     timed from its first progress write (changelog record) until the progress values hold
     every event (it writes once per recipient per batch, not once per event).
-  - pure-engine-no-kafka: the aggregator's per-event work alone (decode, record, settle, store
+  - pure-engine: the aggregator's per-event work alone (decode, record, settle, store
     and progress report), in-process, as a breakdown.
-Prints one JSON line per pipeline, the ratio, and the progress state per recipient; then how
+Prints one JSON line per pipeline, the ratios aggregator/do-nothing and do-nothing/bare, and
+the progress state per recipient; then how
 big one recipient's state grows over ten years of daily shifts, bounded (as the aggregator
 keeps it) and unbounded (every activity by id).
 
-    .venv/bin/python bench/aggregate.py [--events 20000] [--recipients 2000]
+    PYTHONPATH=. .venv/bin/python bench/aggregate.py [--events 20000] [--recipients 2000]
 """
 
 import argparse
@@ -178,6 +181,42 @@ class ChangelogFollower:
         return sum(len(v) for v in self.latest.values()) / len(self.latest)
 
 
+async def faust_do_nothing(bootstrap: str, events: int, var_dir: Path) -> float:
+    out = var_dir / "do-nothing.progress"
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO_ROOT),
+        "BENCH_BOOTSTRAP": bootstrap,
+        "BENCH_EVENTS": str(events),
+        "BENCH_OUT": str(out),
+        "BENCH_DATADIR": str(var_dir / "do-nothing"),
+        "BENCH_PARTITIONS": str(PARTITIONS),
+    }
+    log = (var_dir / "do-nothing.log").open("wb")
+    worker = subprocess.Popen(
+        [sys.executable, str(REPO_ROOT / "bench" / "faust_do_nothing.py")],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=REPO_ROOT,
+    )
+    try:
+        seen, first, last = 0, 0.0, 0.0
+        deadline = time.monotonic() + 600
+        while seen < events and time.monotonic() < deadline and worker.poll() is None:
+            await asyncio.sleep(0.2)
+            if out.exists() and (line := out.read_text().split()) and len(line) == 3:
+                seen, first, last = int(line[0]), float(line[1]), float(line[2])
+            progress_bar("faust do-nothing", seen, events)
+        if seen < events:
+            tail = (var_dir / "do-nothing.log").read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"the do-nothing agent saw {seen} of {events} events:\n{tail}")
+        return events / (last - first)
+    finally:
+        worker.terminate()
+        worker.wait(60)
+
+
 async def faust_aggregator(bootstrap: str, events: int, var_dir: Path) -> tuple[float, float]:
     env = {
         **os.environ,
@@ -248,16 +287,21 @@ async def main() -> None:
         await produce(broker.bootstrap, args.events, args.recipients)
         bare = await bare_consumer(broker.bootstrap, args.events)
         engine = await pure_engine(broker.bootstrap, args.events)
+        idle = await faust_do_nothing(broker.bootstrap, args.events, home)
         aggregated, state = await faust_aggregator(broker.bootstrap, args.events, home)
     finally:
         kafka_broker.stop(broker)
         shutil.rmtree(home, ignore_errors=True)
     print(json.dumps({"pipeline": "bare-aiokafka", "per_second": round(bare)}))
-    print(json.dumps({"pipeline": "pure-engine-no-kafka", "per_second": round(engine)}))
-    print(json.dumps({"pipeline": "faust-aggregator", "per_second": round(aggregated)}))
+    print(json.dumps({"pipeline": "faust-do-nothing", "per_second": round(idle)}))
+    history = args.events // args.recipients
+    for pipeline, rate in (("cairn-aggregator", aggregated), ("pure-engine", engine)):
+        print(json.dumps({"pipeline": pipeline, "badges": 1, "history": history, "per_second": round(rate)}))
     print(
         json.dumps(
             {
+                "ratio_aggregator_to_do_nothing": round(aggregated / idle, 3),
+                "ratio_do_nothing_to_bare": round(idle / bare, 3),
                 "ratio_aggregator_to_bare": round(aggregated / bare, 3),
                 "events_per_recipient": args.events / args.recipients,
                 "progress_bytes_per_recipient": round(state),

@@ -118,6 +118,11 @@ class SchemaStore(Protocol):
     async def close(self) -> None: ...
 
 
+class SlugTaken(ValueError):
+    """What `create_org` raises when another organisation has the slug, even one made a moment
+    ago by a request racing this one (the use case maps it to OrgExists)."""
+
+
 class OrganisationStore(Protocol):
     """Organisations, their API keys, issuer keys, profile, badge classes and badge images."""
 

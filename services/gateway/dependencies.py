@@ -50,34 +50,36 @@ class SystemClock:
 
 
 # ---- the providers: one per running object, each overridable ----
+# All `async def` though none awaits: FastAPI runs a plain `def` dependency in its thread pool,
+# a thread hop per provider per request (measured by bench/gateway.py).
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_store(request: Request) -> Store:
+async def get_store(request: Request) -> Store:
     return request.app.state.store
 
 
-def get_publisher(request: Request) -> Publisher:
+async def get_publisher(request: Request) -> Publisher:
     """What records go to Kafka through (acks=all)."""
     return request.app.state.publisher
 
 
-def get_mailer(request: Request) -> Mailer:
+async def get_mailer(request: Request) -> Mailer:
     return request.app.state.mailer
 
 
-def get_limits(request: Request) -> Limits:
+async def get_limits(request: Request) -> Limits:
     return request.app.state.limits
 
 
-def get_http(request: Request) -> httpx.AsyncClient:
+async def get_http(request: Request) -> httpx.AsyncClient:
     return request.app.state.http
 
 
-def get_clock() -> SystemClock:
+async def get_clock() -> SystemClock:
     return SystemClock()
 
 
@@ -93,7 +95,7 @@ ClockDep = Annotated[SystemClock, Depends(get_clock)]
 # ---- what the providers make up ----
 
 
-def get_fetcher(store: StoreDep, settings: SettingsDep, http: HttpDep) -> FetchJson:
+async def get_fetcher(store: StoreDep, settings: SettingsDep, http: HttpDep) -> FetchJson:
     """Own documents from the store; other hosts only if CAIRN_VERIFY_ALLOW_HOSTS names them."""
     return own_then(store, settings.public_url, http_fetcher(http, settings.verify_allow_hosts))
 
@@ -109,7 +111,7 @@ def rate_limit(limiter: RateLimiter, key: str) -> None:
         )
 
 
-def get_client_address(request: Request, settings: SettingsDep) -> str:
+async def get_client_address(request: Request, settings: SettingsDep) -> str:
     """The client behind CAIRN_TRUSTED_PROXIES (X-Forwarded-For), else the direct peer."""
     peer = request.client.host if request.client else "unknown"
     forwarded = request.headers.getlist("x-forwarded-for")
@@ -119,7 +121,7 @@ def get_client_address(request: Request, settings: SettingsDep) -> str:
 ClientAddress = Annotated[str, Depends(get_client_address)]
 
 
-def get_miss_counter(limits: LimitsDep, address: ClientAddress) -> Callable[[], None]:
+async def get_miss_counter(limits: LimitsDep, address: ClientAddress) -> Callable[[], None]:
     """Counts a secret (claim or sign-in link, API key, exchange) that matched nothing against the
     client's address, and refuses once too many did. Only misses count, so people sharing one
     address (a NAT, a proxy) can still open their own links after someone else's wrong guesses;
@@ -165,7 +167,11 @@ OrgAdmin = Annotated[Org, requires("org:admin")]
 
 
 async def json_body(request: Request) -> Any:
-    """Parsed as strictly as StrictJsonBodies parses JSON bodies, whatever the content type."""
+    """Parsed as strictly as StrictJsonBodies parses JSON bodies, whatever the content type;
+    the value it parsed already if it did."""
+    found, value = strict_json.parsed_body(request.scope)
+    if found:
+        return value
     try:
         return strict_json.loads(await request.body())
     except strict_json.JsonRefused as e:

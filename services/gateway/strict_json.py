@@ -1,19 +1,27 @@
-"""JSON request bodies are parsed strictly, before any route sees them.
+"""JSON request bodies are parsed strictly, before any route sees them, and only once.
 
 Python's json module accepts NaN, Infinity and -Infinity, turns 1e999 into infinity, and
 recurses once per nesting level. Such a body then failed while its 422 was being written (a
 NaN cannot be put back into JSON), which answered 500 and broke the keep-alive connection for
 the next request. Here they are refused with a 422 that names the reason.
+
+The value parsed here is kept in the request's scope (PARSED_JSON): `json_body` and FastAPI's
+own body parsing (routes made by ParsedOnceRoute) take it from there instead of parsing again.
 """
 
 import json
 import math
+from collections.abc import Awaitable, Callable
 from email.message import Message as MimeHeader
 from typing import Any
 
+from fastapi.routing import APIRoute
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MAX_JSON_DEPTH = 32
+PARSED_JSON = "cairn.parsed_json"  # scope key: the body as StrictJsonBodies parsed it
 
 
 class JsonRefused(ValueError):
@@ -94,7 +102,7 @@ class StrictJsonBodies:
         body = b"".join(chunks)
         if body:
             try:
-                loads(body)
+                scope[PARSED_JSON] = loads(body)
             except JsonRefused as e:
                 await _refuse(send, str(e))
                 return
@@ -108,6 +116,30 @@ class StrictJsonBodies:
             return {"type": "http.request", "body": body, "more_body": False}
 
         await self.app(scope, replay, send)
+
+
+def parsed_body(scope: Scope) -> tuple[bool, Any]:
+    """(True, the value) if StrictJsonBodies parsed this request's body already."""
+    return (True, scope[PARSED_JSON]) if PARSED_JSON in scope else (False, None)
+
+
+class _ParsedOnceRequest(Request):
+    async def json(self) -> Any:
+        found, value = parsed_body(self.scope)
+        return value if found else await super().json()
+
+
+class ParsedOnceRoute(APIRoute):
+    """A route whose JSON body model is validated from the value StrictJsonBodies parsed,
+    not from a second parse (FastAPI's documented custom-Request pattern)."""
+
+    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            return await handler(_ParsedOnceRequest(request.scope, request.receive))
+
+        return handle
 
 
 async def _refuse(send: Send, reason: str) -> None:

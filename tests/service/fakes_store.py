@@ -28,17 +28,13 @@ from cairn.domain.records import (
     SealedKey,
     StatusListRecord,
 )
+from cairn.ports import SlugTaken
 from schemas.awards import ProgressUpdated
 from schemas.badge_class import BadgeClass, BadgeClassIn
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-class SlugTaken(ValueError):
-    """The fake's answer to a second organisation with the same slug (the database's is an
-    IntegrityError)."""
 
 
 @dataclasses.dataclass

@@ -1,12 +1,20 @@
 """JSON bodies are parsed strictly before a route sees them: no NaN, infinities or deep nesting."""
 
+import json
+
 import pytest
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
 from services.gateway.dependencies import json_body
-from services.gateway.strict_json import MAX_JSON_DEPTH, JsonRefused, StrictJsonBodies, loads
+from services.gateway.strict_json import (
+    MAX_JSON_DEPTH,
+    JsonRefused,
+    ParsedOnceRoute,
+    StrictJsonBodies,
+    loads,
+)
 
 REFUSED = [
     (b'{"hours": NaN}', "NaN is not a JSON number"),
@@ -42,19 +50,22 @@ class Body(BaseModel):
     hours: float
 
 
-@pytest.fixture
-def client() -> TestClient:
+@pytest.fixture(params=["fastapi-route", "parsed-once-route"])
+def client(request) -> TestClient:
+    """The refusals hold for FastAPI's own routes and for the gateway's ParsedOnceRoute."""
     app = FastAPI()
     app.add_middleware(StrictJsonBodies)
+    router = APIRouter(route_class=ParsedOnceRoute) if request.param == "parsed-once-route" else APIRouter()
 
-    @app.post("/model")
+    @router.post("/model")
     async def model(body: Body) -> dict:
         return {"hours": body.hours}
 
-    @app.post("/raw")
+    @router.post("/raw")
     async def raw(request: Request) -> dict:
         return {"body": await json_body(request)}
 
+    app.include_router(router)
     return TestClient(app, raise_server_exceptions=False)
 
 
@@ -76,3 +87,34 @@ def test_good_bodies_reach_the_route_unchanged(client):
     assert client.post("/model", json={"hours": 2.5}).json() == {"hours": 2.5}
     assert client.post("/raw", json={"hours": 2.5}).json() == {"body": {"hours": 2.5}}
     assert client.post("/raw", content=b'{"hours": 1}').json() == {"body": {"hours": 1}}, "no content type"
+
+
+@pytest.mark.parametrize("path", ["/model", "/raw"])
+def test_a_json_body_is_parsed_once(path, monkeypatch):
+    """The middleware's parse is the only one: the route's model and json_body reuse it."""
+    app = FastAPI()
+    app.add_middleware(StrictJsonBodies)
+    router = APIRouter(route_class=ParsedOnceRoute)
+
+    @router.post("/model")
+    async def model(body: Body) -> dict:
+        return {"hours": body.hours}
+
+    @router.post("/raw")
+    async def raw(request: Request) -> dict:
+        return {"body": await json_body(request)}
+
+    app.include_router(router)
+    client = TestClient(app)
+    parses = []
+    real_loads = json.loads
+
+    def counting_loads(data, *args, **kwargs):
+        parses.append(data)
+        return real_loads(data, *args, **kwargs)
+
+    monkeypatch.setattr(json, "loads", counting_loads)
+    response = client.post(path, content=b'{"hours": 2.5}', headers={"content-type": "application/json"})
+    monkeypatch.setattr(json, "loads", real_loads)
+    assert response.status_code == 200, response.text
+    assert parses == [b'{"hours": 2.5}']

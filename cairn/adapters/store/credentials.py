@@ -4,7 +4,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from cairn.adapters.store import tables as t
@@ -90,8 +90,30 @@ class CredentialTables(StoreBase):
         sign_list: Callable[[str, bytes], dict[str, Any]],
     ) -> CredentialRecord:
         """Sets the credential's status and its bits in the lists, re-signing each changed list
-        with `sign_list(purpose, bits)`, all in one transaction (rows locked on PostgreSQL)."""
+        with `sign_list(purpose, bits)`, all in one transaction (rows locked on PostgreSQL). The
+        organisation's first change of a list makes its row; a change racing it is run again."""
+        try:
+            return await self._change_status(org_id, credential_id, new_status, reason, flips, sign_list)
+        except IntegrityError:  # another change made the list's row first: it exists now
+            return await self._change_status(org_id, credential_id, new_status, reason, flips, sign_list)
+
+    async def _change_status(
+        self,
+        org_id: str,
+        credential_id: str,
+        new_status: str,
+        reason: str | None,
+        flips: dict[str, bool],
+        sign_list: Callable[[str, bytes], dict[str, Any]],
+    ) -> CredentialRecord:
         async with self._session.begin() as s:
+            # A write first: SQLite's driver runs reads before a transaction's first write
+            # outside it, so two changes would each read the list and one's bit would be lost.
+            await s.execute(
+                update(t.Credential)
+                .where(t.Credential.id == credential_id)
+                .values(status=t.Credential.status)
+            )
             credential = await s.get(t.Credential, credential_id, with_for_update=True)
             entry = await s.get(t.StatusEntry, credential_id)
             if credential is None or credential.org_id != org_id or entry is None:

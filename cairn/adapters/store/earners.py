@@ -27,22 +27,30 @@ class EarnerTables(StoreBase):
     # recipients
 
     async def upsert_recipients(self, org_id: str, people: dict[str, tuple[str, str | None]]) -> None:
-        """recipient_key -> (email, name); keeps the first salt, refreshes the name if given."""
+        """recipient_key -> (email, name); keeps the first salt, refreshes the name if given.
+        One INSERT … ON CONFLICT, so two first POSTs for the same new person both succeed."""
+        if not people:
+            return
+        insert = self._insert(t.Recipient)
+        new = insert.excluded
+        statement = insert.values(
+            [
+                {
+                    "org_id": org_id,
+                    "recipient_key": key,
+                    "email": email,
+                    "name": name,
+                    "salt": self.keyring.new_salt(),
+                }
+                for key, (email, name) in sorted(people.items())  # one lock order: no deadlocks
+            ]
+        ).on_conflict_do_update(
+            index_elements=[t.Recipient.org_id, t.Recipient.recipient_key],
+            set_={"name": new.name},
+            where=(func.coalesce(new.name, "") != "") & t.Recipient.name.is_distinct_from(new.name),
+        )
         async with self._session.begin() as s:
-            for key, (email, name) in people.items():
-                row = await s.get(t.Recipient, (org_id, key))
-                if row is None:
-                    s.add(
-                        t.Recipient(
-                            org_id=org_id,
-                            recipient_key=key,
-                            email=email,
-                            name=name,
-                            salt=self.keyring.new_salt(),
-                        )
-                    )
-                elif name and row.name != name:
-                    row.name = name
+            await s.execute(statement)
 
     async def recipient(self, org_id: str, recipient_key: str) -> RecipientContact | None:
         async with self._session() as s:
@@ -75,16 +83,17 @@ class EarnerTables(StoreBase):
                     t.ClaimToken.credential_id == credential_id, t.ClaimToken.generation < generation
                 )
             )
-            if await s.get(t.ClaimToken, token_hash(token)) is None:
-                s.add(
-                    t.ClaimToken(
-                        token_hash=token_hash(token),
-                        credential_id=credential_id,
-                        generation=generation,
-                        expires_at=now() + ttl,
-                        claimed_at=None,
-                    )
+            await s.execute(
+                self._insert(t.ClaimToken)
+                .values(
+                    token_hash=token_hash(token),
+                    credential_id=credential_id,
+                    generation=generation,
+                    expires_at=now() + ttl,
+                    claimed_at=None,
                 )
+                .on_conflict_do_nothing(index_elements=[t.ClaimToken.token_hash])
+            )
 
     async def claim(self, token: str) -> Claim:
         """Looks a claim link up; an unexpired one records the first claim."""
@@ -208,9 +217,10 @@ class EarnerTables(StoreBase):
         self, credential_id: str, message_id: str, status: str, error: str | None = None, generation: int = 0
     ) -> None:
         async with self._session.begin() as s:
-            row = await s.get(t.Notification, credential_id)
-            if row is None:
-                row = t.Notification(
+            # The row is made first (ON CONFLICT: two senders may race), then read locked.
+            await s.execute(
+                self._insert(t.Notification)
+                .values(
                     credential_id=credential_id,
                     message_id=message_id,
                     generation=generation,
@@ -219,7 +229,9 @@ class EarnerTables(StoreBase):
                     last_error=None,
                     sent_at=None,
                 )
-                s.add(row)
+                .on_conflict_do_nothing(index_elements=[t.Notification.credential_id])
+            )
+            row = await s.get_one(t.Notification, credential_id, with_for_update=True, populate_existing=True)
             if generation != row.generation:
                 row.generation, row.message_id, row.attempts = generation, message_id, 0
             row.status = status

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, event, inspect
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -53,6 +54,12 @@ class StoreBase:
         self.engine = engine
         self.keyring = keyring
         self._session = async_sessionmaker(engine, expire_on_commit=False)
+
+    def _insert(self, model: type[t.Base]) -> postgresql.Insert | sqlite.Insert:
+        """The dialect's INSERT, which has ON CONFLICT: a first insert that two processes may race
+        to make (the same new volunteer in two POSTs) must not fail on the unique key."""
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        return dialect.insert(model)
 
     async def create_schema(self) -> None:
         """Brings the database to the schema this Cairn needs (Alembic, under a lock: see

@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.exc import IntegrityError
 
 from cairn.adapters.keyring import token_hash
 from cairn.adapters.store import tables as t
@@ -13,6 +14,7 @@ from cairn.adapters.store.records import key_info, org_record, record_or_none
 from cairn.domain import api_keys
 from cairn.domain.badge_images import DEFAULT_COLOUR
 from cairn.domain.records import ApiKeyInfo, BadgeImageRecord, Org, SealedKey
+from cairn.ports import SlugTaken
 from schemas.badge_class import BadgeClass, BadgeClassIn
 
 PROFILE_FIELDS = {"name", "url", "email", "image_url", "colour", "timezone"}
@@ -57,23 +59,28 @@ class OrganisationTables(StoreBase):
         org_id = str(uuid.uuid4())
         api_key = self.keyring.mint_api_key()
         created_at = now()
-        async with self._session.begin() as s:
-            row = t.Organisation(
-                id=org_id,
-                slug=slug,
-                name=name,
-                url=url,
-                email=email,
-                image_url=image_url,
-                colour=DEFAULT_COLOUR,
-                timezone="UTC",
-                secret_sealed=self.keyring.new_org_secret(org_id),
-                created_at=created_at,
-            )
-            s.add(row)
-            await s.flush()
-            s.add(_api_key_row(org_id, "default", api_key, api_keys.all_scopes(), created_at))
-            s.add(issuer_key_row(org_id, self.keyring.mint_ed25519(org_id), created_at))
+        try:
+            async with self._session.begin() as s:
+                row = t.Organisation(
+                    id=org_id,
+                    slug=slug,
+                    name=name,
+                    url=url,
+                    email=email,
+                    image_url=image_url,
+                    colour=DEFAULT_COLOUR,
+                    timezone="UTC",
+                    secret_sealed=self.keyring.new_org_secret(org_id),
+                    created_at=created_at,
+                )
+                s.add(row)
+                await s.flush()
+                s.add(_api_key_row(org_id, "default", api_key, api_keys.all_scopes(), created_at))
+                s.add(issuer_key_row(org_id, self.keyring.mint_ed25519(org_id), created_at))
+        except IntegrityError:
+            if await self.org_by_slug(slug) is not None:
+                raise SlugTaken(slug) from None
+            raise
         return org_record(row), api_key
 
     async def create_api_key(self, org_id: str, name: str, scopes: set[str]) -> tuple[str, str]:

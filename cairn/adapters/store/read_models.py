@@ -16,19 +16,20 @@ class ReadModelTables(StoreBase):
     async def save_question(self, question: AwardQuestioned) -> None:
         """Keeps the first record of a question; a redelivery changes nothing, nor a decision."""
         async with self._session.begin() as s:
-            if await s.get(t.AwardQuestionRow, question.award_id) is None:
-                s.add(
-                    t.AwardQuestionRow(
-                        award_id=question.award_id,
-                        org_id=question.org_id,
-                        badge_class_id=question.badge_class_id,
-                        recipient_key=question.recipient_key,
-                        reason=question.reason[:500],
-                        evidence=[e.model_dump(mode="json") for e in question.evidence],
-                        questioned_at=now(),
-                        decision=None,
-                    )
+            await s.execute(
+                self._insert(t.AwardQuestionRow)
+                .values(
+                    award_id=question.award_id,
+                    org_id=question.org_id,
+                    badge_class_id=question.badge_class_id,
+                    recipient_key=question.recipient_key,
+                    reason=question.reason[:500],
+                    evidence=[e.model_dump(mode="json") for e in question.evidence],
+                    questioned_at=now(),
+                    decision=None,
                 )
+                .on_conflict_do_nothing(index_elements=[t.AwardQuestionRow.award_id])
+            )
 
     async def questions(self, org_id: str) -> list[QuestionRecord]:
         async with self._session() as s:

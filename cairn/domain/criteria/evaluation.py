@@ -3,6 +3,7 @@ streaks, each optionally within a rolling window) and the combinators (all, any,
 holds a badge). Every measure is exact: whole seconds and whole counts against the requirement.
 """
 
+import math
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -139,6 +140,11 @@ class _Tally:
         self.time = _Union()  # seconds covered, for hours
         self.values: Counter[object] = Counter()
         self._run: int | None = 0  # longest weekly run, None when it must be recounted
+        # Whole seconds the hours need, computed once: reached() is asked after every activity,
+        # and an int against the ceiling is the same test as against the exact Fraction.
+        self._seconds_needed = (
+            math.ceil(_hours(criterion.at_least) * 3600) if isinstance(criterion, TotalHours) else 0
+        )
 
     def _key(self, record: ActivityRecord) -> object:
         criterion = self.criterion
@@ -172,7 +178,7 @@ class _Tally:
         """Exact: whole seconds against the requirement in seconds, whole counts otherwise."""
         criterion = self.criterion
         if isinstance(criterion, TotalHours):
-            return self.time.length() >= _hours(criterion.at_least) * 3600
+            return self.time.length() >= self._seconds_needed
         if isinstance(criterion, ActivityCount):
             return self.total >= criterion.at_least
         figure = self.figure()  # distinct values, weeks

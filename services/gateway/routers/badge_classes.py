@@ -9,8 +9,9 @@ from cairn.domain.svg_sanitise import UnsafeSvg, sanitise_svg
 from schemas.admin import BadgeClassStored
 from schemas.badge_class import BadgeClass, BadgeClassIn
 from services.gateway.dependencies import BadgeWriter, PublisherDep, Reader, StoreDep
+from services.gateway.strict_json import ParsedOnceRoute
 
-router = APIRouter()
+router = APIRouter(route_class=ParsedOnceRoute)
 MAX_IMAGE_BYTES = 256 * 1024
 
 

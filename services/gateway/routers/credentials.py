@@ -17,8 +17,9 @@ from schemas.admin import CredentialSummary, ResendAccepted, StatusChangeIn
 from schemas.awards import credential_id_from
 from services.gateway.claim_resends import request_resend
 from services.gateway.dependencies import CredentialWriter, PublisherDep, Reader, SettingsDep, StoreDep
+from services.gateway.strict_json import ParsedOnceRoute
 
-router = APIRouter(prefix="/v1")
+router = APIRouter(prefix="/v1", route_class=ParsedOnceRoute)
 
 
 async def own_credential(store: Store, org_id: str, credential_uuid: str) -> CredentialRecord:

@@ -13,8 +13,9 @@ from cairn.usecases.intake import accept_events, activity_window, intake_context
 from schemas.activity import ActivityIn, EventBatchIn, EventsAccepted
 from schemas.admin import CsvImportResult, CsvRowError
 from services.gateway.dependencies import EventWriter, PublisherDep, SettingsDep, StoreDep, json_body
+from services.gateway.strict_json import ParsedOnceRoute
 
-router = APIRouter()
+router = APIRouter(route_class=ParsedOnceRoute)
 _single_event = TypeAdapter(ActivityIn)
 EVENT_BODY_NAMES = ["VolunteerShiftIn", "WorkshopAttendanceIn", "ActivityVoidedIn", "EventBatchIn"]
 MAX_CSV_BYTES = 5 * 1024 * 1024

@@ -6,8 +6,9 @@ from fastapi.responses import Response
 from cairn.domain.records import ApiKeyInfo
 from schemas.admin import ApiKeyCreated, ApiKeyCreateIn, ApiKeyOut
 from services.gateway.dependencies import OrgAdmin, StoreDep
+from services.gateway.strict_json import ParsedOnceRoute
 
-router = APIRouter(prefix="/v1/api-keys")
+router = APIRouter(prefix="/v1/api-keys", route_class=ParsedOnceRoute)
 
 
 def _key_out(key: ApiKeyInfo) -> ApiKeyOut:

@@ -11,8 +11,9 @@ from cairn.domain.records import Org
 from cairn.usecases.provisioning import OrgExists, create_organisation
 from schemas.admin import OrgCreated, OrgCreateIn, OrgProfile, OrgProfileUpdate
 from services.gateway.dependencies import OrgAdmin, Reader, SettingsDep, StoreDep, bearer
+from services.gateway.strict_json import ParsedOnceRoute
 
-router = APIRouter()
+router = APIRouter(route_class=ParsedOnceRoute)
 
 
 async def platform_admin(

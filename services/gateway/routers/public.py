@@ -23,8 +23,9 @@ from cairn.usecases.verifying import verify
 from schemas.admin import CheckResult, VerificationResult
 from schemas.awards import credential_id_from
 from services.gateway.dependencies import FetcherDep, SettingsDep, StoreDep, json_body, templates
+from services.gateway.strict_json import ParsedOnceRoute
 
-router = APIRouter()
+router = APIRouter(route_class=ParsedOnceRoute)
 
 
 async def stored_credential(store: Store, given_id: str) -> tuple[CredentialRecord, Org, str]:

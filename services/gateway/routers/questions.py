@@ -8,8 +8,9 @@ from cairn.adapters.store import Store
 from schemas.admin import AwardQuestionOut
 from schemas.awards import credential_id_for
 from services.gateway.dependencies import CredentialWriter, Reader, StoreDep
+from services.gateway.strict_json import ParsedOnceRoute
 
-router = APIRouter()
+router = APIRouter(route_class=ParsedOnceRoute)
 
 
 @router.get("/v1/award-questions", response_model=list[AwardQuestionOut])

@@ -7,8 +7,9 @@ from pydantic import EmailStr
 
 from schemas.admin import PersonExport, RecipientProgress
 from services.gateway.dependencies import OrgAdmin, Reader, StoreDep
+from services.gateway.strict_json import ParsedOnceRoute
 
-router = APIRouter()
+router = APIRouter(route_class=ParsedOnceRoute)
 
 
 @router.get("/v1/recipients/{email}/progress", response_model=RecipientProgress)

@@ -17,8 +17,9 @@ from cairn.credentials.did_auth import DidAuthError, authenticated_holder, prese
 from cairn.usecases.issuing import sign_for_holder
 from services.gateway.dependencies import MissCounter, SettingsDep, StoreDep, json_body, templates
 from services.gateway.routers.earner import withdrawn_page
+from services.gateway.strict_json import ParsedOnceRoute
 
-router = APIRouter()
+router = APIRouter(route_class=ParsedOnceRoute)
 LCW_REQUEST = "https://lcw.app/request.html?request="
 EXCHANGE_MINUTES = 15
 
