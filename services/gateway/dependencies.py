@@ -9,7 +9,6 @@ with no Kafka, SMTP or database behind the gateway.
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,7 +21,7 @@ from fastapi.templating import Jinja2Templates
 from cairn.adapters.smtp import Mailer
 from cairn.adapters.store import Store
 from cairn.domain.records import ApiKeyInfo, Org
-from cairn.ports import Publisher
+from cairn.ports import SYSTEM_CLOCK, Clock, Publisher
 from cairn.settings import Settings
 from cairn.usecases.issuer_documents import own_then
 from cairn.usecases.verifying import FetchJson, http_fetcher
@@ -40,13 +39,6 @@ class Limits:
     api_keys: RateLimiter  # per API key
     claim_lookups: RateLimiter  # per client address, misses only: secrets in links are not to be guessed
     earner_emails: RateLimiter  # per client address and per email: "send me a link" requests
-
-
-class SystemClock:
-    """The wall clock (the Clock port: `now()`, UTC-aware)."""
-
-    def now(self) -> datetime:
-        return datetime.now(UTC)
 
 
 # ---- the providers: one per running object, each overridable ----
@@ -79,8 +71,8 @@ async def get_http(request: Request) -> httpx.AsyncClient:
     return request.app.state.http
 
 
-async def get_clock() -> SystemClock:
-    return SystemClock()
+async def get_clock() -> Clock:
+    return SYSTEM_CLOCK
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -89,7 +81,7 @@ PublisherDep = Annotated[Publisher, Depends(get_publisher)]
 MailerDep = Annotated[Mailer, Depends(get_mailer)]
 LimitsDep = Annotated[Limits, Depends(get_limits)]
 HttpDep = Annotated[httpx.AsyncClient, Depends(get_http)]
-ClockDep = Annotated[SystemClock, Depends(get_clock)]
+ClockDep = Annotated[Clock, Depends(get_clock)]
 
 
 # ---- what the providers make up ----

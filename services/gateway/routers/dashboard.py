@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from cairn.adapters.store import Store
 from cairn.domain.csv_import import SYNONYMS, decode_csv, parse_csv
 from cairn.domain.records import ApiKeyInfo, CredentialRecord
+from cairn.ports import Clock
 from cairn.usecases.intake import accept_events, activity_window
 from cairn.usecases.status_changes import StatusChangeError, change_status
 from schemas.admin import StatusChangeIn
@@ -29,7 +30,6 @@ from services.gateway.dependencies import (
     PublisherDep,
     SettingsDep,
     StoreDep,
-    SystemClock,
     admit,
     templates,
 )
@@ -51,7 +51,7 @@ class Desk:
     request: Request
     store: Store
     limits: Limits
-    clock: SystemClock
+    clock: Clock
 
     async def session(self) -> ApiKeyInfo | None:
         value = self.request.cookies.get(COOKIE, "")
