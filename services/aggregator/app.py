@@ -72,7 +72,7 @@ def build(settings: Settings) -> Worker:
     WORKER.joining(settings.aggregator_name)
 
     @app.on_partitions_assigned.connect
-    async def consuming(sender: faust.App, **kwargs: object) -> None:
+    async def consuming(sender: faust.App, assigned: object, **kwargs: object) -> None:
         """Ready on the metrics port's /readyz once the group has given this worker partitions."""
         WORKER.consuming(settings.aggregator_name)
 

@@ -1,6 +1,6 @@
 """A real worker answers GET /readyz on its metrics port: the signer, started as in production
 against a real broker, turns ready (200) once its consumer has joined its group, and still serves
-/metrics on the same port."""
+/metrics on the same port; under `cairn dev` every worker (the Faust aggregator too) turns ready."""
 
 import os
 import subprocess
@@ -12,6 +12,7 @@ import pytest
 
 from cairn.settings import REPO_ROOT
 from devtools.dev import free_port
+from tests.conftest import System
 
 pytestmark = pytest.mark.integration
 
@@ -51,3 +52,23 @@ def test_the_signer_answers_ready_once_it_consumes(kafka, tmp_path):
     finally:
         signer.terminate()
         signer.wait(30)
+
+
+def test_every_worker_of_a_running_system_turns_ready(system: System):
+    waiting = {"aggregator", "signer", "notifier", "projector"}
+    deadline, last = time.monotonic() + 90, {}
+    while waiting and time.monotonic() < deadline:
+        for worker in sorted(waiting):
+            port = system.env[f"CAIRN_METRICS_PORT_{worker.upper()}"]
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5)
+            except httpx.TransportError as error:  # restarting: a crash shows as never ready
+                last[worker] = (0, str(error))
+                continue
+            last[worker] = (answer.status_code, answer.json())
+            if answer.status_code == 200:
+                waiting.discard(worker)
+        time.sleep(0.2)
+    assert not waiting, last
+    assert last["aggregator"][1]["consumers"] == {"aggregator": True}, last
+    assert set(last["notifier"][1]["consumers"]) == {"cairn-notifier", "cairn-notifier-resends"}
