@@ -78,6 +78,16 @@ class Keyring:
             raise TypeError(f"organisation {org_id} has a sealed JWT key of an unexpected type")
         return key
 
+    # backups: the plain secret leaves the keyring only to be re-encrypted under a passphrase
+
+    def unseal_for_backup(self, sealed: bytes, purpose: str) -> bytes:
+        """An org secret (purpose `org-secret:ORG`) or issuer key (`issuer:ORG`) in the clear."""
+        return unseal(self._master_key, sealed, purpose)
+
+    def seal_restored(self, secret: bytes, purpose: str) -> bytes:
+        """A secret from a backup, sealed under this installation's master key."""
+        return seal(self._master_key, secret, purpose)
+
     # bearer tokens and MACs
 
     @staticmethod

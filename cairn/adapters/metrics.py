@@ -2,16 +2,24 @@
 counts at its edge (routes, consume loops, the workers' handlers); use cases stay pure.
 
 The gateway serves them at /metrics; each worker on its own port (CAIRN_METRICS_PORT_<SERVICE>,
-0 = off). The pipeline's totals read from the store are added by the gateway at scrape time
+0 = off), with GET /readyz there too (200 once the worker consumes, 503 before: its health check).
+The pipeline's totals read from the store are added by the gateway at scrape time
 (`store_totals`)."""
 
+import json
 import logging
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
+from socketserver import ThreadingMixIn
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, make_wsgi_app
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import generate_latest
+
+from cairn.adapters.readiness import WORKER, Readiness
 
 log = logging.getLogger(__name__)
 
@@ -90,14 +98,40 @@ def store_totals(credentials: int, emails: dict[str, int]) -> bytes:
     return generate_latest(registry)
 
 
+class _Server(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _Quiet(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # scrapes every few seconds: no log
+        pass
+
+
+def worker_endpoints(readiness: Readiness = WORKER) -> Callable[..., Iterable[bytes]]:
+    """The WSGI app on a worker's metrics port: /readyz from `readiness`, anything else metrics."""
+    metrics = make_wsgi_app()
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") != "/readyz":
+            return metrics(environ, start_response)
+        ready, loops = readiness.ready(), readiness.state()
+        body = json.dumps({"status": "ready" if ready else "not ready", "consumers": loops}).encode()
+        status = "200 OK" if ready else "503 Service Unavailable"
+        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body]
+
+    return app
+
+
 def serve_metrics(port: int, service: str, host: str = "127.0.0.1") -> None:
-    """Starts the worker's metrics endpoint (a daemon thread); 0 leaves it off. A port already
-    taken is logged, not fatal: the worker's work matters more than its numbers."""
+    """Starts the worker's metrics and readiness endpoint (a daemon thread); 0 leaves it off. A
+    port already taken is logged, not fatal: the worker's work matters more than its numbers."""
     if not port:
         return
     try:
-        start_http_server(port, addr=host)
+        server = make_server(host, port, worker_endpoints(), _Server, handler_class=_Quiet)
     except OSError as e:
         log.warning("metrics for %s not served on port %d: %s", service, port, e)
         return
-    log.info("metrics for %s on http://%s:%d/metrics", service, host, port)
+    threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
+    log.info("metrics for %s on http://%s:%d/metrics (and /readyz)", service, host, port)

@@ -1,9 +1,11 @@
 """`cairn backup --org SLUG FILE` and `cairn restore FILE`: one organisation's rows as one JSON
-file, and back into a database that does not hold it yet (the same master key file: the keys in
-the file stay sealed under it)."""
+file, and back into a database that does not hold it yet. Its keys travel encrypted under a
+passphrase (asked for, or read from --passphrase-file), so the restoring installation may have
+another master key."""
 
 import argparse
 import asyncio
+import getpass
 import json
 import os
 from pathlib import Path
@@ -12,14 +14,30 @@ from typing import Any
 from cairn.settings import get_settings
 
 
+def _passphrase(args: argparse.Namespace, confirm: bool) -> str:
+    """From --passphrase-file (its first line), else asked for on the terminal."""
+    if args.passphrase_file:
+        lines = Path(args.passphrase_file).read_text().splitlines()
+        passphrase = lines[0] if lines else ""
+    else:
+        passphrase = getpass.getpass("Backup passphrase: ")
+        if confirm and getpass.getpass("The same passphrase again: ") != passphrase:
+            raise ValueError("the two passphrases differ")
+    if not passphrase:
+        raise ValueError("the passphrase is empty")
+    return passphrase
+
+
 def _cmd_backup(args: argparse.Namespace) -> int:
     from cairn import bootstrap
+
+    passphrase = _passphrase(args, confirm=True)
 
     async def backup() -> dict[str, Any]:
         parts = bootstrap.cli(get_settings())
         try:
             await parts.store.create_schema()
-            return await parts.store.backup_org(args.org)
+            return await parts.store.backup_org(args.org, passphrase)
         finally:
             await parts.close()
 
@@ -38,12 +56,13 @@ def _cmd_restore(args: argparse.Namespace) -> int:
     from cairn import bootstrap
 
     document = json.loads(Path(args.file).read_text())
+    passphrase = _passphrase(args, confirm=False) if "secrets" in document else None
 
     async def restore() -> str:
         parts = bootstrap.cli(get_settings())
         try:
             await parts.store.create_schema()
-            return await parts.store.restore_org(document)
+            return await parts.store.restore_org(document, passphrase)
         finally:
             await parts.close()
 
@@ -57,9 +76,9 @@ def add_backup_commands(sub: "argparse._SubParsersAction[argparse.ArgumentParser
     backup = sub.add_parser("backup", help="write one organisation's data to a JSON file")
     backup.add_argument("--org", required=True, help="the organisation's slug")
     backup.add_argument("file")
+    backup.add_argument("--passphrase-file", help="the passphrase for the keys (else asked for)")
     backup.set_defaults(func=_cmd_backup)
-    restore = sub.add_parser(
-        "restore", help="load an organisation from a backup file (needs the same master key file)"
-    )
+    restore = sub.add_parser("restore", help="load an organisation from a backup file (needs its passphrase)")
     restore.add_argument("file")
+    restore.add_argument("--passphrase-file", help="the backup's passphrase (else asked for)")
     restore.set_defaults(func=_cmd_restore)

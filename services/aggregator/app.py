@@ -13,6 +13,7 @@ import faust
 from cairn.adapters import logs
 from cairn.adapters.kafka import topics
 from cairn.adapters.metrics import CONSUMER_LAG
+from cairn.adapters.readiness import WORKER
 from cairn.domain.criteria import BeforeCompactedHistory
 from cairn.domain.failures import RetryPolicy
 from cairn.settings import Settings
@@ -68,6 +69,12 @@ def faust_app(settings: Settings) -> faust.App:
 def build(settings: Settings) -> Worker:
     app = faust_app(settings)
     partitions = settings.topic_partitions
+    WORKER.joining(settings.aggregator_name)
+
+    @app.on_partitions_assigned.connect
+    async def consuming(sender: faust.App, assigned: object, **kwargs: object) -> None:
+        """Ready on the metrics port's /readyz once the group has given this worker partitions."""
+        WORKER.consuming(settings.aggregator_name)
 
     def topic(name: str, **options: int) -> faust.TopicT:
         return app.topic(name, key_type=bytes, value_type=bytes, **options)

@@ -22,3 +22,14 @@ def test_the_gateway_is_healthy_only_when_ready():
     from services.gateway.routers import health
 
     assert "/readyz" in {route.path for route in health.router.routes}
+
+
+def test_each_worker_is_healthy_only_when_consuming():
+    """Their health checks ask /readyz on each one's metrics port (cairn.adapters.metrics)."""
+    from cairn.settings import Settings
+
+    services = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())["services"]
+    for worker in ("aggregator", "signer", "notifier", "projector"):
+        port = getattr(Settings(), f"metrics_port_{worker}")
+        probe = " ".join(services[worker]["healthcheck"]["test"])
+        assert f"urlopen('http://127.0.0.1:{port}/readyz'" in probe, (worker, probe)

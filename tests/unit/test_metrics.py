@@ -44,3 +44,35 @@ def test_a_taken_metrics_port_is_logged_not_fatal(caplog):
         serve_metrics(taken.getsockname()[1], "signer")
     assert "not served" in caplog.text
     serve_metrics(0, "signer")  # off: nothing to bind
+
+
+def test_readyz_answers_503_until_every_consume_loop_has_joined():
+    from wsgiref.util import setup_testing_defaults
+
+    from cairn.adapters.metrics import worker_endpoints
+    from cairn.adapters.readiness import Readiness
+
+    readiness = Readiness()
+    app = worker_endpoints(readiness)
+
+    def get(path: str) -> tuple[str, bytes]:
+        environ: dict = {"PATH_INFO": path}
+        setup_testing_defaults(environ)
+        environ["PATH_INFO"] = path
+        status: list[str] = []
+        body = b"".join(app(environ, lambda s, headers: status.append(s)))
+        return status[0], body
+
+    assert get("/readyz")[0].startswith("503"), "nothing consuming yet"
+    readiness.joining("cairn-notifier")
+    readiness.joining("cairn-notifier-resends")
+    readiness.consuming("cairn-notifier")
+    status, body = get("/readyz")
+    assert status.startswith("503") and b'"cairn-notifier-resends": false' in body
+    readiness.consuming("cairn-notifier-resends")
+    assert get("/readyz")[0].startswith("200")
+    readiness.stopped("cairn-notifier")
+    readiness.stopped("cairn-notifier-resends")
+    assert get("/readyz")[0].startswith("503"), "stopped: no longer ready"
+    status, body = get("/metrics")
+    assert status.startswith("200") and b"cairn_emails_total" in body

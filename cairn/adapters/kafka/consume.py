@@ -15,6 +15,7 @@ from cairn.adapters.kafka.codec import decode
 from cairn.adapters.kafka.publisher import producer
 from cairn.adapters.kafka.topics import dlq
 from cairn.adapters.metrics import CONSUMER_LAG, DEAD_LETTERED
+from cairn.adapters.readiness import WORKER
 from cairn.domain.failures import RetryPolicy, Stopped, backoff, until_done
 from cairn.settings import get_settings
 from schemas.envelope import CloudEvent, DataT
@@ -158,10 +159,13 @@ async def consume_forever(
     server, Kafka) is retried without limit. The loop itself never stops on a record's error.
     """
     policy = policy or RetryPolicy(max_attempts=get_settings().consumer_max_attempts)
+    WORKER.joining(group)
     started = await _start_clients(bootstrap, group, topic, policy, stopping)
     if started is None:
+        WORKER.stopped(group)
         return
     kafka, dead_letters = started
+    WORKER.consuming(group)  # start() returns once the group gave this consumer its assignment
     fetch_failures = 0
 
     async def work_through(batches: dict[TopicPartition, list[ConsumerRecord]]) -> bool:
@@ -199,6 +203,7 @@ async def consume_forever(
                 return
             await report_lag(kafka, group)
     finally:
+        WORKER.stopped(group)
         await kafka.stop()
         await dead_letters.stop()
 

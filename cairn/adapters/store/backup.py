@@ -1,20 +1,33 @@
 """One organisation's rows as one JSON document, and back: `cairn backup` and `cairn restore`.
 
-Secrets stay sealed as stored (under the master key), so a restore needs the same master key
-file; nothing is ever written in the clear. Rows of other organisations are never read or touched.
+The organisation's secrets (its HMAC secret and issuer keys) are unsealed and re-encrypted under a
+key derived from a passphrase (scrypt, AES-256-GCM with the purpose as associated data), so the
+file restores into an installation with another master key; nothing is written in the clear.
+Files of format 1 (secrets sealed under the master key) still restore with the same master key.
+Rows of other organisations are never read or touched.
 """
 
 import base64
+import os
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Column, LargeBinary, Table, insert, select
 
+from cairn.adapters.secrets import (
+    SCRYPT_DEFAULTS,
+    passphrase_key,
+    seal,
+    unseal_with_passphrase_key,
+)
 from cairn.adapters.store import schema
 from cairn.adapters.store import tables as t
 from cairn.adapters.store.engine import StoreBase
 
-FORMAT = "cairn-org-backup/1"
+FORMAT = "cairn-org-backup/2"
+SAME_MASTER_KEY_FORMAT = "cairn-org-backup/1"
+# the columns holding secrets sealed under the master key, and the purpose each is bound to
+SEALED = {"organisations": "org-secret:{}", "issuer_keys": "issuer:{}"}
 # The organisation's tables, parents first (the order a restore inserts them in).
 BY_ORG: list[Table] = [
     t.Organisation.__table__,  # type: ignore[list-item]
@@ -65,8 +78,9 @@ def _key_column(table: Table) -> Column[Any]:
 
 
 class BackupTables(StoreBase):
-    async def backup_org(self, slug: str) -> dict[str, Any]:
-        """Every row of the organisation (and of its credentials), JSON-ready."""
+    async def backup_org(self, slug: str, passphrase: str) -> dict[str, Any]:
+        """Every row of the organisation (and of its credentials), JSON-ready, its secrets
+        encrypted under the passphrase."""
         async with self.engine.connect() as conn:
             org_id = (
                 await conn.execute(select(t.Organisation.id).where(t.Organisation.slug == slug))
@@ -84,16 +98,29 @@ class BackupTables(StoreBase):
                     [dict(r._mapping) for r in await conn.execute(query)] if credential_ids else []
                 )
             revision = await conn.run_sync(schema.current_revision)
+        salt = os.urandom(16)
+        key = passphrase_key(passphrase, salt, **SCRYPT_DEFAULTS)
+        for name, purpose in SEALED.items():
+            for row in rows[name]:
+                secret = self.keyring.unseal_for_backup(row["secret_sealed"], purpose.format(org_id))
+                row["secret_sealed"] = seal(key, secret, purpose.format(org_id))
         encoded = {
             name: [{c.name: _encode(c, row[c.name]) for c in _table(name).columns} for row in table_rows]
             for name, table_rows in rows.items()
         }
-        return {"format": FORMAT, "schema_revision": revision, "org_slug": slug, "tables": encoded}
+        secrets = {"kdf": "scrypt", "salt": base64.b64encode(salt).decode(), **SCRYPT_DEFAULTS}
+        return {
+            "format": FORMAT,
+            "schema_revision": revision,
+            "org_slug": slug,
+            "secrets": {**secrets, "cipher": "AES-256-GCM", "associated_data": "purpose"},
+            "tables": encoded,
+        }
 
-    async def restore_org(self, backup: dict[str, Any]) -> str:
-        """Loads a backup_org document; refuses one whose organisation is already here. Returns
-        the organisation's slug."""
-        if backup.get("format") != FORMAT:
+    async def restore_org(self, backup: dict[str, Any], passphrase: str | None = None) -> str:
+        """Loads a backup_org document; refuses one whose organisation is already here, or a wrong
+        passphrase (WrongPassphraseError), before writing anything. Returns the organisation's slug."""
+        if backup.get("format") not in (FORMAT, SAME_MASTER_KEY_FORMAT):
             raise ValueError(f"not a Cairn organisation backup (format {backup.get('format')!r})")
         if backup.get("schema_revision") != schema.head_revision():
             raise ValueError(
@@ -102,6 +129,8 @@ class BackupTables(StoreBase):
             )
         tables = backup["tables"]
         [org] = tables["organisations"]
+        if backup["format"] == FORMAT:
+            tables = self._resealed(backup, passphrase, org["id"])
         async with self.engine.begin() as conn:
             clash = await conn.execute(
                 select(t.Organisation.slug).where(
@@ -119,6 +148,28 @@ class BackupTables(StoreBase):
                 if rows:
                     await conn.execute(insert(table), rows)
         return str(org["slug"])
+
+    def _resealed(self, backup: dict[str, Any], passphrase: str | None, org_id: str) -> dict[str, Any]:
+        """The tables with the secrets decrypted with the passphrase and sealed under this
+        installation's master key."""
+        if not passphrase:
+            raise ValueError("this backup's keys are encrypted under a passphrase: give it")
+        params = backup["secrets"]
+        if params.get("kdf") != "scrypt" or params.get("cipher") != "AES-256-GCM":
+            raise ValueError(f"unknown encryption of the backup's keys: {params!r}")
+        salt = base64.b64decode(params["salt"])
+        key = passphrase_key(passphrase, salt, int(params["n"]), int(params["r"]), int(params["p"]))
+        tables = dict(backup["tables"])
+        for name, purpose in SEALED.items():
+            resealed = []
+            for row in tables[name]:
+                secret = unseal_with_passphrase_key(
+                    key, base64.b64decode(row["secret_sealed"]), purpose.format(org_id)
+                )
+                sealed = self.keyring.seal_restored(secret, purpose.format(org_id))
+                resealed.append({**row, "secret_sealed": base64.b64encode(sealed).decode()})
+            tables[name] = resealed
+        return tables
 
 
 def _by_id(row: dict[str, Any]) -> int:
