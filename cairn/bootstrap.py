@@ -38,7 +38,7 @@ log = logging.getLogger("cairn.pipeline")
 
 
 async def started_publisher(settings: Settings) -> KafkaPublisher:
-    publisher = KafkaPublisher.for_broker(settings.kafka_bootstrap)
+    publisher = KafkaPublisher.for_broker(settings)
     await publisher.start()
     return publisher
 
@@ -69,7 +69,7 @@ class Signer:
 
     async def run(self, stopping: asyncio.Event) -> None:
         await consume_forever(
-            self.settings.kafka_bootstrap, "cairn-signer", topics.AWARDS, AwardGranted, self.handle, stopping
+            self.settings, "cairn-signer", topics.AWARDS, AwardGranted, self.handle, stopping
         )
 
     async def close(self) -> None:
@@ -141,13 +141,12 @@ class Notifier:
         )
 
     async def run(self, stopping: asyncio.Event) -> None:
-        bootstrap = self.settings.kafka_bootstrap
         await asyncio.gather(
             consume_forever(
-                bootstrap, "cairn-notifier", topics.CREDENTIALS, CredentialIssued, self.handle, stopping
+                self.settings, "cairn-notifier", topics.CREDENTIALS, CredentialIssued, self.handle, stopping
             ),
             consume_forever(
-                bootstrap,
+                self.settings,
                 "cairn-notifier-resends",
                 topics.CLAIM_EMAIL_RESENDS,
                 ClaimEmailResendRequested,
@@ -218,7 +217,12 @@ async def setup(settings: Settings) -> None:
     """`cairn setup`: the database schema and the Kafka topics, made once before the services
     start, so that no two services race to create the same tables or topics."""
     await (await current_store(settings)).close()
-    await topics.ensure_topics(settings.kafka_bootstrap, settings.topic_partitions)
+    await topics.ensure_topics(
+        settings,
+        settings.topic_partitions,
+        replication_factor=settings.topic_replication_factor,
+        min_insync_replicas=settings.topic_min_insync_replicas,
+    )
 
 
 async def create_org(settings: Settings, new: OrgCreateIn) -> tuple[str, str]:

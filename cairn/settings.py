@@ -3,6 +3,7 @@
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import IPvAnyNetwork, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -16,8 +17,16 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CAIRN_")
 
     var_dir: Path = REPO_ROOT / "var"
-    kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_bootstrap: str = "127.0.0.1:9092"  # host:port, or a comma-separated list of them
+    # a managed cluster (cairn.adapters.kafka.connection): TLS with a CA file, SASL PLAIN or SCRAM
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_ssl_cafile: Path | None = None  # trust this CA (unset: the system's)
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-512"] = "PLAIN"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
     topic_partitions: int = 6
+    topic_replication_factor: int = 1  # for the topics `cairn setup` creates (3 on a real cluster)
+    topic_min_insync_replicas: int = 1  # their min.insync.replicas (2 with 3 replicas)
     database_url: str = ""
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025

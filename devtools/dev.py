@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 
+from cairn.adapters.kafka.connection import bootstrap_servers
 from cairn.bootstrap import setup
 from cairn.settings import Settings
 from devtools import kafka_broker
@@ -100,7 +101,7 @@ async def wait_http(url: str, timeout: float = 60) -> None:
 
 
 def _bootstrap_port(settings: Settings) -> int:
-    return int(settings.kafka_bootstrap.rsplit(":", 1)[1])
+    return int(bootstrap_servers(settings.kafka_bootstrap)[0].rsplit(":", 1)[1])
 
 
 async def run_dev(settings: Settings, stopping: asyncio.Event, external_kafka: bool = False) -> None:
@@ -115,7 +116,7 @@ async def run_dev(settings: Settings, stopping: asyncio.Event, external_kafka: b
         kafka_broker.start(broker, var, short_lived=True)
         (var / "run" / "kafka.pid").write_text(str(broker.process.pid if broker.process else ""))
     try:
-        await kafka_broker.wait_ready(settings.kafka_bootstrap)
+        await kafka_broker.wait_ready(settings)
         if broker:
             print(
                 f"kafka     {settings.kafka_bootstrap} ready in {time.monotonic() - started:.1f}s", flush=True

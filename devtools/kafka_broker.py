@@ -24,6 +24,7 @@ from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient
 
+from cairn.adapters.kafka.connection import Brokers, client_options
 from cairn.settings import REPO_ROOT
 from devtools.process_group import start_group, stop_group
 
@@ -154,15 +155,17 @@ def _cluster_id() -> str:
             return candidate
 
 
-async def wait_ready(bootstrap: str, timeout: float = 90) -> None:
-    """Returns once the broker answers metadata requests."""
+async def wait_ready(bootstrap: Brokers, timeout: float = 90) -> None:
+    """Returns once the broker answers metadata requests (`cairn dev --external-kafka` waits for a
+    cluster this way too, so it gets the settings' TLS and SASL)."""
     deadline = time.monotonic() + timeout
     last_error: Exception | None = None
-    host, _, port = bootstrap.rpartition(":")
+    options = client_options(bootstrap)
+    host, _, port = options["bootstrap_servers"][0].rpartition(":")
     while time.monotonic() < deadline and not _port_open(int(port), host):
         await asyncio.sleep(0.2)
     while time.monotonic() < deadline:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+        admin = AIOKafkaAdminClient(**options, request_timeout_ms=5000)
         try:
             await admin.start()
             await admin.list_topics()
@@ -172,7 +175,7 @@ async def wait_ready(bootstrap: str, timeout: float = 90) -> None:
             await asyncio.sleep(0.5)
         finally:
             await admin.close()
-    raise TimeoutError(f"Kafka at {bootstrap} not ready after {timeout}s: {last_error}")
+    raise TimeoutError(f"Kafka at {options['bootstrap_servers']} not ready after {timeout}s: {last_error}")
 
 
 def start(broker: Broker, var_dir: Path, short_lived: bool = False) -> Broker:

@@ -4,6 +4,7 @@ import argparse
 import asyncio
 import sys
 
+from cairn.adapters.kafka.connection import described
 from cairn.settings import get_settings
 
 
@@ -32,7 +33,7 @@ def _cmd_setup(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     asyncio.run(setup(settings))
-    print(f"database schema and Kafka topics ready ({settings.kafka_bootstrap})")
+    print(f"database schema and Kafka topics ready ({described(settings)})")
     return 0
 
 

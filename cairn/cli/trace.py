@@ -41,7 +41,7 @@ async def trace(settings: Settings, slug: str, email: str) -> dict[str, Any]:
         value = held.value if isinstance(held.value, dict) else {}
         return held.key == person_key or value.get("subject") == key
 
-    records = await read_topics(settings.kafka_bootstrap, [topics.ACTIVITY, topics.AWARDS], theirs)
+    records = await read_topics(settings, [topics.ACTIVITY, topics.AWARDS], theirs)
     award_ids = {r.value["data"]["award_id"] for r in records if r.topic == topics.AWARDS}
     award_ids |= {c.award_id for c in credentials}
     ids = award_ids | {c.id for c in credentials} | {person_key}
@@ -50,9 +50,7 @@ async def trace(settings: Settings, slug: str, email: str) -> dict[str, Any]:
         text = held.value.get("value", "") if isinstance(held.value, dict) else held.value
         return held.key in ids or key in text
 
-    letters = await read_topics(
-        settings.kafka_bootstrap, [topics.dlq(t) for t in topics.CONSUMED], dead_letter_of_theirs
-    )
+    letters = await read_topics(settings, [topics.dlq(t) for t in topics.CONSUMED], dead_letter_of_theirs)
     return {
         "organisation": slug,
         "org_id": org.id,

@@ -7,11 +7,13 @@ and the task that drive them. Nothing here decides anything.
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import faust
 
 from cairn.adapters import logs
 from cairn.adapters.kafka import topics
+from cairn.adapters.kafka.connection import client_options
 from cairn.adapters.metrics import CONSUMER_LAG
 from cairn.adapters.readiness import WORKER
 from cairn.domain.criteria import BeforeCompactedHistory
@@ -39,14 +41,32 @@ class Worker:
     catalog: Catalog
 
 
+def broker_options(settings: Settings) -> dict[str, Any]:
+    """Faust's broker list and credentials, from the same options every aiokafka client gets."""
+    options = client_options(settings)
+    context = options.get("ssl_context")
+    credentials: faust.types.auth.CredentialsT | None = None
+    if "sasl_mechanism" in options:
+        credentials = faust.SASLCredentials(
+            username=options["sasl_plain_username"],
+            password=options["sasl_plain_password"],
+            mechanism=options["sasl_mechanism"],
+            ssl_context=context,
+        )
+    elif context is not None:
+        credentials = faust.SSLCredentials(context)
+    brokers = [f"kafka://{server}" for server in options["bootstrap_servers"]]
+    return {"broker": brokers, "broker_credentials": credentials}
+
+
 def faust_app(settings: Settings) -> faust.App:
     return App(
         "cairn-aggregator",
-        broker=f"kafka://{settings.kafka_bootstrap}",
+        **broker_options(settings),
         store="rocksdb://",
         datadir=str(settings.var_dir / settings.aggregator_name),
         topic_partitions=settings.topic_partitions,
-        topic_replication_factor=1,
+        topic_replication_factor=settings.topic_replication_factor,
         producer_acks=-1,
         processing_guarantee="at_least_once",
         web_enabled=False,
@@ -105,7 +125,7 @@ def build(settings: Settings) -> Worker:
         ),
         keep=settings.progress_keep_ids,
     )
-    reader = ActivityPartitions(app, positions, settings.kafka_bootstrap)
+    reader = ActivityPartitions(app, positions, settings)
     watchdog = Watchdog(app, reader, topics.ACTIVITY, settings.aggregator_stall_seconds)
 
     @app.agent(activity_topic, name="services.aggregator.app.aggregate", concurrency=1)
@@ -142,7 +162,7 @@ def build(settings: Settings) -> Worker:
     async def follow_badge_classes() -> None:
         await follow(
             catalog,
-            settings.kafka_bootstrap,
+            settings,
             app.tables.recovery.completed.wait,
             folding.request_reevaluation,
         )

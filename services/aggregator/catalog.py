@@ -13,6 +13,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import ValidationError
 
 from cairn.adapters.kafka import codec, topics
+from cairn.adapters.kafka.connection import Brokers, client_options
 from cairn.domain.failures import PoisonRecord
 from schemas.badge_class import BadgeClass
 
@@ -55,7 +56,7 @@ class Catalog:
 
 async def follow(
     catalog: Catalog,
-    bootstrap: str,
+    bootstrap: Brokers,
     tables_recovered: Callable[[], Awaitable[object]],
     changed: Callable[[BadgeClass], Awaitable[None]],
 ) -> None:
@@ -64,7 +65,7 @@ async def follow(
     partition, from the beginning)."""
     consumer = AIOKafkaConsumer(
         topics.BADGE_CLASSES,
-        bootstrap_servers=bootstrap,
+        **client_options(bootstrap),
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="earliest",

@@ -65,9 +65,7 @@ async def serve(stopping: asyncio.Event) -> None:
     try:
         await asyncio.gather(
             *(
-                consume_forever(
-                    settings.kafka_bootstrap, p.group, p.topic, p.record_type, handler(p, store), stopping
-                )
+                consume_forever(settings, p.group, p.topic, p.record_type, handler(p, store), stopping)
                 for p in PROJECTIONS
             )
         )

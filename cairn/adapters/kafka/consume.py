@@ -12,6 +12,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.errors import KafkaError
 
 from cairn.adapters.kafka.codec import decode
+from cairn.adapters.kafka.connection import Brokers, client_options
 from cairn.adapters.kafka.publisher import producer
 from cairn.adapters.kafka.topics import dlq
 from cairn.adapters.metrics import CONSUMER_LAG, DEAD_LETTERED
@@ -32,11 +33,11 @@ def record_written_at() -> datetime | None:
     return _record_written.get()
 
 
-def consumer(bootstrap: str, group: str, *topics: str) -> AIOKafkaConsumer:
+def consumer(bootstrap: Brokers, group: str, *topics: str) -> AIOKafkaConsumer:
     """Offsets are committed by the caller after the work is done: at-least-once."""
     return AIOKafkaConsumer(
         *topics,
-        bootstrap_servers=bootstrap,
+        **client_options(bootstrap),
         group_id=group,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
@@ -142,7 +143,7 @@ async def _dead_letter_until_sent(
 
 
 async def consume_forever(
-    bootstrap: str,
+    bootstrap: Brokers,
     group: str,
     topic: str,
     data_type: type[DataT],
@@ -209,7 +210,7 @@ async def consume_forever(
 
 
 async def _start_clients(
-    bootstrap: str, group: str, topic: str, policy: RetryPolicy, stopping: asyncio.Event
+    bootstrap: Brokers, group: str, topic: str, policy: RetryPolicy, stopping: asyncio.Event
 ) -> tuple[AIOKafkaConsumer, AIOKafkaProducer] | None:
     """The consumer and the DLQ producer, started once Kafka answers (None if asked to stop
     first): a broker not up yet must not end a projection that runs inside the gateway."""

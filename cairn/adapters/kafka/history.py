@@ -9,6 +9,8 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from cairn.adapters.kafka.connection import Brokers, client_options
+
 
 @dataclass(frozen=True)
 class Held:
@@ -23,7 +25,7 @@ class Held:
 
 
 async def read_topics(
-    bootstrap: str, names: list[str], wanted: Callable[[Held], bool], patience: float = 10
+    bootstrap: Brokers, names: list[str], wanted: Callable[[Held], bool], patience: float = 10
 ) -> list[Held]:
     """Every record of `names` (topics that do not exist are skipped) that `wanted` keeps, read
     from the beginning up to each partition's end at the time of the call, or for as long as
@@ -31,7 +33,7 @@ async def read_topics(
     partitions = await _partitions(bootstrap, names)
     if not partitions:
         return []
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**client_options(bootstrap), group_id=None, enable_auto_commit=False)
     await consumer.start()
     try:
         consumer.assign(partitions)
@@ -55,10 +57,10 @@ async def read_topics(
         await consumer.stop()
 
 
-async def _partitions(bootstrap: str, names: list[str]) -> list[TopicPartition]:
+async def _partitions(bootstrap: Brokers, names: list[str]) -> list[TopicPartition]:
     """The partitions of those of `names` that exist (a consumer outside a group has no
     metadata for topics it is not subscribed to; the admin client does)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**client_options(bootstrap))
     await admin.start()
     try:
         existing = set(await admin.list_topics())

@@ -8,11 +8,12 @@ from aiokafka import AIOKafkaProducer
 from pydantic import BaseModel
 
 from cairn.adapters.kafka.codec import message
+from cairn.adapters.kafka.connection import Brokers, client_options
 
 
-def producer(bootstrap: str) -> AIOKafkaProducer:
+def producer(bootstrap: Brokers) -> AIOKafkaProducer:
     """acks=all and idempotence: a record acknowledged is on the log exactly once."""
-    return AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    return AIOKafkaProducer(**client_options(bootstrap), acks="all", enable_idempotence=True)
 
 
 class KafkaPublisher:
@@ -23,7 +24,7 @@ class KafkaPublisher:
         self._producer = kafka
 
     @classmethod
-    def for_broker(cls, bootstrap: str) -> "KafkaPublisher":
+    def for_broker(cls, bootstrap: Brokers) -> "KafkaPublisher":
         """A publisher with its own producer (acks=all, idempotent); made inside the event loop."""
         return cls(producer(bootstrap))
 

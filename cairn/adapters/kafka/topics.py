@@ -13,6 +13,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from pydantic import BaseModel
 
+from cairn.adapters.kafka.connection import Brokers, client_options
 from schemas.activity import OrgActivity
 from schemas.awards import (
     AwardGranted,
@@ -205,9 +206,16 @@ def route_of(record: BaseModel) -> Route[Any]:
         raise TypeError(f"{type(record).__name__} is not in the topic table") from None
 
 
-async def ensure_topics(bootstrap: str, partitions: int, specs: Iterable[TopicSpec] = TOPICS) -> None:
-    """Creates missing topics; a second run finds them there and changes nothing."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+async def ensure_topics(
+    bootstrap: Brokers,
+    partitions: int,
+    specs: Iterable[TopicSpec] = TOPICS,
+    replication_factor: int = 1,
+    min_insync_replicas: int = 1,
+) -> None:
+    """Creates missing topics; a second run finds them there and changes nothing (an existing
+    topic keeps its replication: changing it is a cluster operator's reassignment)."""
+    admin = AIOKafkaAdminClient(**client_options(bootstrap))
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -215,8 +223,8 @@ async def ensure_topics(bootstrap: str, partitions: int, specs: Iterable[TopicSp
             NewTopic(
                 name=spec.name,
                 num_partitions=partitions if spec.partitioned else 1,
-                replication_factor=1,
-                topic_configs={"cleanup.policy": "compact"} if spec.compacted else {},
+                replication_factor=replication_factor,
+                topic_configs=_configs(spec, min_insync_replicas),
             )
             for spec in specs
             if spec.name not in existing
@@ -230,12 +238,21 @@ async def ensure_topics(bootstrap: str, partitions: int, specs: Iterable[TopicSp
         await admin.close()
 
 
+def _configs(spec: TopicSpec, min_insync_replicas: int) -> dict[str, str]:
+    """Compaction where the table says so; min.insync.replicas only when it differs from Kafka's
+    default of 1 (acks=all then waits for that many copies)."""
+    configs = {"cleanup.policy": "compact"} if spec.compacted else {}
+    if min_insync_replicas != 1:
+        configs["min.insync.replicas"] = str(min_insync_replicas)
+    return configs
+
+
 async def missing_topics(
-    bootstrap: str, specs: Iterable[TopicSpec] = TOPICS, timeout: float = 5
+    bootstrap: Brokers, specs: Iterable[TopicSpec] = TOPICS, timeout: float = 5
 ) -> list[str]:
     """The topics `cairn setup` makes that the broker lacks (the gateway's readiness check).
     Raises (KafkaError, TimeoutError) if the broker cannot be reached within `timeout`."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout * 1000))
+    admin = AIOKafkaAdminClient(**client_options(bootstrap), request_timeout_ms=int(timeout * 1000))
     try:
         async with asyncio.timeout(timeout):
             await admin.start()

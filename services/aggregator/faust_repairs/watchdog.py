@@ -26,6 +26,7 @@ from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from faust.types import TP
 
+from cairn.adapters.kafka.connection import Brokers, client_options
 from services.aggregator.faust_repairs.processed_positions import ProcessedPositions
 
 log = logging.getLogger("cairn.aggregator")
@@ -128,7 +129,7 @@ class ActivityPartitions:
     """The watchdog's reader: log ends from Faust's consumer, commits from the broker itself (an
     admin client), processed positions from the aggregator's own table."""
 
-    def __init__(self, app: faust.App, positions: ProcessedPositions, bootstrap: str) -> None:
+    def __init__(self, app: faust.App, positions: ProcessedPositions, bootstrap: Brokers) -> None:
         self.app = app
         self.positions = positions
         self.bootstrap = bootstrap
@@ -139,7 +140,7 @@ class ActivityPartitions:
 
     async def committed(self, *partitions: TP) -> Mapping[TP, int | None]:
         if self._admin is None:
-            self._admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
+            self._admin = AIOKafkaAdminClient(**client_options(self.bootstrap))
             await self._admin.start()
         asked = {tp: TopicPartition(tp.topic, tp.partition) for tp in partitions}
         offsets = await asyncio.wait_for(

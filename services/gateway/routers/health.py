@@ -8,6 +8,8 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from cairn.adapters.kafka import topics
+from cairn.adapters.kafka.connection import described
+from cairn.settings import Settings
 from services.gateway.dependencies import SettingsDep, StoreDep
 
 router = APIRouter(include_in_schema=False)
@@ -34,17 +36,17 @@ async def _database(store: StoreDep) -> str:
     return "ok"
 
 
-async def _kafka(bootstrap: str) -> str:
+async def _kafka(settings: Settings) -> str:
     try:
-        missing = await topics.missing_topics(bootstrap, timeout=CHECK_SECONDS)
+        missing = await topics.missing_topics(settings, timeout=CHECK_SECONDS)
     except Exception as error:
-        return f"unreachable at {bootstrap} ({_reason(error)})"
+        return f"unreachable at {described(settings)} ({_reason(error)})"
     return f"missing topics: {', '.join(missing)} (run cairn setup)" if missing else "ok"
 
 
 @router.get("/readyz")
 async def readyz(store: StoreDep, settings: SettingsDep) -> JSONResponse:
-    database, kafka = await asyncio.gather(_database(store), _kafka(settings.kafka_bootstrap))
+    database, kafka = await asyncio.gather(_database(store), _kafka(settings))
     checks = {"database": database, "kafka": kafka}
     failing = sorted(name for name, result in checks.items() if result != "ok")
     body = {"status": "not ready" if failing else "ready", "failing": failing, "checks": checks}
