@@ -182,12 +182,17 @@ def fixit_events(anchor: datetime, people: list[dict[str, str]]) -> list[dict[st
     return events
 
 
+def people_of(slug: str) -> list[dict[str, str]]:
+    """Each organisation's volunteers; six of them help at both."""
+    people = volunteers()
+    return people[:24] if slug == RIVERSIDE.slug else people[18:]
+
+
 def season(anchor: datetime) -> dict[str, list[dict[str, Any]]]:
     """Each organisation's events, by slug: the same for the same anchor."""
-    people = volunteers()
     return {
-        RIVERSIDE.slug: riverside_events(anchor, people[:24]),
-        FIXIT.slug: fixit_events(anchor, people[18:]),
+        RIVERSIDE.slug: riverside_events(anchor, people_of(RIVERSIDE.slug)),
+        FIXIT.slug: fixit_events(anchor, people_of(FIXIT.slug)),
     }
 
 

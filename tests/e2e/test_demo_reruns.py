@@ -59,8 +59,8 @@ async def test_the_demo_run_again_changes_nothing(system, capsys):
     first = await run_demo(settings, wait_seconds=240)
     fresh_seconds = time.monotonic() - started
     api_keys = keys(settings)
-    out = capsys.readouterr().out
-    assert all(key in out for key in api_keys.values()) and "fixit-cafe" in out
+    fresh_out = capsys.readouterr().out
+    assert all(key in fresh_out for key in api_keys.values()) and "fixit-cafe" in fresh_out
     await settle()
     seeded = what_is_stored(system, api_keys)
     assert seeded["orgs"] == [("fixit-cafe", "Fixit Repair Café"), ("riverside", "Riverside Food Bank")]
@@ -92,4 +92,5 @@ async def test_the_demo_run_again_changes_nothing(system, capsys):
     assert all(new_keys[slug] != api_keys[slug] for slug in api_keys)
     await settle()
     assert what_is_stored(system, new_keys) == seeded
+    print(fresh_out)
     print(f"\ndemo to claim links: {fresh_seconds:.1f} s fresh, {reused_seconds:.1f} s reused")
