@@ -16,6 +16,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from email.message import EmailMessage
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -170,7 +171,7 @@ async def run_demo(settings: Settings, wait_seconds: float = 60) -> dict[str, st
         for org in ORGS:
             expected = len(expected_awards(org.slug, events[org.slug]))
             client = clients[org.slug]
-            await until(lambda c=client, n=expected: all_sent(c, n), deadline)  # type: ignore[misc]
+            await until(partial(all_sent, client, expected), deadline)
         riverside = clients[RIVERSIDE.slug]
         if anchor:  # a void after the award: the award is questioned, not revoked
             void = questioned(events[RIVERSIDE.slug])
