@@ -1,18 +1,22 @@
-"""`cairn demo`: a demo food bank, its first badge and a few weeks of shifts, through the real API.
+"""`cairn demo`: a season at a food bank and a repair café (devtools/demo_season.py), through
+the real API: six badge classes, three months of shifts and sessions, a questioned award and a
+revoked credential.
 
-It can run again on the same var dir and changes nothing the second time: the organisation is
+It can run again on the same var dir and changes nothing the second time: each organisation is
 found by its slug, its API key is kept in var/demo.env (shown each run, not only the first), the
-shifts are dated from the day the demo first ran (also in var/demo.env), so each event id comes
-back with the same contents and the pipeline counts it once, and the badge class is posted only
-if it is missing or different.
+events are dated from the day the demo first ran (also in var/demo.env), so each event id comes
+back with the same contents and the pipeline counts it once, a badge class is posted only if it
+is missing or different, and the revocation is skipped when it was done.
 """
 
 import asyncio
 import os
 import re
 import time
-from datetime import UTC, datetime, timedelta
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from email.message import EmailMessage
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,40 +25,20 @@ import httpx
 from cairn import bootstrap
 from cairn.domain.api_keys import all_scopes
 from cairn.settings import Settings
+from devtools.demo_season import (
+    BADGES,
+    ORGS,
+    REVOKE,
+    RIVERSIDE,
+    DemoOrg,
+    expected_awards,
+    people_of,
+    questioned,
+    season,
+    volunteers,
+)
 from devtools.smtp_sink import read_mailbox
 from schemas.badge_class import BadgeClassIn
-
-ORG = {"name": "Riverside Food Bank", "slug": "riverside", "url": "https://riverside.example.org"}
-VOLUNTEERS = [
-    ("ana@example.org", "Ana", 4, 3.0),  # 12 hours: earns the badge
-    ("ben@example.org", "Ben", 5, 2.0),  # 10 hours: earns it exactly
-    ("chi@example.org", "Chi", 2, 3.5),  # 7 hours: on the way
-]
-PANTRY_BADGE = {
-    "id": "pantry-10-hours",
-    "name": "Pantry volunteer: 10 hours",
-    "description": "Gave ten hours sorting and handing out food at the Riverside Food Bank pantry.",
-    "criteria_narrative": "Log at least 10 hours of pantry shifts.",
-    "criteria": {"kind": "total_hours", "at_least": 10, "filter": {"program": "pantry"}},
-}
-
-
-def demo_shifts(now: datetime) -> list[dict[str, object]]:
-    shifts = []
-    for email, name, count, hours in VOLUNTEERS:
-        for n in range(count):
-            start = (now - timedelta(days=7 * (count - n))).replace(hour=9, minute=0, second=0, microsecond=0)
-            shifts.append(
-                {
-                    "id": f"demo-{email.split('@')[0]}-{n}",
-                    "type": "volunteer_shift",
-                    "volunteer": {"email": email, "name": name},
-                    "started_at": start.isoformat(),
-                    "hours": hours,
-                    "program": "pantry",
-                }
-            )
-    return shifts
 
 
 def demo_env_file(settings: Settings) -> Path:
@@ -76,7 +60,7 @@ def write_demo_env(path: Path, values: dict[str, str]) -> None:
     os.chmod(path, 0o600)
 
 
-async def demo_org(settings: Settings, known: dict[str, str]) -> tuple[str, str, bool]:
+async def demo_org(settings: Settings, org: DemoOrg, known: dict[str, str]) -> tuple[str, str, bool]:
     """The demo organisation, a working API key for it, and whether it is new: the key
     var/demo.env names if the database still has it, a new key for the organisation if that
     was lost, or a new organisation on a fresh database."""
@@ -84,16 +68,16 @@ async def demo_org(settings: Settings, known: dict[str, str]) -> tuple[str, str,
     try:
         store = parts.store
         await store.create_schema()
-        org = await store.org_by_slug(ORG["slug"])
-        if org is None:
-            created, api_key = await store.create_org(ORG["name"], ORG["slug"], url=ORG["url"])
+        found_org = await store.org_by_slug(org.slug)
+        if found_org is None:
+            created, api_key = await store.create_org(org.name, org.slug, url=org.url)
             return created.id, api_key, True
-        key = known.get("CAIRN_DEMO_API_KEY", "")
+        key = known.get(f"{org.env_prefix}_API_KEY", "")
         found = await store.api_key(key) if key else None
-        if found is not None and found.org.id == org.id:
-            return org.id, key, False
-        _, api_key = await store.create_api_key(org.id, "demo", set(all_scopes()))
-        return org.id, api_key, False
+        if found is not None and found.org.id == found_org.id:
+            return found_org.id, key, False
+        _, api_key = await store.create_api_key(found_org.id, "demo", set(all_scopes()))
+        return found_org.id, api_key, False
     finally:
         await parts.close()
 
@@ -118,45 +102,100 @@ def claim_links(mails: list[EmailMessage], emails: set[str]) -> dict[str, str]:
     return links
 
 
+async def publish(
+    client: httpx.AsyncClient, badges: list[dict[str, Any]], events: list[dict[str, Any]]
+) -> None:
+    """Each class only if missing or different (a post makes a new version), then the events."""
+    existing = {b["id"]: b for b in (await client.get("/v1/badge-classes")).raise_for_status().json()}
+    for badge in badges:
+        stored = existing.get(badge["id"])
+        if stored is None or as_posted(stored) != as_posted(badge):
+            (await client.post("/v1/badge-classes", json=badge)).raise_for_status()
+    for n in range(0, len(events), 1000):
+        (await client.post("/v1/events", json={"events": events[n : n + 1000]})).raise_for_status()
+
+
+async def until(check: Callable[[], Awaitable[bool]], deadline: float) -> bool:
+    while time.monotonic() < deadline:
+        if await check():
+            return True
+        await asyncio.sleep(0.5)
+    return False
+
+
+async def all_sent(client: httpx.AsyncClient, expected: int) -> bool:
+    """Every expected credential signed and its claim email sent (or settled otherwise)."""
+    found = (await client.get("/v1/credentials")).raise_for_status().json()
+    return len(found) >= expected and all(c["email_status"] not in ("pending", "sending") for c in found)
+
+
+async def revoke_one(client: httpx.AsyncClient, email: str) -> str | None:
+    """Revokes the person's oldest credential of that badge, unless one is revoked already."""
+    params = {"badge": REVOKE["badge"], "email": email}
+    found = (await client.get("/v1/credentials", params=params)).raise_for_status().json()
+    if not found or any(c["status"] == "revoked" for c in found):
+        return next((c["id"] for c in found if c["status"] == "revoked"), None)
+    uuid = found[0]["id"].removeprefix("urn:uuid:")
+    body = {"reason": REVOKE["reason"]}
+    (await client.post(f"/v1/credentials/{uuid}/revoke", json=body)).raise_for_status()
+    return found[0]["id"]
+
+
 async def run_demo(settings: Settings, wait_seconds: float = 60) -> dict[str, str]:
-    """Seeds the demo (or finds it seeded) and prints each earner's claim link; returns them."""
+    """Seeds the season (or finds it seeded) and prints each organisation's key, dashboard and a
+    few claim links; returns every earner's newest claim link."""
     env_file = demo_env_file(settings)
     known = read_demo_env(env_file)
-    org_id, api_key, new = await demo_org(settings, known)
-    # the shifts' dates: from the first run, so the same ids come back with the same contents
+    orgs = {org.slug: await demo_org(settings, org, known) for org in ORGS}
+    # the events' dates: from the first run, so the same ids come back with the same contents;
+    # an organisation seeded before whose first date was lost has its events already
     first_run = datetime.now(UTC).replace(microsecond=0).isoformat()
-    anchor = first_run if new else known.get("CAIRN_DEMO_ANCHOR", "")
-    write_demo_env(
-        env_file,
-        {"CAIRN_DEMO_ORG_SLUG": ORG["slug"], "CAIRN_DEMO_API_KEY": api_key, "CAIRN_DEMO_ANCHOR": anchor},
-    )
-    print(f"organisation {ORG['name']} (slug {ORG['slug']}, id {org_id}), API key {api_key}")
-    print(f"  (kept in {env_file})")
-    headers = {"Authorization": f"Bearer {api_key}"}
-    async with httpx.AsyncClient(base_url=settings.public_url, headers=headers, timeout=30) as client:
-        existing = (await client.get("/v1/badge-classes")).raise_for_status().json()
-        stored = next((b for b in existing if b["id"] == PANTRY_BADGE["id"]), None)
-        if stored is None or as_posted(stored) != as_posted(PANTRY_BADGE):  # a post makes a new version
-            (await client.post("/v1/badge-classes", json=PANTRY_BADGE)).raise_for_status()
-        # an organisation seeded before whose first date was lost has its shifts already: posting
-        # them dated anew would give the same ids other contents
-        shifts = demo_shifts(datetime.fromisoformat(anchor)) if anchor else []
-        if shifts:
-            (await client.post("/v1/events", json={"events": shifts})).raise_for_status()
-    print(
-        f"badge {PANTRY_BADGE['id']} and {len(shifts)} shifts (same ids each run); waiting for claim emails…"
-    )
-    earners = {email for email, _, count, hours in VOLUNTEERS if count * hours >= 10}
+    anchor = known.get("CAIRN_DEMO_ANCHOR", "") or (first_run if orgs[RIVERSIDE.slug][2] else "")
+    values = {"CAIRN_DEMO_ORG_SLUG": RIVERSIDE.slug, "CAIRN_DEMO_ANCHOR": anchor}
+    for org in ORGS:
+        values[f"{org.env_prefix}_SLUG"] = org.slug
+        values[f"{org.env_prefix}_API_KEY"] = orgs[org.slug][1]
+    write_demo_env(env_file, values)
+    events = season(datetime.fromisoformat(anchor)) if anchor else {org.slug: [] for org in ORGS}
     deadline = time.monotonic() + wait_seconds
-    links: dict[str, str] = {}
-    while time.monotonic() < deadline:
-        links = claim_links(read_mailbox(settings.resolved_mail_dir), earners)
-        if set(links) == earners:
-            break
-        await asyncio.sleep(0.5)
-    for email, link in sorted(links.items()):
-        print(f"  {email}: {link}")
+    clients = {
+        org.slug: httpx.AsyncClient(
+            base_url=settings.public_url, headers={"Authorization": f"Bearer {orgs[org.slug][1]}"}, timeout=30
+        )
+        for org in ORGS
+    }
+    try:
+        for org in ORGS:
+            await publish(clients[org.slug], BADGES[org.slug], events[org.slug])
+        print(f"{sum(len(e) for e in events.values())} events (same ids each run); waiting for claim emails…")
+        for org in ORGS:
+            expected = len(expected_awards(org.slug, events[org.slug]))
+            client = clients[org.slug]
+            await until(partial(all_sent, client, expected), deadline)
+        riverside = clients[RIVERSIDE.slug]
+        if anchor:  # a void after the award: the award is questioned, not revoked
+            void = questioned(events[RIVERSIDE.slug])
+            (await riverside.post("/v1/events", json={"events": [void]})).raise_for_status()
+
+            async def asked() -> bool:
+                return bool((await riverside.get("/v1/award-questions")).raise_for_status().json())
+
+            await until(asked, deadline)
+        revoked = await revoke_one(clients[REVOKE["org"]], volunteers()[REVOKE["person"]]["email"])
+    finally:
+        for client in clients.values():
+            await client.aclose()
+    links = claim_links(read_mailbox(settings.resolved_mail_dir), {p["email"] for p in volunteers()})
+    for org in ORGS:
+        org_id, api_key, _ = orgs[org.slug]
+        # without the first run's date (var/demo.env lost) the people who may hold a link
+        awarded = expected_awards(org.slug, events[org.slug]) if events[org.slug] else []
+        earners = sorted({email for email, _ in awarded} or {p["email"] for p in people_of(org.slug)})
+        print(f"organisation {org.name} (slug {org.slug}, id {org_id}), API key {api_key}")
+        print(f"  dashboard: {settings.public_url}/dashboard (sign in with the API key above)")
+        for email in [e for e in earners if e in links][:3]:
+            print(f"  {email}: {links[email]}")
+    print(f"  (keys kept in {env_file}; revoked for the demo: {revoked}; questions on /dashboard/questions)")
     print(f"open a claim link above; the API is documented at {settings.public_url}/docs")
-    print(f"coordinators: {settings.public_url}/dashboard (sign in with the API key above)")
     print(f"volunteers: {settings.public_url}/my-badges (its email lands in {settings.resolved_mail_dir})")
     return links
