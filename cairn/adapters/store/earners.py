@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, select, update
 from cairn.adapters.keyring import token_hash
 from cairn.adapters.store import tables as t
 from cairn.adapters.store.engine import StoreBase, now
-from cairn.adapters.store.records import org_record, record, record_or_none
+from cairn.adapters.store.records import record, record_or_none
 from cairn.domain.identity import normalise_email
 from cairn.domain.records import (
     Claim,
@@ -153,7 +153,7 @@ class EarnerTables(StoreBase):
                 progress = [BadgeProgress.model_validate(b) for b in view.badges] if view else []
                 if org is not None:
                     out.append(
-                        (org_record(org), [record(CredentialRecord, c) for c in credentials], progress)
+                        (record(Org, org), [record(CredentialRecord, c) for c in credentials], progress)
                     )
         return out
 

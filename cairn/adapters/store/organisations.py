@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from cairn.adapters.keyring import token_hash
 from cairn.adapters.store import tables as t
 from cairn.adapters.store.engine import StoreBase, now
-from cairn.adapters.store.records import key_info, org_record, record_or_none
+from cairn.adapters.store.records import key_info, record, record_or_none
 from cairn.domain import api_keys
 from cairn.domain.badge_images import DEFAULT_COLOUR
 from cairn.domain.records import ApiKeyInfo, BadgeImageRecord, Org, SealedKey
@@ -81,7 +81,7 @@ class OrganisationTables(StoreBase):
             if await self.org_by_slug(slug) is not None:
                 raise SlugTaken(slug) from None
             raise
-        return org_record(row), api_key
+        return record(Org, row), api_key
 
     async def create_api_key(self, org_id: str, name: str, scopes: set[str]) -> tuple[str, str]:
         """A new key for the organisation: (its id, the key itself, shown this once)."""
@@ -137,12 +137,12 @@ class OrganisationTables(StoreBase):
     async def org(self, org_id: str) -> Org | None:
         async with self._session() as s:
             row = await s.get(t.Organisation, org_id)
-        return org_record(row) if row else None
+        return record_or_none(Org, row)
 
     async def org_by_slug(self, slug: str) -> Org | None:
         async with self._session() as s:
             row = await s.scalar(select(t.Organisation).where(t.Organisation.slug == slug))
-        return org_record(row) if row else None
+        return record_or_none(Org, row)
 
     async def org_secret(self, org_id: str) -> bytes:
         async with self._session() as s:
@@ -164,7 +164,7 @@ class OrganisationTables(StoreBase):
                 if name not in PROFILE_FIELDS:
                     raise ValueError(f"{name} is not a profile field")
                 setattr(row, name, value)
-        return org_record(row)
+        return record(Org, row)
 
     # badge classes and their images
 

@@ -19,23 +19,10 @@ def record_or_none(cls: type[Record], row: t.Base | None) -> Record | None:
     return None if row is None else record(cls, row)
 
 
-def org_record(row: t.Organisation) -> Org:
-    return Org(
-        id=row.id,
-        slug=row.slug,
-        name=row.name,
-        url=row.url,
-        email=row.email,
-        image_url=row.image_url,
-        colour=row.colour,
-        timezone=row.timezone,
-    )
-
-
 def key_info(key: t.ApiKey, org: t.Organisation) -> ApiKeyInfo:
     return ApiKeyInfo(
         id=key.id,
-        org=org_record(org),
+        org=record(Org, org),
         name=key.name,
         scopes=frozenset(key.scopes.split()),
         created_at=key.created_at,
