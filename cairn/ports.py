@@ -18,6 +18,7 @@ from cairn.domain.records import (
     BadgeImageRecord,
     Claim,
     CredentialRecord,
+    DirectAwardRecord,
     NotificationRecord,
     Org,
     QuestionRecord,
@@ -245,7 +246,16 @@ class ReadModelStore(Protocol):
     async def award_counts(self, org_id: str) -> dict[str, int]: ...
 
 
-class Store(SchemaStore, OrganisationStore, CredentialStore, EarnerStore, ReadModelStore, Protocol):
+class DirectAwardStore(Protocol):
+    """Direct awards by their idempotency key (a repeated post issues nothing new)."""
+
+    async def claim_direct_award(self, award: DirectAwardRecord) -> tuple[DirectAwardRecord, bool]: ...
+    async def direct_awards(self, org_id: str) -> list[DirectAwardRecord]: ...
+
+
+class Store(
+    SchemaStore, OrganisationStore, CredentialStore, EarnerStore, ReadModelStore, DirectAwardStore, Protocol
+):
     """The whole store, as a service is given it."""
 
 

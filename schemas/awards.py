@@ -4,8 +4,11 @@ command (cairn.claim-email-resends.v1)."""
 
 import uuid
 from datetime import datetime
+from typing import Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from schemas.text import ParagraphText
 
 # Fixed namespace so award and credential ids are the same on every worker and every replay.
 AWARD_NAMESPACE = uuid.UUID("5b0f3c8e-6c1d-4c55-9d9e-2f1d6a0c7a11")
@@ -13,6 +16,13 @@ AWARD_NAMESPACE = uuid.UUID("5b0f3c8e-6c1d-4c55-9d9e-2f1d6a0c7a11")
 
 def award_id_for(org_id: str, badge_class_id: str, recipient_key: str, occurrence: int) -> str:
     return str(uuid.uuid5(AWARD_NAMESPACE, f"{org_id}:{badge_class_id}:{recipient_key}:{occurrence}"))
+
+
+def direct_award_id_for(org_id: str, badge_class_id: str, recipient_key: str, idempotency_key: str) -> str:
+    """A direct award's id: the same for the same key and person, so a repeated post is one award."""
+    return str(
+        uuid.uuid5(AWARD_NAMESPACE, f"direct:{org_id}:{badge_class_id}:{recipient_key}:{idempotency_key}")
+    )
 
 
 def credential_id_for(award_id: str) -> str:
@@ -67,7 +77,19 @@ class AwardGranted(BaseModel):
     recipient_key: str = Field(pattern=r"^[0-9a-f]{64}$")
     occurrence: int = Field(ge=1)
     earned_at: AwareDatetime = Field(description="Event time of the activity that met the criteria.")
-    evidence: list[Evidence] = Field(min_length=1)
+    evidence: list[Evidence] = Field(description="Empty only for a direct award, which has a narrative.")
+    narrative: ParagraphText | None = Field(
+        default=None,
+        max_length=2000,
+        description="A direct award's reason, from the coordinator: the credential's evidence.",
+        exclude_if=lambda value: value is None,
+    )
+
+    @model_validator(mode="after")
+    def _has_evidence(self) -> Self:
+        if not self.evidence and self.narrative is None:
+            raise ValueError("an award needs evidence figures or a narrative")
+        return self
 
 
 class AwardQuestioned(BaseModel):

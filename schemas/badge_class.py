@@ -167,10 +167,22 @@ class BadgeClassIn(BaseModel):
         le=36500,
         description="Credentials expire (validUntil) this many days after issue.",
     )
-    criteria: Criterion
+    manual_only: bool = Field(
+        default=False,
+        description="Awarded only directly by a coordinator (POST /v1/badge-classes/{id}/awards): "
+        "no criteria, no repeat.",
+        exclude_if=lambda value: not value,
+    )
+    criteria: Criterion | None = Field(default=None, description="Required unless manual_only.")
 
     @model_validator(mode="after")
     def _repeat_fits(self) -> Self:
+        if self.manual_only:
+            if self.criteria is not None or self.repeat is not None:
+                raise ValueError("a manual_only badge class has no criteria and no repeat")
+            return self
+        if self.criteria is None:
+            raise ValueError("criteria is required unless manual_only is true")
         if self.repeat == "each_multiple" and not isinstance(self.criteria, TotalHours | ActivityCount):
             raise ValueError("repeat each_multiple needs a top-level total_hours or count criterion")
         return self

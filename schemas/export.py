@@ -28,6 +28,7 @@ from schemas.awards import (
     ProgressUpdated,
 )
 from schemas.badge_class import BadgeClass, BadgeClassIn
+from schemas.direct_awards import DirectAwardAccepted, DirectAwardIn
 from schemas.envelope import CloudEvent
 
 SCHEMA_DIR = Path(__file__).parent / "json"
@@ -51,6 +52,8 @@ CONTRACTS: dict[str, type[BaseModel]] = {
     "StatusChangeIn": StatusChangeIn,
     "ResendAccepted": ResendAccepted,
     "VerificationResult": VerificationResult,
+    "DirectAwardIn": DirectAwardIn,
+    "DirectAwardAccepted": DirectAwardAccepted,
 }
 
 

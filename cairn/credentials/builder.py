@@ -82,6 +82,15 @@ def evidence_entries(award: AwardGranted, badge: BadgeClass) -> list[dict[str, A
             name = _figure(figure)
             description = f"{prefix}{name} ({_number(figure.required)} needed), earned on {earned:%-d %B %Y}."
         entries.append({"type": ["Evidence"], "name": name, "description": description})
+    if award.narrative is not None:  # a direct award: the coordinator's reason is the evidence
+        entries.append(
+            {
+                "type": ["Evidence"],
+                "name": "Awarded directly",
+                "narrative": award.narrative,
+                "description": f"Awarded on {earned:%-d %B %Y}.",
+            }
+        )
     return entries
 
 

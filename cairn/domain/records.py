@@ -141,3 +141,17 @@ class SealedKey:
     public_multibase: str  # Ed25519: Multikey; JWT keys: JWK thumbprint
     public_jwk: dict[str, Any] | None
     secret_sealed: bytes
+
+
+@dataclass(frozen=True)
+class DirectAwardRecord:
+    """A direct award as first posted under its idempotency key: what a repeat is checked against
+    (`digest`, of the recipients' keys and the narrative) and replayed with (version, time)."""
+
+    org_id: str
+    idempotency_key: str
+    badge_class_id: str
+    badge_class_version: int
+    digest: str
+    recipients: int
+    created_at: datetime

@@ -26,6 +26,7 @@ from services.gateway.routers import (
     badge_classes,
     credentials,
     dashboard,
+    direct_awards,
     earner,
     events,
     health,
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     home.install(app)
     for resource in (events, badge_classes, recipients, credentials, questions, org, keys):
         app.include_router(resource.router)
+    app.include_router(direct_awards.router)  # issue 12
     for pages in (health, public, earner, wallet, dashboard, metrics):
         app.include_router(pages.router)
 

@@ -21,6 +21,7 @@ from cairn.domain.records import (
     BadgeImageRecord,
     Claim,
     CredentialRecord,
+    DirectAwardRecord,
     NotificationRecord,
     Org,
     RecipientContact,
@@ -72,7 +73,17 @@ class FakeStore:
         self.claim_tokens: dict[str, _ClaimToken] = {}
         self.notifications_: dict[str, NotificationRecord] = {}
         self.progress_: dict[tuple[str, str], ProgressUpdated] = {}
+        self.direct_awards_: dict[tuple[str, str], DirectAwardRecord] = {}
         self.closed = False
+
+    async def claim_direct_award(self, award: DirectAwardRecord) -> tuple[DirectAwardRecord, bool]:
+        key = (award.org_id, award.idempotency_key)
+        created = key not in self.direct_awards_
+        return self.direct_awards_.setdefault(key, award), created
+
+    async def direct_awards(self, org_id: str) -> list[DirectAwardRecord]:
+        mine = [a for (org, _), a in self.direct_awards_.items() if org == org_id]
+        return sorted(mine, key=lambda a: (-a.created_at.timestamp(), a.idempotency_key))
 
     async def create_schema(self) -> None:
         pass

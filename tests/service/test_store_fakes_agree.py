@@ -14,6 +14,7 @@ from cairn.adapters.keyring import Keyring
 from cairn.adapters.store import Store, open_store
 from cairn.credentials.multikey import public_key_multibase
 from cairn.credentials.status_list import get_bit
+from cairn.domain.records import DirectAwardRecord
 from schemas.awards import BadgeProgress, ProgressUpdated
 from schemas.badge_class import BadgeClassIn
 from tests.service.fakes_store import FakeStore
@@ -27,7 +28,13 @@ BADGE = BadgeClassIn(
     criteria_narrative="n",
     criteria={"kind": "total_hours", "at_least": 10},
 )
-STORE_PORTS = [ports.OrganisationStore, ports.CredentialStore, ports.EarnerStore, ports.ReadModelStore]
+STORE_PORTS = [
+    ports.OrganisationStore,
+    ports.CredentialStore,
+    ports.EarnerStore,
+    ports.ReadModelStore,
+    ports.DirectAwardStore,
+]
 
 
 def _signed_list(purpose: str, bits: bytes) -> dict[str, Any]:
@@ -79,6 +86,19 @@ async def _scenario(store: Any) -> list[Any]:
     say((second.version, second.timezone, (await store.badge_class(org.id, "ten-hours")).name))
     say(((await store.badge_class(org.id, "ten-hours", 1)).name, await store.badge_class(org.id, "nine")))
     say([(b.id, b.version) for b in await store.badge_classes(org.id)])
+
+    # direct awards: the first post of a key is kept
+    direct = DirectAwardRecord(org.id, "voty-2026", "ten-hours", 2, "d" * 64, 3, ISSUED_AT)
+    kept, created = await store.claim_direct_award(direct)
+    say((kept == direct, created))
+    other = DirectAwardRecord(org.id, "voty-2026", "x", 1, "e" * 64, 1, ISSUED_AT + timedelta(hours=2))
+    kept, created = await store.claim_direct_award(other)
+    say((kept == direct, created))
+    later = DirectAwardRecord(
+        org.id, "a-later-one", "ten-hours", 2, "f" * 64, 1, ISSUED_AT + timedelta(hours=1)
+    )
+    await store.claim_direct_award(later)
+    say([a.idempotency_key for a in await store.direct_awards(org.id)])
 
     # recipients
     await store.upsert_recipients(org.id, {sam: ("sam@example.org", None)})

@@ -41,6 +41,7 @@ BY_ORG: list[Table] = [
     t.StatusList.__table__,  # type: ignore[list-item]
     t.ProgressView.__table__,  # type: ignore[list-item]
     t.AwardQuestionRow.__table__,  # type: ignore[list-item]
+    t.DirectAwardRow.__table__,  # type: ignore[list-item]
 ]
 BY_CREDENTIAL: list[Table] = [
     t.ClaimToken.__table__,  # type: ignore[list-item]
@@ -141,7 +142,8 @@ class BackupTables(StoreBase):
                 raise OrgExistsError(f"organisation {org['slug']!r} is already in this database")
             for table in BY_ORG + BY_CREDENTIAL:
                 rows = [
-                    {c.name: _decode(c, row.get(c.name)) for c in table.columns} for row in tables[table.name]
+                    {c.name: _decode(c, row.get(c.name)) for c in table.columns}
+                    for row in tables.get(table.name, [])  # older backups lack later tables
                 ]
                 if table.name == "issuer_keys":  # new ids from this database's sequence, in the same order
                     rows = [{k: v for k, v in row.items() if k != "id"} for row in sorted(rows, key=_by_id)]

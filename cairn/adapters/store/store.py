@@ -7,6 +7,7 @@ from cairn.adapters.keyring import Keyring
 from cairn.adapters.secrets import load_or_create_master_key
 from cairn.adapters.store.backup import BackupTables
 from cairn.adapters.store.credentials import CredentialTables
+from cairn.adapters.store.direct_awards import DirectAwardTables
 from cairn.adapters.store.earners import EarnerTables
 from cairn.adapters.store.engine import StaleSchema, connect
 from cairn.adapters.store.issuer_keys import IssuerKeyTables
@@ -27,6 +28,7 @@ class Store(
     ReadModelTables,
     BackupTables,
     OperationsTables,
+    DirectAwardTables,
 ):
     """All parts over one engine and one keyring."""
 

@@ -227,3 +227,18 @@ class AwardQuestionRow(Base):
     evidence: Mapped[list] = mapped_column(JSON)
     questioned_at: Mapped[datetime]
     decision: Mapped[str | None] = mapped_column(String(20), doc="kept | revoked, once decided")
+
+
+class DirectAwardRow(Base):
+    """A direct award by its idempotency key, so posting it again issues nothing new. Holds no
+    contact details: the digest is over the recipients' keyed hashes and the narrative."""
+
+    __tablename__ = "direct_awards"
+
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    badge_class_id: Mapped[str] = mapped_column(String(64))
+    badge_class_version: Mapped[int]
+    digest: Mapped[str] = mapped_column(String(64))
+    recipients: Mapped[int]
+    created_at: Mapped[datetime]

@@ -61,6 +61,8 @@ def settle(progress: Progress, badge_classes: list[BadgeClass], recipient_key: s
     for _ in range(len(badge_classes) + 1):  # a pathway can be at most this deep
         changed = False
         for badge in badge_classes:
+            if badge.manual_only:  # awarded only directly, never by the engine
+                continue
             now = progress.model_copy(update={"awarded": awarded, "questioned": questioned})
             earned = _newly_earned(badge, now)
             for occurrence, result in earned:

@@ -20,4 +20,5 @@ def progress_report(progress: Progress, badge_classes: list[BadgeClass]) -> list
             figures=evidence(evaluate(badge.criteria, progress, zone_of(badge.timezone)), names),
         )
         for badge in badge_classes
+        if badge.criteria is not None  # a manual-only badge has no progress toward it
     ]
