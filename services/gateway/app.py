@@ -26,6 +26,7 @@ from services.gateway.routers import (
     badge_classes,
     credentials,
     dashboard,
+    dashboard_awards,
     direct_awards,
     earner,
     events,
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(direct_awards.router)  # issue 12
     for pages in (health, public, earner, wallet, dashboard, metrics):
         app.include_router(pages.router)
+    app.include_router(dashboard_awards.router)  # issue 12
 
     def openapi() -> dict[str, Any]:
         """FastAPI's document plus the event bodies, which the handler parses itself, and the
