@@ -16,6 +16,8 @@ from cairn.domain.failures import Permanent, Transient
 from cairn.domain.records import (
     ApiKeyInfo,
     BadgeImageRecord,
+    CheckInRecord,
+    CheckInSessionRecord,
     Claim,
     CredentialRecord,
     DirectAwardRecord,
@@ -112,6 +114,8 @@ class Keyring(Protocol):
     def claim_token(self, credential_id: str, generation: int = 0) -> str: ...
     def unsubscribe_code(self, org_id: str, recipient_key: str) -> str: ...
     def unsubscribe_code_matches(self, org_id: str, recipient_key: str, code: str) -> bool: ...
+    def check_in_code(self, session_id: str) -> str: ...
+    def check_in_code_matches(self, session_id: str, code: str) -> bool: ...
 
 
 class SchemaStore(Protocol):
@@ -253,8 +257,28 @@ class DirectAwardStore(Protocol):
     async def direct_awards(self, org_id: str) -> list[DirectAwardRecord]: ...
 
 
+class CheckInStore(Protocol):
+    """Workshop sessions open for check-in, and the check-ins at each."""
+
+    def check_in_code(self, session_id: str) -> str: ...
+    def check_in_code_matches(self, session_id: str, code: str) -> bool: ...
+    async def create_check_in_session(self, session: CheckInSessionRecord) -> None: ...
+    async def check_in_session(self, session_id: str) -> CheckInSessionRecord | None: ...
+    async def check_in_sessions(self, org_id: str) -> list[CheckInSessionRecord]: ...
+    async def add_check_in(self, check_in: CheckInRecord) -> tuple[CheckInRecord, bool]: ...
+    async def check_ins(self, session_id: str) -> list[CheckInRecord]: ...
+    async def set_check_in_status(self, check_in_id: str, old: str, new: str) -> CheckInRecord | None: ...
+
+
 class Store(
-    SchemaStore, OrganisationStore, CredentialStore, EarnerStore, ReadModelStore, DirectAwardStore, Protocol
+    SchemaStore,
+    OrganisationStore,
+    CredentialStore,
+    EarnerStore,
+    ReadModelStore,
+    DirectAwardStore,
+    CheckInStore,
+    Protocol,
 ):
     """The whole store, as a service is given it."""
 

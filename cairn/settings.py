@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     trusted_proxies: list[IPvAnyNetwork] = []  # JSON list of IPs/CIDRs whose X-Forwarded-For is believed
     link_misses_per_minute: float = 30  # wrong claim/sign-in links or dashboard keys per client address,
     link_misses_burst: int = 20  # after a burst of this many
+    # workshop check-in links work from a session's start minus this to its end plus that (issue 12)
+    check_in_opens_minutes: float = 30
+    check_in_closes_minutes: float = 120
+    check_ins_per_minute: float = 60  # per client address (a room on one Wi-Fi shares one), after a burst
+    check_ins_burst: int = 40
     # Each worker's Prometheus endpoint (GET /metrics); 0 = off. The gateway's is its /metrics.
     metrics_host: str = "127.0.0.1"
     metrics_port_aggregator: int = 9101  # the first worker's; aggregator-N uses this + N - 1

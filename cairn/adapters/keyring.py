@@ -126,5 +126,12 @@ class Keyring:
         # as bytes: compare_digest refuses a str with non-ASCII characters (a 500 the fuzzing found)
         return hmac.compare_digest(code.encode(), self.unsubscribe_code(org_id, recipient_key).encode())
 
+    def check_in_code(self, session_id: str) -> str:
+        """Signs a workshop check-in link, so only links the host was shown open the form."""
+        return self._mac(f"check-in:{session_id}")[:32]
+
+    def check_in_code_matches(self, session_id: str, code: str) -> bool:
+        return hmac.compare_digest(code.encode(), self.check_in_code(session_id).encode())
+
     def _mac(self, message: str) -> str:
         return hmac.new(self._master_key, message.encode(), "sha256").hexdigest()

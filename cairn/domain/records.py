@@ -155,3 +155,31 @@ class DirectAwardRecord:
     digest: str
     recipients: int
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class CheckInSessionRecord:
+    """A workshop session the host opened check-in for: its link works from `starts_at` minus
+    CAIRN_CHECK_IN_OPENS_MINUTES to `ends_at` plus CAIRN_CHECK_IN_CLOSES_MINUTES."""
+
+    id: str
+    org_id: str
+    series: str
+    session: str
+    starts_at: datetime
+    ends_at: datetime
+    host_confirms: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class CheckInRecord:
+    """One person's check-in at a session: pending (host confirms), posted, or removed (voided).
+    No contact details: those are the organisation's recipients, by key."""
+
+    id: str
+    session_id: str
+    org_id: str
+    recipient_key: str
+    status: str
+    checked_in_at: datetime

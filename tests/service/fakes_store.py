@@ -19,6 +19,8 @@ from cairn.domain.badge_images import DEFAULT_COLOUR
 from cairn.domain.records import (
     ApiKeyInfo,
     BadgeImageRecord,
+    CheckInRecord,
+    CheckInSessionRecord,
     Claim,
     CredentialRecord,
     DirectAwardRecord,
@@ -74,6 +76,8 @@ class FakeStore:
         self.notifications_: dict[str, NotificationRecord] = {}
         self.progress_: dict[tuple[str, str], ProgressUpdated] = {}
         self.direct_awards_: dict[tuple[str, str], DirectAwardRecord] = {}
+        self.check_in_sessions_: dict[str, CheckInSessionRecord] = {}
+        self.check_ins_: dict[str, CheckInRecord] = {}
         self.closed = False
 
     async def claim_direct_award(self, award: DirectAwardRecord) -> tuple[DirectAwardRecord, bool]:
@@ -84,6 +88,40 @@ class FakeStore:
     async def direct_awards(self, org_id: str) -> list[DirectAwardRecord]:
         mine = [a for (org, _), a in self.direct_awards_.items() if org == org_id]
         return sorted(mine, key=lambda a: (-a.created_at.timestamp(), a.idempotency_key))
+
+    def check_in_code(self, session_id: str) -> str:
+        return self.keyring.check_in_code(session_id)
+
+    def check_in_code_matches(self, session_id: str, code: str) -> bool:
+        return self.keyring.check_in_code_matches(session_id, code)
+
+    async def create_check_in_session(self, session: CheckInSessionRecord) -> None:
+        self.check_in_sessions_[session.id] = session
+
+    async def check_in_session(self, session_id: str) -> CheckInSessionRecord | None:
+        return self.check_in_sessions_.get(session_id)
+
+    async def check_in_sessions(self, org_id: str) -> list[CheckInSessionRecord]:
+        mine = [s for s in self.check_in_sessions_.values() if s.org_id == org_id]
+        return sorted(sorted(mine, key=lambda s: s.id), key=lambda s: s.starts_at, reverse=True)
+
+    async def add_check_in(self, check_in: CheckInRecord) -> tuple[CheckInRecord, bool]:
+        for held in self.check_ins_.values():
+            if (held.session_id, held.recipient_key) == (check_in.session_id, check_in.recipient_key):
+                return held, False
+        self.check_ins_[check_in.id] = check_in
+        return check_in, True
+
+    async def check_ins(self, session_id: str) -> list[CheckInRecord]:
+        mine = [c for c in self.check_ins_.values() if c.session_id == session_id]
+        return sorted(mine, key=lambda c: (c.checked_in_at, c.id))
+
+    async def set_check_in_status(self, check_in_id: str, old: str, new: str) -> CheckInRecord | None:
+        held = self.check_ins_.get(check_in_id)
+        if held is None or held.status != old:
+            return None
+        self.check_ins_[check_in_id] = dataclasses.replace(held, status=new)
+        return self.check_ins_[check_in_id]
 
     async def create_schema(self) -> None:
         pass

@@ -14,7 +14,7 @@ from cairn.adapters.keyring import Keyring
 from cairn.adapters.store import Store, open_store
 from cairn.credentials.multikey import public_key_multibase
 from cairn.credentials.status_list import get_bit
-from cairn.domain.records import DirectAwardRecord
+from cairn.domain.records import CheckInRecord, CheckInSessionRecord, DirectAwardRecord
 from schemas.awards import BadgeProgress, ProgressUpdated
 from schemas.badge_class import BadgeClassIn
 from tests.service.fakes_store import FakeStore
@@ -34,6 +34,7 @@ STORE_PORTS = [
     ports.EarnerStore,
     ports.ReadModelStore,
     ports.DirectAwardStore,
+    ports.CheckInStore,
 ]
 
 
@@ -99,6 +100,27 @@ async def _scenario(store: Any) -> list[Any]:
     )
     await store.claim_direct_award(later)
     say([a.idempotency_key for a in await store.direct_awards(org.id)])
+
+    # check-in: sessions, once per person, status changes once
+    code = store.check_in_code("sess-1")
+    say((code, store.check_in_code_matches("sess-1", code), store.check_in_code_matches("sess-2", code)))
+    for number, start in (("1", ISSUED_AT), ("2", ISSUED_AT + timedelta(days=7))):
+        await store.create_check_in_session(
+            CheckInSessionRecord(
+                f"sess-{number}", org.id, "bike", number, start, start + timedelta(hours=2), False, ISSUED_AT
+            )
+        )
+    say([(s.id, s.session) for s in await store.check_in_sessions(org.id)])
+    say(((await store.check_in_session("sess-1")).starts_at, await store.check_in_session("nope")))
+    first = CheckInRecord("c1", "sess-1", org.id, "k" * 64, "pending", ISSUED_AT)
+    say(((await store.add_check_in(first))[0] == first, (await store.add_check_in(first))[1]))
+    kept, created = await store.add_check_in(
+        CheckInRecord("c2", "sess-1", org.id, "k" * 64, "posted", ISSUED_AT)
+    )
+    say((kept == first, created))
+    say((await store.set_check_in_status("c1", "pending", "posted")).status)
+    say(await store.set_check_in_status("c1", "pending", "removed"))
+    say([(c.id, c.status, c.checked_in_at) for c in await store.check_ins("sess-1")])
 
     # recipients
     await store.upsert_recipients(org.id, {sam: ("sam@example.org", None)})

@@ -42,6 +42,8 @@ BY_ORG: list[Table] = [
     t.ProgressView.__table__,  # type: ignore[list-item]
     t.AwardQuestionRow.__table__,  # type: ignore[list-item]
     t.DirectAwardRow.__table__,  # type: ignore[list-item]
+    t.CheckInSessionRow.__table__,  # type: ignore[list-item]
+    t.CheckInRow.__table__,  # type: ignore[list-item]
 ]
 BY_CREDENTIAL: list[Table] = [
     t.ClaimToken.__table__,  # type: ignore[list-item]

@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from cairn.adapters.keyring import Keyring
 from cairn.adapters.secrets import load_or_create_master_key
 from cairn.adapters.store.backup import BackupTables
+from cairn.adapters.store.check_ins import CheckInTables
 from cairn.adapters.store.credentials import CredentialTables
 from cairn.adapters.store.direct_awards import DirectAwardTables
 from cairn.adapters.store.earners import EarnerTables
@@ -29,6 +30,7 @@ class Store(
     BackupTables,
     OperationsTables,
     DirectAwardTables,
+    CheckInTables,
 ):
     """All parts over one engine and one keyring."""
 

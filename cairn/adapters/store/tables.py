@@ -242,3 +242,32 @@ class DirectAwardRow(Base):
     digest: Mapped[str] = mapped_column(String(64))
     recipients: Mapped[int]
     created_at: Mapped[datetime]
+
+
+class CheckInSessionRow(Base):
+    """A workshop session open for check-in through a signed link (issue 12)."""
+
+    __tablename__ = "check_in_sessions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    series: Mapped[str] = mapped_column(String(100))
+    session: Mapped[str] = mapped_column(String(100))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    host_confirms: Mapped[bool]
+    created_at: Mapped[datetime]
+
+
+class CheckInRow(Base):
+    """A check-in at a session, by recipient key (the contact is in recipients): once per person."""
+
+    __tablename__ = "check_ins"
+    __table_args__ = (UniqueConstraint("session_id", "recipient_key", name="uq_check_ins_person"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("check_in_sessions.id"), index=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
+    recipient_key: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20), doc="pending | posted | removed")
+    checked_in_at: Mapped[datetime]
