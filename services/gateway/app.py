@@ -24,9 +24,11 @@ from services.gateway.openapi_errors import declare_errors
 from services.gateway.rate_limits import RateLimiter
 from services.gateway.routers import (
     badge_classes,
+    check_in,
     credentials,
     dashboard,
     dashboard_awards,
+    dashboard_check_in,
     direct_awards,
     earner,
     events,
@@ -59,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 per_minute=settings.link_misses_per_minute, burst=settings.link_misses_burst
             ),
             earner_emails=RateLimiter(per_minute=0.2, burst=3),
+            check_ins=RateLimiter(per_minute=settings.check_ins_per_minute, burst=settings.check_ins_burst),
         )
         try:
             yield
@@ -83,6 +86,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for pages in (health, public, earner, wallet, dashboard, metrics):
         app.include_router(pages.router)
     app.include_router(dashboard_awards.router)  # issue 12
+    app.include_router(dashboard_check_in.router)  # issue 12
+    app.include_router(check_in.router)  # issue 12
 
     def openapi() -> dict[str, Any]:
         """FastAPI's document plus the event bodies, which the handler parses itself, and the

@@ -8,7 +8,7 @@ with no Kafka, SMTP or database behind the gateway.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -29,6 +29,8 @@ from services.gateway import rate_limits, strict_json
 from services.gateway.rate_limits import RateLimiter
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+templates.env.add_extension("jinja2.ext.i18n")  # volunteer-facing text is wrapped in _() (issue 12)
+templates.env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
 bearer = HTTPBearer(auto_error=False)
 
 
@@ -39,6 +41,8 @@ class Limits:
     api_keys: RateLimiter  # per API key
     claim_lookups: RateLimiter  # per client address, misses only: secrets in links are not to be guessed
     earner_emails: RateLimiter  # per client address and per email: "send me a link" requests
+    # per client address: workshop check-ins (a room on one Wi-Fi shares an address, so generous)
+    check_ins: RateLimiter = field(default_factory=lambda: RateLimiter(per_minute=60, burst=40))
 
 
 # ---- the providers: one per running object, each overridable ----
