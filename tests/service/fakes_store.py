@@ -164,6 +164,15 @@ class FakeStore:
                 return ApiKeyInfo(row.id, self.orgs[row.org_id], row.name, row.scopes, row.created_at, None)
         return None
 
+    async def api_key_by_id(self, key_id: str) -> ApiKeyInfo | None:
+        row = self.keys.get(key_id)
+        if row is None or row.revoked_at is not None:
+            return None
+        return ApiKeyInfo(row.id, self.orgs[row.org_id], row.name, row.scopes, row.created_at, None)
+
+    def session_mac(self, value: str) -> str:
+        return self.keyring.session_mac(value)
+
     async def org(self, org_id: str) -> Org | None:
         return self.orgs.get(org_id)
 
