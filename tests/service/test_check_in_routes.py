@@ -99,6 +99,16 @@ def test_host_confirms_then_removes_a_check_in(gateway, publisher, riverside):
 
 def test_the_link_is_refused_out_of_its_window_tampered_or_too_often(gateway, clock, riverside):
     path = open_session(gateway, riverside.api_key, "2026-11-30 12:31", "2026-11-30 14:00")
+    sessions = gateway.get("/dashboard/check-in").text
+    assert "from 30 minutes before the session starts to 120 minutes after it ends" in sessions
+    fields = {
+        "token": token_of(sessions),
+        "series": "s",
+        "session": "1",
+        "starts_at": "tonight",
+        "ends_at": "x",
+    }
+    assert gateway.post("/dashboard/check-in", data=fields).status_code == 422
     link = link_on(gateway.get(path).text)
     early = gateway.get(link)
     assert early.status_code == 403 and "has not opened yet" in early.text

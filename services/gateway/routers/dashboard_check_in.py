@@ -34,7 +34,7 @@ async def _own_session(desk: Desk, key: ApiKeyInfo, session_id: str) -> CheckInS
 
 
 @router.get("/check-in", response_class=HTMLResponse)
-async def sessions_page(desk: DeskDep) -> HTMLResponse:
+async def sessions_page(desk: DeskDep, settings: SettingsDep) -> HTMLResponse:
     key = await desk.signed_in(SCOPE)
     zone = ZoneInfo(key.org.timezone)
     start = desk.clock.now().astimezone(zone).replace(second=0, microsecond=0)
@@ -42,13 +42,20 @@ async def sessions_page(desk: DeskDep) -> HTMLResponse:
     form = {"starts_at": start.strftime(WHEN), "ends_at": (start + timedelta(hours=2)).strftime(WHEN)}
     sessions = await desk.store.check_in_sessions(key.org.id)
     return desk.page(
-        "dashboard_check_in_sessions.html", key, sessions=sessions, form=form, zone=zone, errors=[]
+        "dashboard_check_in_sessions.html",
+        key,
+        sessions=sessions,
+        form=form,
+        zone=zone,
+        errors=[],
+        settings=settings,
     )
 
 
 @router.post("/check-in", response_model=None)
 async def open_check_in(
     desk: DeskDep,
+    settings: SettingsDep,
     token: Annotated[str, Form()],
     series: Annotated[str, Form()],
     session: Annotated[str, Form()],
@@ -81,6 +88,7 @@ async def open_check_in(
             form=form,
             zone=zone,
             errors=errors,
+            settings=settings,
             status_code=422,
         )
     opened = await open_session(desk.store, key.org, body, desk.clock)
