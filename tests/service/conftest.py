@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
 from cairn.domain.records import Org
 from cairn.ports import Store
@@ -19,6 +20,16 @@ from cairn.usecases.provisioning import create_organisation
 from schemas.admin import OrgCreateIn
 from schemas.awards import AwardGranted, CredentialIssued
 from schemas.badge_class import BadgeClassIn
+from services.gateway.app import create_app
+from services.gateway.dependencies import (
+    Limits,
+    get_clock,
+    get_limits,
+    get_publisher,
+    get_settings,
+    get_store,
+)
+from services.gateway.rate_limits import RateLimiter
 from tests.service.fakes import FakeClock, FakeMailer, FakePublisher
 from tests.service.fakes_store import FakeStore
 from tests.service.flow import PUBLIC_URL, awards_from, shift
@@ -92,3 +103,25 @@ async def issued(
 ) -> CredentialIssued:
     """Sam's credential, signed and announced (what the notifier receives)."""
     return await issue_and_announce(store, publisher, award, PUBLIC_URL, clock)
+
+
+@pytest.fixture
+def gateway(store, publisher, clock, settings) -> TestClient:
+    """The gateway's routes on these fakes (check-ins limited to 3 per address)."""
+    app = create_app(settings)
+    limits = Limits(
+        api_keys=RateLimiter(per_minute=600, burst=100),
+        claim_lookups=RateLimiter(per_minute=600, burst=100),
+        earner_emails=RateLimiter(per_minute=600, burst=100),
+        check_ins=RateLimiter(per_minute=0.001, burst=3),
+    )
+    app.dependency_overrides.update(
+        {
+            get_store: lambda: store,
+            get_publisher: lambda: publisher,
+            get_settings: lambda: settings,
+            get_limits: lambda: limits,
+            get_clock: lambda: clock,
+        }
+    )
+    return TestClient(app, base_url="https://testserver", follow_redirects=False)  # no lifespan, no Kafka

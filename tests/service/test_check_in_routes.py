@@ -6,41 +6,9 @@ with, and past the rate limit."""
 import re
 from datetime import timedelta
 
-import pytest
 from fastapi.testclient import TestClient
 
 from schemas.activity import ActivityVoided, OrgActivity, WorkshopAttendanceRecorded
-from services.gateway.app import create_app
-from services.gateway.dependencies import (
-    Limits,
-    get_clock,
-    get_limits,
-    get_publisher,
-    get_settings,
-    get_store,
-)
-from services.gateway.rate_limits import RateLimiter
-
-
-@pytest.fixture
-def gateway(store, publisher, clock, settings) -> TestClient:
-    app = create_app(settings)
-    limits = Limits(
-        api_keys=RateLimiter(per_minute=600, burst=100),
-        claim_lookups=RateLimiter(per_minute=600, burst=100),
-        earner_emails=RateLimiter(per_minute=600, burst=100),
-        check_ins=RateLimiter(per_minute=0.001, burst=3),
-    )
-    app.dependency_overrides.update(
-        {
-            get_store: lambda: store,
-            get_publisher: lambda: publisher,
-            get_settings: lambda: settings,
-            get_limits: lambda: limits,
-            get_clock: lambda: clock,
-        }
-    )
-    return TestClient(app, base_url="https://testserver", follow_redirects=False)  # no lifespan, no Kafka
 
 
 def token_of(page: str) -> str:
