@@ -117,7 +117,9 @@ def phone_shot(driver: webdriver.Chrome, label: str) -> None:
     driver.save_screenshot(str(SCREENSHOTS / f"test_check_in_through_the_qr_link-phone-{label}.png"))
 
 
-def open_session(browser, session: str, starts: str | None = None, ends: str | None = None) -> str:
+def open_session(
+    browser, session: str, starts: str | None = None, ends: str | None = None, host_confirms: bool = False
+) -> str:
     """Opens check-in from the dashboard; returns the link the page shows under its QR code."""
     driver = browser.driver
     browser.follow(By.ID, "nav-check-in")
@@ -127,6 +129,8 @@ def open_session(browser, session: str, starts: str | None = None, ends: str | N
         if value is not None:
             driver.find_element(By.ID, field).clear()
             driver.find_element(By.ID, field).send_keys(value)
+    if host_confirms:
+        driver.find_element(By.ID, "host_confirms").click()
     browser.follow(By.ID, "open")
     assert driver.find_element(By.CSS_SELECTOR, "#qr svg"), "a QR code drawn on the server"
     return driver.find_element(By.ID, "check-in-link").get_attribute("href")
@@ -188,3 +192,21 @@ def test_check_in_through_the_qr_link(system, browser, phone):
     assert "has not opened yet" in phone.find_element(By.ID, "refused").text
     assert phone.find_elements(By.ID, "check-in") == [], "no form to fill"
     phone_shot(phone, "03-refused")
+
+    # "I confirm each check-in": Hal waits for the host's click; then the host removes him (a void)
+    confirming = open_session(browser, "4", host_confirms=True)
+    phone.delete_all_cookies()
+    phone.get(confirming)
+    phone.find_element(By.ID, "name").send_keys("Hal Berg")
+    phone.find_element(By.ID, "email").send_keys("hal@example.org")
+    phone.find_element(By.ID, "check-in").click()
+    WebDriverWait(phone, 15).until(lambda d: d.find_elements(By.ID, "checked-in"))
+    assert "The host will confirm" in phone.find_element(By.ID, "checked-in").text
+    WebDriverWait(driver, 15).until(lambda d: d.find_elements(By.CSS_SELECTOR, "tr.status-pending"))
+    browser.screenshot("host-confirms-pending")
+    browser.follow(By.CSS_SELECTOR, "tr.status-pending button.confirm")
+    assert driver.find_element(By.CSS_SELECTOR, "tr.check-in td.state").text == "counted"
+    browser.follow(By.CSS_SELECTOR, "tr.check-in button.remove")
+    assert driver.find_element(By.CSS_SELECTOR, "tr.check-in td.state").text == "removed"
+    assert driver.find_element(By.ID, "check-in-count").text == "0 checked in"
+    browser.screenshot("host-removed")

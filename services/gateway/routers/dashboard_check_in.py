@@ -108,7 +108,7 @@ async def session_page(session_id: str, desk: DeskDep, settings: SettingsDep) ->
     key = await desk.signed_in(SCOPE)
     session = await _own_session(desk, key, session_id)
     link = f"{settings.public_url}/check-in/{session.id}/{desk.store.check_in_code(session.id)}"
-    qr = segno.make(link, error="m").svg_inline(scale=6, dark="#1d2a33")
+    qr = segno.make(link, error="m").svg_inline(scale=5, dark="#1d2a33")
     open_ = window(session, settings)
     return desk.page(
         "dashboard_check_in.html",
