@@ -31,6 +31,7 @@ from cairn.domain.records import (
 from cairn.ports import SlugTaken
 from schemas.awards import ProgressUpdated
 from schemas.badge_class import BadgeClass, BadgeClassIn
+from tests.service.fakes_webhooks import FakeWebhookTables
 
 
 def _now() -> datetime:
@@ -56,7 +57,7 @@ class _ClaimToken:
     claimed_at: datetime | None = None
 
 
-class FakeStore:
+class FakeStore(FakeWebhookTables):
     def __init__(self, keyring: Keyring | None = None) -> None:
         self.keyring = keyring or Keyring(secrets.token_bytes(32))
         self.orgs: dict[str, Org] = {}

@@ -13,6 +13,7 @@ from cairn.adapters.store.issuer_keys import IssuerKeyTables
 from cairn.adapters.store.operations import OperationsTables
 from cairn.adapters.store.organisations import OrganisationTables
 from cairn.adapters.store.read_models import ReadModelTables
+from cairn.adapters.store.webhooks import WebhookTables
 from cairn.domain.records import Claim
 from cairn.settings import Settings
 
@@ -27,6 +28,7 @@ class Store(
     ReadModelTables,
     BackupTables,
     OperationsTables,
+    WebhookTables,
 ):
     """All parts over one engine and one keyring."""
 
