@@ -37,6 +37,7 @@ from services.gateway.routers import (
     questions,
     recipients,
     wallet,
+    webhooks,
 )
 from services.gateway.strict_json import StrictJsonBodies
 
@@ -75,7 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     error_pages.install(app)
     home.install(app)
-    for resource in (events, badge_classes, recipients, credentials, questions, org, keys):
+    for resource in (events, badge_classes, recipients, credentials, questions, org, keys, webhooks):
         app.include_router(resource.router)
     for pages in (health, public, earner, wallet, dashboard, metrics):
         app.include_router(pages.router)

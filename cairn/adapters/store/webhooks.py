@@ -3,7 +3,7 @@
 import base64
 import secrets
 import uuid
-from dataclasses import replace
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
@@ -101,7 +101,8 @@ class WebhookTables(StoreBase):
                 .where(t.WebhookAttempt.delivery_id == delivery_id)
                 .order_by(t.WebhookAttempt.attempt)
             )
-            return replace(record(Delivery, row), log=tuple(record(Attempt, a) for a in attempts))
+            values = {f.name: getattr(row, f.name) for f in fields(Delivery) if f.name != "log"}
+            return Delivery(**values, log=tuple(record(Attempt, a) for a in attempts))
 
     async def webhook_deliveries(
         self, org_id: str, endpoint_id: str | None = None, limit: int = 100
