@@ -189,7 +189,8 @@ class Webhooks:
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def fan_out(
-        self, event: CloudEvent[CredentialIssued] | CloudEvent[CredentialChanged] | CloudEvent[AwardQuestioned]
+        self,
+        event: CloudEvent[CredentialIssued] | CloudEvent[CredentialChanged] | CloudEvent[AwardQuestioned],
     ) -> None:
         queued = await fan_out(self.store, self.publisher, event.data, self.settings.public_url, self.clock)
         for delivery in queued:

@@ -14,7 +14,6 @@ from pydantic import BaseModel
 
 from cairn.credentials import vc_jwt
 from cairn.domain.failures import Permanent, Transient
-from cairn.domain.webhooks import Attempt, Delivery, Endpoint
 from cairn.domain.records import (
     ApiKeyInfo,
     BadgeImageRecord,
@@ -29,6 +28,7 @@ from cairn.domain.records import (
     StatusListRecord,
     WalletExchangeRecord,
 )
+from cairn.domain.webhooks import Attempt, Delivery, Endpoint
 from schemas.awards import AwardQuestioned, BadgeProgress, ProgressUpdated
 from schemas.badge_class import BadgeClass, BadgeClassIn
 

@@ -37,12 +37,18 @@ def receiver(*script: str, hang_seconds: float = 3.0) -> Iterator[Receiver]:
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length", "0")))
             with lock:
                 step = state.script.pop(0) if state.script else "ok"
                 state.received.append(
-                    Received(time.monotonic(), self.path, {k.lower(): v for k, v in self.headers.items()}, body, step)
+                    Received(
+                        time.monotonic(),
+                        self.path,
+                        {k.lower(): v for k, v in self.headers.items()},
+                        body,
+                        step,
+                    )
                 )
             if step == "hang":
                 time.sleep(state.hang_seconds)
@@ -54,7 +60,7 @@ def receiver(*script: str, hang_seconds: float = 3.0) -> Iterator[Receiver]:
             self.end_headers()
             self.wfile.write(answer)
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -187,12 +187,16 @@ async def attempt_delivery(
         body = body_of(delivery)
         headers = signed_headers(secret, delivery.message_id, int(started.timestamp()), body)
         answer = await poster.post(endpoint.url, body, headers)
-    done = Attempt(due.attempt, started, answer.status_code, answer.text[:ANSWER_KEPT_CHARS], answer.duration_ms)
+    done = Attempt(
+        due.attempt, started, answer.status_code, answer.text[:ANSWER_KEPT_CHARS], answer.duration_ms
+    )
     if answer.status_code is not None and accepted(answer.status_code):
         status, next_at = "delivered", None
     else:
         delay = retry_delay(due.attempt, delays) if endpoint and endpoint.disabled_at is None else None
-        status, next_at = ("failed", None) if delay is None else ("retrying", clock.now() + timedelta(seconds=delay))
+        status, next_at = (
+            ("failed", None) if delay is None else ("retrying", clock.now() + timedelta(seconds=delay))
+        )
     if next_at is not None:  # queued before the log, so a crash between them loses no retry
         await publisher.publish(_due(delivery, due.attempt + 1, next_at))
     await store.record_webhook_attempt(delivery.id, done, status, next_at)

@@ -35,7 +35,10 @@ async def _org_with_credential(store) -> tuple[str, str]:
     await store.save_badge_class(
         org.id,
         BadgeClassIn(
-            id="ten-hours", name="Ten hours", description="d", criteria_narrative="n",
+            id="ten-hours",
+            name="Ten hours",
+            description="d",
+            criteria_narrative="n",
             criteria={"kind": "total_hours", "at_least": 10},
         ),
     )
@@ -80,8 +83,12 @@ async def test_fails_hangs_then_accepts_exactly_once_across_a_restart(kafka, tmp
         started = time.monotonic()
         await publisher.publish(
             CredentialIssued(
-                credential_id=credential_id, award_id="a1", org_id=org_id, badge_class_id="ten-hours",
-                recipient_key=KEY, issued_at=datetime.now(UTC),
+                credential_id=credential_id,
+                award_id="a1",
+                org_id=org_id,
+                badge_class_id="ten-hours",
+                recipient_key=KEY,
+                issued_at=datetime.now(UTC),
             )
         )
         await publisher.stop()
@@ -154,7 +161,9 @@ async def test_webhook_tables_on_postgresql(postgres_url):
     store = open_store(url, secrets.token_bytes(32))
     await store.create_schema()
     org_id, _ = await _org_with_credential(store)
-    endpoint, secret = await store.create_webhook_endpoint(org_id, "https://x.example/h", ["award.questioned"], True, "")
+    endpoint, secret = await store.create_webhook_endpoint(
+        org_id, "https://x.example/h", ["award.questioned"], True, ""
+    )
     assert secret.startswith("whsec_") and await store.webhook_secret(endpoint.id) == secret
     assert [e.id for e in await store.webhook_endpoints(org_id)] == [endpoint.id]
     assert await store.disable_webhook_endpoint(org_id, endpoint.id)

@@ -54,7 +54,7 @@ def test_signature_matches_the_standard_webhooks_example():
 async def test_issued_credential_payload_has_ids_and_badge_not_email(
     store: Store, publisher: FakePublisher, clock: FakeClock, riverside: Riverside, issued: CredentialIssued
 ):
-    endpoint_id, secret = await _endpoint(store, riverside)
+    endpoint_id, _ = await _endpoint(store, riverside)
     [delivery] = await fan_out(store, publisher, issued, PUBLIC_URL, clock)
     assert delivery.endpoint_id == endpoint_id and delivery.event_type == "credential.issued"
     data = delivery.payload["data"]
@@ -122,7 +122,11 @@ async def test_fails_then_times_out_then_succeeds_on_the_schedule(
     assert dues[1].due_at - started == timedelta(seconds=wh.RETRY_DELAYS[0])
     assert dues[2].due_at - dues[1].due_at == timedelta(seconds=wh.RETRY_DELAYS[1])
     final = await store.webhook_delivery(delivery.id)
-    assert final is not None and (final.status, final.attempts, final.next_attempt_at) == ("delivered", 3, None)
+    assert final is not None and (final.status, final.attempts, final.next_attempt_at) == (
+        "delivered",
+        3,
+        None,
+    )
     assert [(a.attempt, a.status_code, a.answer) for a in final.log] == [
         (1, 500, "database down"),
         (2, None, "no answer within 10 s"),
@@ -159,10 +163,16 @@ async def test_replay_sends_the_same_message_again_as_a_new_delivery(
 ):
     await _endpoint(store, riverside)
     [delivery] = await fan_out(store, publisher, issued, PUBLIC_URL, clock)
-    await attempt_delivery(store, publisher, ScriptedEndpoint(Answer(200, "ok", 3)), publisher.of(WebhookAttemptDue)[0], clock)
+    await attempt_delivery(
+        store, publisher, ScriptedEndpoint(Answer(200, "ok", 3)), publisher.of(WebhookAttemptDue)[0], clock
+    )
     again = await replay(store, publisher, riverside.org.id, delivery.id, clock)
     twice = await replay(store, publisher, riverside.org.id, delivery.id, clock)
-    assert (again.replay_of, again.message_id, again.payload) == (delivery.id, delivery.message_id, delivery.payload)
+    assert (again.replay_of, again.message_id, again.payload) == (
+        delivery.id,
+        delivery.message_id,
+        delivery.payload,
+    )
     assert len({delivery.id, again.id, twice.id}) == 3
     assert [d.delivery_id for d in publisher.of(WebhookAttemptDue)[-2:]] == [again.id, twice.id]
     with pytest.raises(LookupError):

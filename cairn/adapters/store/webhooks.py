@@ -81,9 +81,7 @@ class WebhookTables(StoreBase):
         """Inserts the delivery unless its id is there (a redelivered event); returns the stored
         one and whether it is new."""
         async with self._session.begin() as s:
-            values: dict[str, Any] = {
-                k: v for k, v in delivery.__dict__.items() if k != "log"
-            }
+            values: dict[str, Any] = {k: v for k, v in delivery.__dict__.items() if k != "log"}
             inserted = await s.execute(
                 self._insert(t.WebhookDelivery).values(**values).on_conflict_do_nothing()
             )

@@ -5,7 +5,7 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import Response
 
 from cairn.bootstrap import url_policy
-from cairn.domain.webhooks import Delivery, EndpointRefused, Endpoint
+from cairn.domain.webhooks import Delivery, Endpoint, EndpointRefused
 from cairn.usecases.webhooks import register_endpoint, replay
 from schemas.webhooks import (
     WebhookAttemptOut,

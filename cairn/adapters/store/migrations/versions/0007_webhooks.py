@@ -36,9 +36,7 @@ def upgrade() -> None:
         "webhook_deliveries",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("org_id", sa.String(length=36), sa.ForeignKey("organisations.id"), nullable=False),
-        sa.Column(
-            "endpoint_id", sa.String(length=36), sa.ForeignKey("webhook_endpoints.id"), nullable=False
-        ),
+        sa.Column("endpoint_id", sa.String(length=36), sa.ForeignKey("webhook_endpoints.id"), nullable=False),
         sa.Column("message_id", sa.String(length=40), nullable=False),
         sa.Column("event_type", sa.String(length=40), nullable=False),
         sa.Column("payload", sa.JSON(), nullable=False),
