@@ -313,8 +313,8 @@ class FakeStore(FakeWebhookTables):
         credential = self.credentials_.get(row.credential_id)
         if row.expires_at < _now():
             return Claim(credential, expired=True)
-        row.claimed_at = row.claimed_at or _now()
-        return Claim(credential, expired=False)
+        first, row.claimed_at = row.claimed_at is None, row.claimed_at or _now()
+        return Claim(credential, expired=False, first=first)
 
     def unsubscribe_code(self, org_id: str, recipient_key: str) -> str:
         return self.keyring.unsubscribe_code(org_id, recipient_key)

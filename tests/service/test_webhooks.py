@@ -214,3 +214,31 @@ def test_which_urls_may_be_endpoints(url: str, policy: wh.UrlPolicy, allowed: bo
     else:
         with pytest.raises(wh.EndpointRefused):
             policy.check_url(url)
+
+
+async def test_revocation_and_first_claim_are_announced_and_reach_subscribers(
+    store: Store, publisher: FakePublisher, clock: FakeClock, riverside: Riverside, issued: CredentialIssued
+):
+    from cairn.usecases.status_changes import announce_claimed, change_status
+
+    await register_endpoint(
+        store,
+        POLICY,
+        riverside.org.id,
+        WebhookEndpointIn(url=HOOK, events=["credential.claimed", "credential.revoked"]),
+    )
+    token = store.claim_token_for(issued.credential_id)
+    await store.ensure_claim_token(issued.credential_id, token, timedelta(days=1))
+    first, second = await store.claim(token), await store.claim(token)
+    assert (first.first, second.first) == (True, False)  # only the first opening is a claim
+    assert first.credential is not None
+    await announce_claimed(publisher, first.credential, clock)
+    await change_status(
+        store, riverside.org, issued.credential_id, "revoke", "left", PUBLIC_URL, clock, publisher=publisher
+    )
+    changes = publisher.of(CredentialChanged)
+    assert [c.change for c in changes] == ["claimed", "revoked"]
+    delivered = [d for change in changes for d in await fan_out(store, publisher, change, PUBLIC_URL, clock)]
+    assert [d.event_type for d in delivered] == ["credential.claimed", "credential.revoked"]
+    assert delivered[1].payload["data"]["status"] == "revoked"
+    assert delivered[0].message_id != delivered[1].message_id

@@ -106,6 +106,7 @@ class EarnerTables(StoreBase):
                 return Claim(credential, expired=True)
             if row.claimed_at is None:
                 row.claimed_at = now()
+                return Claim(credential, expired=False, first=True)
             return Claim(credential, expired=False)
 
     # a volunteer's own view ("my badges")
