@@ -260,7 +260,7 @@ async def _webhook_scenario(store: Any) -> list[Any]:
     say(
         (
             await store.disable_webhook_endpoint("other-org", endpoint.id),
-            await store.webhook_endpoints(org.id),
+            len(await store.webhook_endpoints(org.id)),
         )
     )
     say(await store.disable_webhook_endpoint(org.id, endpoint.id))
