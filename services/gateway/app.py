@@ -26,6 +26,7 @@ from services.gateway.routers import (
     badge_classes,
     credentials,
     dashboard,
+    dashboard_webhooks,
     earner,
     events,
     health,
@@ -78,7 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     home.install(app)
     for resource in (events, badge_classes, recipients, credentials, questions, org, keys, webhooks):
         app.include_router(resource.router)
-    for pages in (health, public, earner, wallet, dashboard, metrics):
+    for pages in (health, public, earner, wallet, dashboard, dashboard_webhooks, metrics):
         app.include_router(pages.router)
 
     def openapi() -> dict[str, Any]:
