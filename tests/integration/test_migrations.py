@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy import create_engine, insert, inspect, select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from cairn.adapters.store import StaleSchema, open_store
@@ -68,13 +68,15 @@ async def old_database(backend: str, tmp_path: Path, request: pytest.FixtureRequ
     source = create_engine(f"sqlite:///{copy}")
     rows = {}
     with source.connect() as conn:
-        for table in t.Base.metadata.sorted_tables:
+        present = set(inspect(conn).get_table_names())  # tables added since are not in it
+        old_tables = [table for table in t.Base.metadata.sorted_tables if table.name in present]
+        for table in old_tables:
             rows[table.name] = [dict(r._mapping) for r in conn.execute(select(table))]
     source.dispose()
     target = create_async_engine(url)
     async with target.begin() as conn:
-        await conn.run_sync(t.Base.metadata.create_all)
-        for table in t.Base.metadata.sorted_tables:
+        await conn.run_sync(lambda sync: t.Base.metadata.create_all(sync, tables=old_tables))
+        for table in old_tables:
             if rows[table.name]:
                 await conn.execute(insert(table), rows[table.name])
     await target.dispose()
