@@ -29,6 +29,14 @@ from schemas.awards import (
 )
 from schemas.badge_class import BadgeClass, BadgeClassIn
 from schemas.envelope import CloudEvent
+from schemas.webhooks import (
+    CredentialChanged,
+    WebhookAttemptDue,
+    WebhookDeliveryOut,
+    WebhookEndpointIn,
+    WebhookEndpointOut,
+    WebhookPayload,
+)
 
 SCHEMA_DIR = Path(__file__).parent / "json"
 
@@ -51,6 +59,12 @@ CONTRACTS: dict[str, type[BaseModel]] = {
     "StatusChangeIn": StatusChangeIn,
     "ResendAccepted": ResendAccepted,
     "VerificationResult": VerificationResult,
+    "credential-changes.CredentialChanged": CloudEvent[CredentialChanged],
+    "webhook-deliveries.WebhookAttemptDue": CloudEvent[WebhookAttemptDue],
+    "WebhookEndpointIn": WebhookEndpointIn,
+    "WebhookEndpointOut": WebhookEndpointOut,
+    "WebhookDeliveryOut": WebhookDeliveryOut,
+    "WebhookPayload": WebhookPayload,
 }
 
 
