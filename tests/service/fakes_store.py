@@ -396,4 +396,5 @@ class FakeStore(FakeWebhookTables):
                 for hashed in [h for h, t in self.claim_tokens.items() if t.credential_id == c.id]:
                     del self.claim_tokens[hashed]
         self.progress_.pop((org_id, recipient_key), None)
+        self.forget_emails(org_id, recipient_key)
         return True

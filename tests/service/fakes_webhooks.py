@@ -64,6 +64,14 @@ class FakeWebhookTables:
     async def webhook_delivery(self, delivery_id: str) -> Delivery | None:
         return self._webhook_tables()[2].get(delivery_id)
 
+    def forget_emails(self, org_id: str, recipient_key: str) -> None:
+        deliveries = self._webhook_tables()[2]
+        for d in list(deliveries.values()):
+            data = d.payload.get("data", {})
+            if d.org_id == org_id and data.get("recipient_key") == recipient_key and "email" in data:
+                kept = {k: v for k, v in data.items() if k != "email"}
+                deliveries[d.id] = replace(d, payload={**d.payload, "data": kept})
+
     async def webhook_deliveries(
         self, org_id: str, endpoint_id: str | None = None, limit: int = 100
     ) -> list[Delivery]:

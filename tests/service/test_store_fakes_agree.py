@@ -263,6 +263,14 @@ async def _webhook_scenario(store: Any) -> list[Any]:
             len(await store.webhook_endpoints(org.id)),
         )
     )
+    # erasure takes the person's email out of the stored payloads
+    kim = await store.recipient_key_of(org.id, "kim@example.org")
+    await store.upsert_recipients(org.id, {kim: ("kim@example.org", "Kim")})
+    data = {"recipient_key": kim, "email": "kim@example.org"}
+    with_email = dataclasses.replace(made, id="d3", message_id="msg_3", payload={"data": data})
+    await store.add_webhook_delivery(with_email)
+    say(await store.erase_person(org.id, kim))
+    say(sorted((await store.webhook_delivery("d3")).payload["data"]))
     say(await store.disable_webhook_endpoint(org.id, endpoint.id))
     say(
         (

@@ -8,11 +8,22 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from cairn.adapters.store import tables as t
 from cairn.adapters.store.engine import StoreBase, now
 from cairn.adapters.store.records import record
 from cairn.domain.webhooks import SECRET_PREFIX, Attempt, Delivery, Endpoint
+
+
+async def forget_emails(s: AsyncSession, org_id: str, recipient_key: str) -> None:
+    """Erasure: the person's email leaves every stored webhook payload (a replay then sends the
+    message without it)."""
+    rows = await s.scalars(select(t.WebhookDelivery).where(t.WebhookDelivery.org_id == org_id))
+    for row in rows:
+        data = row.payload.get("data", {})
+        if data.get("recipient_key") == recipient_key and "email" in data:
+            row.payload = {**row.payload, "data": {k: v for k, v in data.items() if k != "email"}}
 
 
 def new_secret() -> str:
