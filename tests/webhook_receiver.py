@@ -2,6 +2,7 @@
 step of its script ("fail": 500, "hang": no answer for `hang_seconds`, "ok": 200) and keeps what
 it received and when."""
 
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -31,8 +32,11 @@ class Receiver:
 
 
 @contextmanager
-def receiver(*script: str, hang_seconds: float = 3.0) -> Iterator[Receiver]:
-    """Steps past the end of the script answer "ok"."""
+def receiver(
+    *script: str, hang_seconds: float = 3.0, tls: ssl.SSLContext | None = None, host: str = "127.0.0.1"
+) -> Iterator[Receiver]:
+    """Steps past the end of the script answer "ok". With `tls`, it answers HTTPS, and its URL
+    names `host`."""
     state = Receiver("", list(script), hang_seconds)
     lock = threading.Lock()
 
@@ -65,7 +69,10 @@ def receiver(*script: str, hang_seconds: float = 3.0) -> Iterator[Receiver]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/cairn"
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    scheme = "https" if tls else "http"
+    state.url = f"{scheme}://{host}:{server.server_address[1]}/hooks/cairn"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -7,11 +7,17 @@ loses nothing. Also: the store's webhook tables on PostgreSQL, and the SSRF guar
 import asyncio
 import json
 import secrets
+import ssl
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from cairn import bootstrap
 from cairn.adapters.kafka.publisher import KafkaPublisher
@@ -143,12 +149,12 @@ async def test_fails_hangs_then_accepts_exactly_once_across_a_restart(kafka, tmp
 
 async def test_ssrf_guard_refuses_private_and_loopback_addresses_unless_allowed():
     with receiver() as hook:
-        strict = HttpPoster(__import__("httpx").AsyncClient(), UrlPolicy(), 2)
+        strict = HttpPoster(httpx.AsyncClient(), UrlPolicy(), 2)
         refused = await strict.post(hook.url.replace("http://127.0.0.1", "https://127.0.0.1"), b"{}", {})
         assert refused.status_code is None and "loopback" in refused.text
         by_name = await strict.post(hook.url.replace("http://127.0.0.1", "https://localhost"), b"{}", {})
         assert by_name.status_code is None and "loopback" in by_name.text  # checked after DNS
-        allowed = HttpPoster(__import__("httpx").AsyncClient(), UrlPolicy(allow_loopback=True), 2)
+        allowed = HttpPoster(httpx.AsyncClient(), UrlPolicy(allow_loopback=True), 2)
         answer = await allowed.post(hook.url, b"{}", {"webhook-id": "msg_x"})
         assert answer.status_code == 200 and answer.text == "thanks"
         assert hook.received[0].headers["host"] == hook.url.split("/")[2]
@@ -169,3 +175,51 @@ async def test_webhook_tables_on_postgresql(postgres_url):
     assert await store.disable_webhook_endpoint(org_id, endpoint.id)
     assert await store.webhook_endpoints(org_id) == []
     await store.close()
+
+
+def _tls_for(name: str, folder) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """A self-signed certificate for the DNS name `name`: the server's context, and a client
+    context that trusts only it."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=1))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = folder / f"{name}.crt", folder / f"{name}.key"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(cert_file, key_file)
+    return server, ssl.create_default_context(cafile=str(cert_file))
+
+
+@pytest.mark.parametrize(("certified", "accepted"), [("localhost", True), ("elsewhere.example", False)])
+async def test_https_goes_to_the_checked_address_and_still_checks_the_name(
+    certified: str, accepted: bool, tmp_path
+):
+    """The connection is pinned to the address that was checked, yet TLS is for the URL's host:
+    SNI and the certificate check use `localhost`, so a certificate for another name fails."""
+    server_tls, trusts = _tls_for(certified, tmp_path)
+    with receiver(tls=server_tls, host="localhost") as hook:
+        async with httpx.AsyncClient(verify=trusts) as client:
+            poster = HttpPoster(client, UrlPolicy(allow_loopback=True), 5)
+            answer = await poster.post(hook.url, b"{}", {"webhook-id": "msg_tls"})
+    if accepted:
+        assert (answer.status_code, answer.text) == (200, "thanks")
+        assert hook.received[0].headers["host"] == hook.url.split("/")[2]
+    else:
+        assert answer.status_code is None and "CERTIFICATE_VERIFY_FAILED" in answer.text
