@@ -92,8 +92,13 @@ class UrlPolicy:
 
     def check_url(self, url: str) -> None:
         """At registration: scheme, host, and the address if the host is a literal one."""
-        parts = urlsplit(url)
-        host = parts.hostname or ""
+        if any(c.isspace() or ord(c) < 32 or c in '<>"\\' for c in url):
+            raise EndpointRefused("the endpoint URL has spaces, quotes or control characters")
+        try:
+            parts = urlsplit(url)
+            host, _ = parts.hostname or "", parts.port
+        except ValueError as e:
+            raise EndpointRefused(f"the endpoint URL does not parse: {e}") from None
         if parts.scheme not in {"https", "http"} or not host:
             raise EndpointRefused("the endpoint must be an https:// URL")
         if parts.username or parts.password:

@@ -206,6 +206,11 @@ async def test_removed_endpoint_gets_nothing_more(
         ("https://[::ffff:127.0.0.1]/x", wh.UrlPolicy(), False),
         ("https://user:pw@hooks.example.org/x", wh.UrlPolicy(), False),
         ("ftp://hooks.example.org/x", wh.UrlPolicy(), False),
+        ("https://[::1/x", wh.UrlPolicy(), False),
+        ("https://hooks.example.org:99999/x", wh.UrlPolicy(), False),
+        ("https://hooks.example.org/a b", wh.UrlPolicy(), False),
+        ("https://hooks.example.org/\x00", wh.UrlPolicy(), False),
+        ("https://0.0.0.0/x", wh.UrlPolicy(allow_private=True), False),
     ],
 )
 def test_which_urls_may_be_endpoints(url: str, policy: wh.UrlPolicy, allowed: bool):
