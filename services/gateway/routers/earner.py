@@ -70,7 +70,10 @@ async def claim_page(
         return templates.TemplateResponse(request, "claim_expired.html", {"token": token}, status_code=410)
     credential = claim.credential
     if claim.first:
-        await announce_claimed(publisher, credential)
+        try:
+            await announce_claimed(publisher, credential)
+        except Exception as error:  # Kafka away: the volunteer's page still opens; webhooks miss it
+            log.warning("claim of %s not announced to webhooks: %s", credential.id, error)
     org = await store.org(credential.org_id)
     uuid = credential.id.removeprefix("urn:uuid:")
     page_url = f"{settings.public_url}/credentials/{uuid}"
