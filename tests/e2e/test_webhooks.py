@@ -95,4 +95,13 @@ def test_issued_claimed_revoked_reach_the_receiver_signed(hooked):
         page = dashboard.get("/dashboard/webhooks").text
         assert hook.url in page and "database down" in page
         assert len(re.findall(r'class="delivery"', page)) == 4
+        token = re.search(r'name="token" value="([^"]+)"', page).group(1)
+        form = {"token": token, "events": ["award.questioned"], "description": "CRM"}
+        refused = dashboard.post("/dashboard/webhooks", data={**form, "url": "http://crm.example/hook"})
+        assert refused.status_code == 422 and "https://" in refused.text
+        added = dashboard.post("/dashboard/webhooks", data={**form, "url": "https://crm.example/hook"})
+        assert added.status_code == 201
+        shown = re.search(r'id="secret-value">(whsec_[^<]+)<', added.text).group(1)
+        assert shown not in dashboard.get("/dashboard/webhooks").text  # shown once
+        assert [e["url"] for e in client.get("/v1/webhooks").json()][-1] == "https://crm.example/hook"
     print(f"\nwebhook e2e: events posted -> credential.issued accepted (after a 500) in {took:.2f}s")
