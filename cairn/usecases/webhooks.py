@@ -7,7 +7,7 @@ makes a second delivery nor logs an attempt twice. The receiver can drop repeats
 """
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from cairn.domain.failures import PoisonRecord
@@ -127,7 +127,7 @@ def _new_delivery(
     msg: str,
     event_type: str,
     payload: dict[str, Any],
-    now: Any,
+    now: datetime,
     generation: int = 0,
     replay_of: str | None = None,
 ) -> Delivery:
@@ -147,7 +147,7 @@ def _new_delivery(
     )
 
 
-def _due(delivery: Delivery, attempt: int, due_at: Any) -> WebhookAttemptDue:
+def _due(delivery: Delivery, attempt: int, due_at: datetime) -> WebhookAttemptDue:
     return WebhookAttemptDue(
         delivery_id=delivery.id,
         org_id=delivery.org_id,
