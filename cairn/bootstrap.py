@@ -23,16 +23,21 @@ from cairn.adapters.metrics import (
 )
 from cairn.adapters.smtp import Mailer
 from cairn.adapters.store import Store, store_for
+from cairn.adapters.webhook_http import HttpPoster
 from cairn.crash_points import crash_point
+from cairn.domain.failures import Transient
 from cairn.domain.records import NotificationRecord
+from cairn.domain.webhooks import UrlPolicy
 from cairn.ports import SYSTEM_CLOCK, Clock
 from cairn.settings import Settings, get_settings
 from cairn.usecases.issuing import issue_and_announce
 from cairn.usecases.notifying import notify_earner
 from cairn.usecases.provisioning import create_organisation
+from cairn.usecases.webhooks import attempt_delivery, fan_out
 from schemas.admin import OrgCreateIn
-from schemas.awards import AwardGranted, ClaimEmailResendRequested, CredentialIssued
+from schemas.awards import AwardGranted, AwardQuestioned, ClaimEmailResendRequested, CredentialIssued
 from schemas.envelope import CloudEvent
+from schemas.webhooks import CredentialChanged, WebhookAttemptDue
 
 log = logging.getLogger("cairn.pipeline")
 
@@ -163,6 +168,105 @@ class Notifier:
 async def notifier(settings: Settings | None = None) -> Notifier:
     settings = settings or get_settings()
     return Notifier(settings, await current_store(settings), Mailer(settings))
+
+
+def url_policy(settings: Settings) -> UrlPolicy:
+    return UrlPolicy(settings.webhook_allow_loopback, settings.webhook_allow_private_networks)
+
+
+@dataclass
+class Webhooks:
+    """Consumes the events organisations can subscribe to (credentials issued, changed, awards
+    questioned) and fans each out to its endpoints; consumes the first attempts and one retry
+    tier per delay, and POSTs each attempt when it is due. Its own service: an attempt can wait
+    on a slow endpoint and a retry tier waits hours, neither of which may hold up claim emails."""
+
+    settings: Settings
+    store: Store
+    publisher: KafkaPublisher
+    http: httpx.AsyncClient
+    clock: Clock = SYSTEM_CLOCK
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def fan_out(
+        self,
+        event: CloudEvent[CredentialIssued] | CloudEvent[CredentialChanged] | CloudEvent[AwardQuestioned],
+    ) -> None:
+        queued = await fan_out(self.store, self.publisher, event.data, self.settings.public_url, self.clock)
+        for delivery in queued:
+            log.info(
+                "webhook %s queued for endpoint %s",
+                delivery.event_type,
+                delivery.endpoint_id,
+                extra={"delivery_id": delivery.id, "org_id": delivery.org_id},
+            )
+
+    async def attempt(self, event: CloudEvent[WebhookAttemptDue]) -> None:
+        due = event.data
+        wait = (due.due_at - self.clock.now()).total_seconds()
+        if wait > 0:
+            try:
+                await asyncio.wait_for(self.stopping.wait(), timeout=wait)
+            except TimeoutError:
+                pass
+            else:
+                raise Transient("stopping before the attempt was due")  # left uncommitted
+        poster = HttpPoster(self.http, url_policy(self.settings), self.settings.webhook_timeout_seconds)
+        done = await attempt_delivery(
+            self.store,
+            self.publisher,
+            poster,
+            due,
+            self.clock,
+            tuple(self.settings.webhook_retry_delays),
+        )
+        if done is not None:
+            log.info(
+                "webhook delivery %s attempt %d: %s",
+                due.delivery_id,
+                done.attempt,
+                done.status_code or "no answer",
+                extra={"delivery_id": due.delivery_id, "org_id": due.org_id, "status": done.status_code},
+            )
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        self.stopping = stopping
+        longest_wait_ms = int(max(self.settings.webhook_retry_delays, default=0) * 1000) + 600_000
+        sources = [
+            ("credentials", topics.CREDENTIALS, CredentialIssued),
+            ("changes", topics.CREDENTIAL_CHANGES, CredentialChanged),
+            ("questions", topics.AWARD_QUESTIONS, AwardQuestioned),
+        ]
+        await asyncio.gather(
+            *(
+                consume_forever(self.settings, f"cairn-webhooks-{name}", topic, kind, self.fan_out, stopping)
+                for name, topic, kind in sources
+            ),
+            *(
+                consume_forever(
+                    self.settings,
+                    f"cairn-webhooks-{topic.removeprefix('cairn.webhook-')}",
+                    topic,
+                    WebhookAttemptDue,
+                    self.attempt,
+                    stopping,
+                    max_poll_interval_ms=max(300_000, longest_wait_ms),
+                )
+                for topic in (topics.WEBHOOK_DELIVERIES, *topics.WEBHOOK_RETRIES)
+            ),
+        )
+
+    async def close(self) -> None:
+        await self.http.aclose()
+        await self.publisher.stop()
+        await self.store.close()
+
+
+async def webhooks(settings: Settings | None = None) -> Webhooks:
+    settings = settings or get_settings()
+    return Webhooks(
+        settings, await current_store(settings), await started_publisher(settings), httpx.AsyncClient()
+    )
 
 
 @dataclass

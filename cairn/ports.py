@@ -4,6 +4,7 @@ The adapters in cairn/adapters/ implement them for real (Kafka, SQLAlchemy, the 
 tests/service/ implements them in memory. A use case names only these, never an adapter."""
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any, Protocol
@@ -30,6 +31,7 @@ from cairn.domain.records import (
     StatusListRecord,
     WalletExchangeRecord,
 )
+from cairn.domain.webhooks import Attempt, Delivery, Endpoint
 from schemas.awards import AwardQuestioned, BadgeProgress, ProgressUpdated
 from schemas.badge_class import BadgeClass, BadgeClassIn
 
@@ -74,6 +76,23 @@ class MailNotSent(Transient):
         self.unreachable = unreachable
 
 
+@dataclass(frozen=True)
+class Answer:
+    """What a webhook endpoint said: its status (None: no answer) and the start of its body, or
+    why there was no answer."""
+
+    status_code: int | None
+    text: str
+    duration_ms: int
+
+
+class Poster(Protocol):
+    """POSTs a signed webhook body to an endpoint (cairn.adapters.webhook_http). The endpoint's
+    failures and an address the URL policy forbids are answers to log, never exceptions."""
+
+    async def post(self, url: str, body: bytes, headers: dict[str, str]) -> Answer: ...
+
+
 class Clock(Protocol):
     def now(self) -> datetime:
         """The current time, UTC-aware."""
@@ -116,6 +135,8 @@ class Keyring(Protocol):
     def unsubscribe_code_matches(self, org_id: str, recipient_key: str, code: str) -> bool: ...
     def check_in_code(self, session_id: str) -> str: ...
     def check_in_code_matches(self, session_id: str, code: str) -> bool: ...
+    def seal_webhook_secret(self, endpoint_id: str, secret: str) -> bytes: ...
+    def unseal_webhook_secret(self, endpoint_id: str, sealed: bytes) -> str: ...
 
 
 class SchemaStore(Protocol):
@@ -270,6 +291,26 @@ class CheckInStore(Protocol):
     async def set_check_in_status(self, check_in_id: str, old: str, new: str) -> CheckInRecord | None: ...
 
 
+class WebhookStore(Protocol):
+    """Webhook endpoints (secrets sealed), their deliveries and each attempt's answer."""
+
+    async def create_webhook_endpoint(
+        self, org_id: str, url: str, events: list[str], include_email: bool, description: str
+    ) -> tuple[Endpoint, str]: ...
+    async def webhook_endpoints(self, org_id: str) -> list[Endpoint]: ...
+    async def webhook_endpoint(self, endpoint_id: str) -> Endpoint | None: ...
+    async def webhook_secret(self, endpoint_id: str) -> str: ...
+    async def disable_webhook_endpoint(self, org_id: str, endpoint_id: str) -> bool: ...
+    async def add_webhook_delivery(self, delivery: Delivery) -> tuple[Delivery, bool]: ...
+    async def webhook_delivery(self, delivery_id: str) -> Delivery | None: ...
+    async def webhook_deliveries(
+        self, org_id: str, endpoint_id: str | None = None, limit: int = 100
+    ) -> list[Delivery]: ...
+    async def record_webhook_attempt(
+        self, delivery_id: str, attempt: Attempt, status: str, next_attempt_at: datetime | None
+    ) -> bool: ...
+
+
 class Store(
     SchemaStore,
     OrganisationStore,
@@ -278,6 +319,7 @@ class Store(
     ReadModelStore,
     DirectAwardStore,
     CheckInStore,
+    WebhookStore,
     Protocol,
 ):
     """The whole store, as a service is given it."""

@@ -9,6 +9,7 @@ from pydantic import IPvAnyNetwork, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cairn.domain.criteria import KEEP_BY_ID
+from cairn.domain.webhooks import RETRY_DELAYS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,12 +65,19 @@ class Settings(BaseSettings):
     check_in_closes_minutes: float = 120
     check_ins_per_minute: float = 60  # per client address (a room on one Wi-Fi shares one), after a burst
     check_ins_burst: int = 40
+    # outbound webhooks: production sends only to https:// public addresses; a dev or test
+    # installation may allow loopback (http too) and private networks, explicitly
+    webhook_allow_loopback: bool = False
+    webhook_allow_private_networks: bool = False
+    webhook_timeout_seconds: float = 10  # per attempt: connect, send, answer
+    webhook_retry_delays: list[float] = list(RETRY_DELAYS)  # seconds before attempt 2, 3, ...
     # Each worker's Prometheus endpoint (GET /metrics); 0 = off. The gateway's is its /metrics.
     metrics_host: str = "127.0.0.1"
     metrics_port_aggregator: int = 9101  # the first worker's; aggregator-N uses this + N - 1
     metrics_port_signer: int = 9102
     metrics_port_notifier: int = 9103
     metrics_port_projector: int = 9104
+    metrics_port_webhooks: int = 9105
     log_format: str = "json"  # json: one object per line; text: the old human-readable lines
 
     @property

@@ -29,6 +29,7 @@ SERVICES: dict[str, list[str]] = {
     "aggregator": ["-m", "services.aggregator"],
     "signer": ["-m", "services.signer"],
     "notifier": ["-m", "services.notifier"],
+    "webhooks": ["-m", "services.webhooks"],
 }
 
 
@@ -136,7 +137,7 @@ async def run_dev(settings: Settings, stopping: asyncio.Event, external_kafka: b
         print(f"logs      {var / 'logs'}  (JSON lines)", flush=True)
         ports = ", ".join(
             f"{name} {getattr(settings, f'metrics_port_{name}')}"
-            for name in ("aggregator", "signer", "notifier", "projector")
+            for name in ("aggregator", "signer", "notifier", "projector", "webhooks")
             if getattr(settings, f"metrics_port_{name}")
         )
         print(

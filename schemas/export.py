@@ -30,6 +30,14 @@ from schemas.awards import (
 from schemas.badge_class import BadgeClass, BadgeClassIn
 from schemas.direct_awards import DirectAwardAccepted, DirectAwardIn
 from schemas.envelope import CloudEvent
+from schemas.webhooks import (
+    CredentialChanged,
+    WebhookAttemptDue,
+    WebhookDeliveryOut,
+    WebhookEndpointIn,
+    WebhookEndpointOut,
+    WebhookPayload,
+)
 
 SCHEMA_DIR = Path(__file__).parent / "json"
 
@@ -54,6 +62,12 @@ CONTRACTS: dict[str, type[BaseModel]] = {
     "VerificationResult": VerificationResult,
     "DirectAwardIn": DirectAwardIn,
     "DirectAwardAccepted": DirectAwardAccepted,
+    "credential-changes.CredentialChanged": CloudEvent[CredentialChanged],
+    "webhook-deliveries.WebhookAttemptDue": CloudEvent[WebhookAttemptDue],
+    "WebhookEndpointIn": WebhookEndpointIn,
+    "WebhookEndpointOut": WebhookEndpointOut,
+    "WebhookDeliveryOut": WebhookDeliveryOut,
+    "WebhookPayload": WebhookPayload,
 }
 
 

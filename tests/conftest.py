@@ -146,7 +146,7 @@ def running_system(
         "CAIRN_AGGREGATOR_WEB_PORT": str(free_port()),
         **{
             f"CAIRN_METRICS_PORT_{s}": str(free_port())
-            for s in ("AGGREGATOR", "SIGNER", "NOTIFIER", "PROJECTOR")
+            for s in ("AGGREGATOR", "SIGNER", "NOTIFIER", "PROJECTOR", "WEBHOOKS")
         },
         **(extra_env or {}),
     }

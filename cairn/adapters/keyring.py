@@ -78,6 +78,14 @@ class Keyring:
             raise TypeError(f"organisation {org_id} has a sealed JWT key of an unexpected type")
         return key
 
+    # webhook signing secrets: shown once, kept sealed (the store must sign with them again)
+
+    def seal_webhook_secret(self, endpoint_id: str, secret: str) -> bytes:
+        return seal(self._master_key, secret.encode(), f"webhook:{endpoint_id}")
+
+    def unseal_webhook_secret(self, endpoint_id: str, sealed: bytes) -> str:
+        return unseal(self._master_key, sealed, f"webhook:{endpoint_id}").decode()
+
     # backups: the plain secret leaves the keyring only to be re-encrypted under a passphrase
 
     def unseal_for_backup(self, sealed: bytes, purpose: str) -> bytes:

@@ -131,6 +131,7 @@ class Claim:
 
     credential: CredentialRecord | None
     expired: bool
+    first: bool = False  # this opening claimed it (the link was never opened before)
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,9 @@ from typing import Any, Literal
 from cairn.credentials.builder import iso
 from cairn.credentials.status_list import Purpose, empty_bits, list_credential, list_url
 from cairn.domain.records import CredentialRecord, Org
-from cairn.ports import SYSTEM_CLOCK, Clock, Store
+from cairn.ports import SYSTEM_CLOCK, Clock, Publisher, Store
 from cairn.usecases.issuing import org_signer
+from schemas.webhooks import CredentialChanged
 
 Action = Literal["revoke", "suspend", "unsuspend"]
 # action -> (statuses it may start from, the status it leads to, the bits it sets)
@@ -49,6 +50,17 @@ async def status_list_document(
     return row.document
 
 
+async def announce_claimed(
+    publisher: Publisher, credential: CredentialRecord, clock: Clock = SYSTEM_CLOCK
+) -> None:
+    """The first opening of a claim link: cairn.credential-changes.v1, for the webhooks."""
+    await publisher.publish(
+        CredentialChanged(
+            credential_id=credential.id, org_id=credential.org_id, change="claimed", at=clock.now()
+        )
+    )
+
+
 async def change_status(
     store: Store,
     org: Org,
@@ -57,9 +69,11 @@ async def change_status(
     reason: str | None,
     public_url: str,
     clock: Clock = SYSTEM_CLOCK,
+    publisher: Publisher | None = None,
 ) -> CredentialRecord:
     """Moves the credential to its new status and re-signs the lists whose bits flip, in one
-    transaction of the store's."""
+    transaction of the store's; then, given a publisher, announces a revocation or suspension
+    (cairn.credential-changes.v1, for the organisation's webhooks)."""
     credential = await store.credential(credential_id)
     if credential is None or credential.org_id != org.id:
         raise LookupError(f"credential {credential_id} not found")
@@ -67,4 +81,9 @@ async def change_status(
     if credential.status not in allowed_from:
         raise StatusChangeError(f"cannot {action} a credential that is {credential.status}")
     sign = await _list_signer(store, org, public_url, clock)
-    return await store.change_status(org.id, credential_id, new_status, reason, flips, sign)
+    changed = await store.change_status(org.id, credential_id, new_status, reason, flips, sign)
+    if publisher is not None and new_status in {"revoked", "suspended"}:
+        await publisher.publish(
+            CredentialChanged(credential_id=credential_id, org_id=org.id, change=new_status, at=clock.now())
+        )
+    return changed

@@ -29,6 +29,7 @@ from services.gateway.routers import (
     dashboard,
     dashboard_awards,
     dashboard_check_in,
+    dashboard_webhooks,
     direct_awards,
     earner,
     events,
@@ -41,6 +42,7 @@ from services.gateway.routers import (
     questions,
     recipients,
     wallet,
+    webhooks,
 )
 from services.gateway.strict_json import StrictJsonBodies
 
@@ -80,10 +82,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     error_pages.install(app)
     home.install(app)
-    for resource in (events, badge_classes, recipients, credentials, questions, org, keys):
+    for resource in (
+        events,
+        badge_classes,
+        recipients,
+        credentials,
+        questions,
+        org,
+        keys,
+        webhooks,
+        direct_awards,
+    ):
         app.include_router(resource.router)
-    app.include_router(direct_awards.router)  # issue 12
-    for pages in (health, public, earner, wallet, dashboard, metrics):
+    for pages in (health, public, earner, wallet, dashboard, dashboard_webhooks, metrics):
         app.include_router(pages.router)
     app.include_router(dashboard_awards.router)  # issue 12
     app.include_router(dashboard_check_in.router)  # issue 12

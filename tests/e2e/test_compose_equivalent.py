@@ -24,7 +24,7 @@ pytestmark = pytest.mark.e2e
 
 COMPOSE = REPO_ROOT / "docker-compose.yml"
 CONTAINER_STATE = "/var/lib/cairn/"
-METRICS = ("AGGREGATOR", "SIGNER", "NOTIFIER", "PROJECTOR")
+METRICS = ("AGGREGATOR", "SIGNER", "NOTIFIER", "PROJECTOR", "WEBHOOKS")
 
 
 def _resolve(value: object, dotenv: dict[str, str]) -> str:

@@ -55,7 +55,7 @@ def test_the_signer_answers_ready_once_it_consumes(kafka, tmp_path):
 
 
 def test_every_worker_of_a_running_system_turns_ready(system: System):
-    waiting = {"aggregator", "signer", "notifier", "projector"}
+    waiting = {"aggregator", "signer", "notifier", "projector", "webhooks"}
     deadline, last = time.monotonic() + 90, {}
     while waiting and time.monotonic() < deadline:
         for worker in sorted(waiting):
@@ -72,3 +72,4 @@ def test_every_worker_of_a_running_system_turns_ready(system: System):
     assert not waiting, last
     assert last["aggregator"][1]["consumers"] == {"aggregator": True}, last
     assert set(last["notifier"][1]["consumers"]) == {"cairn-notifier", "cairn-notifier-resends"}
+    assert len(last["webhooks"][1]["consumers"]) == 3 + 1 + 7  # sources, first attempts, retry tiers

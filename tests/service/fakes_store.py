@@ -34,6 +34,7 @@ from cairn.domain.records import (
 from cairn.ports import SlugTaken
 from schemas.awards import ProgressUpdated
 from schemas.badge_class import BadgeClass, BadgeClassIn
+from tests.service.fakes_webhooks import FakeWebhookTables
 
 
 def _now() -> datetime:
@@ -59,7 +60,7 @@ class _ClaimToken:
     claimed_at: datetime | None = None
 
 
-class FakeStore:
+class FakeStore(FakeWebhookTables):
     def __init__(self, keyring: Keyring | None = None) -> None:
         self.keyring = keyring or Keyring(secrets.token_bytes(32))
         self.orgs: dict[str, Org] = {}
@@ -370,8 +371,8 @@ class FakeStore:
         credential = self.credentials_.get(row.credential_id)
         if row.expires_at < _now():
             return Claim(credential, expired=True)
-        row.claimed_at = row.claimed_at or _now()
-        return Claim(credential, expired=False)
+        first, row.claimed_at = row.claimed_at is None, row.claimed_at or _now()
+        return Claim(credential, expired=False, first=first)
 
     def unsubscribe_code(self, org_id: str, recipient_key: str) -> str:
         return self.keyring.unsubscribe_code(org_id, recipient_key)
@@ -453,4 +454,5 @@ class FakeStore:
                 for hashed in [h for h, t in self.claim_tokens.items() if t.credential_id == c.id]:
                     del self.claim_tokens[hashed]
         self.progress_.pop((org_id, recipient_key), None)
+        self.forget_emails(org_id, recipient_key)
         return True

@@ -1,6 +1,7 @@
 """The dict-backed FakeStore answers as the real Store does: one scenario runs against both (the
 real one over an SQLite file) and must give the same answers; and both fit the store ports."""
 
+import dataclasses
 import inspect
 import secrets
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,7 @@ from cairn.adapters.store import Store, open_store
 from cairn.credentials.multikey import public_key_multibase
 from cairn.credentials.status_list import get_bit
 from cairn.domain.records import CheckInRecord, CheckInSessionRecord, DirectAwardRecord
+from cairn.domain.webhooks import Attempt, Delivery
 from schemas.awards import BadgeProgress, ProgressUpdated
 from schemas.badge_class import BadgeClassIn
 from tests.service.fakes_store import FakeStore
@@ -35,6 +37,7 @@ STORE_PORTS = [
     ports.ReadModelStore,
     ports.DirectAwardStore,
     ports.CheckInStore,
+    ports.WebhookStore,
 ]
 
 
@@ -238,6 +241,91 @@ async def test_the_fake_store_answers_as_the_real_one(tmp_path: Path) -> None:
         await real.close()
     fake = FakeStore(Keyring(MASTER_KEY))
     actual = await _scenario(fake)
+    for step, (want, got) in enumerate(zip(expected, actual, strict=True)):
+        assert got == want, f"answer {step} differs"
+
+
+def _plain(delivery: Delivery) -> Delivery:
+    """Without the ids each store draws at random."""
+    return dataclasses.replace(delivery, org_id="org", endpoint_id="endpoint")
+
+
+async def _webhook_scenario(store: Any) -> list[Any]:
+    """Endpoints (secret shown once, kept sealed), a delivery added twice, its attempts logged
+    only in order, the log newest first, removal."""
+    answers: list[Any] = []
+    say = answers.append
+    org, _ = await store.create_org("Riverside", "riverside")
+    endpoint, secret = await store.create_webhook_endpoint(
+        org.id,
+        "https://a.example/h",
+        ["credential.issued", "award.questioned", "credential.issued"],
+        True,
+        "x",
+    )
+    say((endpoint.url, endpoint.events, endpoint.include_email, endpoint.disabled_at))
+    say((secret.startswith("whsec_"), await store.webhook_secret(endpoint.id) == secret))
+    say([e.id for e in await store.webhook_endpoints(org.id)] == [endpoint.id])
+    made = Delivery(
+        "d1",
+        org.id,
+        endpoint.id,
+        "msg_1",
+        "credential.issued",
+        {"a": 1},
+        0,
+        None,
+        "pending",
+        0,
+        None,
+        ISSUED_AT,
+    )
+    first, again = await store.add_webhook_delivery(made), await store.add_webhook_delivery(made)
+    say([(_plain(d), new) for d, new in (first, again)])
+    one = Attempt(1, ISSUED_AT, 500, "down", 12)
+    later = ISSUED_AT + timedelta(seconds=5)
+    say(await store.record_webhook_attempt("d1", Attempt(2, ISSUED_AT, 200, "", 1), "delivered", None))
+    say(await store.record_webhook_attempt("d1", one, "retrying", later))
+    say(await store.record_webhook_attempt("d1", one, "retrying", later))
+    say(_plain(await store.webhook_delivery("d1")))
+    newer = Delivery(
+        "d2", org.id, endpoint.id, "msg_1", "credential.issued", {}, 1, "d1", "pending", 0, None, later
+    )
+    await store.add_webhook_delivery(newer)
+    say([d.id for d in await store.webhook_deliveries(org.id)])
+    say([d.id for d in await store.webhook_deliveries(org.id, "other")])
+    say(
+        (
+            await store.disable_webhook_endpoint("other-org", endpoint.id),
+            len(await store.webhook_endpoints(org.id)),
+        )
+    )
+    # erasure takes the person's email out of the stored payloads
+    kim = await store.recipient_key_of(org.id, "kim@example.org")
+    await store.upsert_recipients(org.id, {kim: ("kim@example.org", "Kim")})
+    data = {"recipient_key": kim, "email": "kim@example.org"}
+    with_email = dataclasses.replace(made, id="d3", message_id="msg_3", payload={"data": data})
+    await store.add_webhook_delivery(with_email)
+    say(await store.erase_person(org.id, kim))
+    say(sorted((await store.webhook_delivery("d3")).payload["data"]))
+    say(await store.disable_webhook_endpoint(org.id, endpoint.id))
+    say(
+        (
+            await store.webhook_endpoints(org.id),
+            (await store.webhook_endpoint(endpoint.id)).disabled_at is None,
+        )
+    )
+    return answers
+
+
+async def test_the_fake_webhook_tables_answer_as_the_real_ones(tmp_path: Path) -> None:
+    real = open_store(f"sqlite+aiosqlite:///{tmp_path / 'cairn.db'}", MASTER_KEY)
+    await real.create_schema()
+    try:
+        expected = await _webhook_scenario(real)
+    finally:
+        await real.close()
+    actual = await _webhook_scenario(FakeStore(Keyring(MASTER_KEY)))
     for step, (want, got) in enumerate(zip(expected, actual, strict=True)):
         assert got == want, f"answer {step} differs"
 

@@ -19,6 +19,7 @@ from schemas.awards import (
     ProgressUpdated,
 )
 from schemas.badge_class import BadgeClass, TotalHours
+from schemas.webhooks import CredentialChanged, WebhookAttemptDue
 
 KEY = "b" * 64
 NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
@@ -104,6 +105,24 @@ RECORDS: list[tuple[BaseModel, str, str, type[BaseModel]]] = [
         "urn:uuid:c1",
         ClaimEmailResendRequested,
     ),
+    (
+        CredentialChanged(credential_id="urn:uuid:c1", org_id="org-1", change="claimed", at=NOW),
+        topics.CREDENTIAL_CHANGES,
+        "urn:uuid:c1",
+        CredentialChanged,
+    ),
+    (
+        WebhookAttemptDue(delivery_id="d1", org_id="org-1", endpoint_id="e1", attempt=1, due_at=NOW),
+        topics.WEBHOOK_DELIVERIES,
+        "e1",
+        WebhookAttemptDue,
+    ),
+    (
+        WebhookAttemptDue(delivery_id="d1", org_id="org-1", endpoint_id="e1", attempt=3, due_at=NOW),
+        "cairn.webhook-retries-2.v1",
+        "e1",
+        WebhookAttemptDue,
+    ),
 ]
 
 
@@ -120,6 +139,7 @@ def test_every_record_type_is_in_the_table_and_its_topic_is_made_by_setup():
     assert {type(record) for record, *_ in RECORDS} == set(topics.ROUTES)
     made = {spec.name for spec in topics.TOPICS}
     assert {route.topic for route in topics.ROUTES.values()} <= made
+    assert {topics.webhook_topic(n) for n in range(1, 20)} <= made  # every retry tier
     assert {topics.dlq(name) for name in topics.CONSUMED} <= made
 
 

@@ -36,7 +36,7 @@ def envelope(record: BaseModel) -> CloudEvent[BaseModel]:
 def message(record: BaseModel) -> Message:
     """The record as its topic, key and value, for any producer (the publisher's, or Faust's)."""
     route = route_of(record)
-    return Message(route.topic, route.key(record).encode(), encode(envelope(record)))
+    return Message(route.topic_for(record), route.key(record).encode(), encode(envelope(record)))
 
 
 def encode(event: CloudEvent[BaseModel]) -> bytes:

@@ -33,14 +33,19 @@ def record_written_at() -> datetime | None:
     return _record_written.get()
 
 
-def consumer(bootstrap: Brokers, group: str, *topics: str) -> AIOKafkaConsumer:
-    """Offsets are committed by the caller after the work is done: at-least-once."""
+def consumer(
+    bootstrap: Brokers, group: str, *topics: str, max_poll_interval_ms: int = 300_000
+) -> AIOKafkaConsumer:
+    """Offsets are committed by the caller after the work is done: at-least-once.
+    `max_poll_interval_ms`: the longest a handler may hold a record before the group counts the
+    consumer gone (longer for the webhook retry tiers, whose handlers wait until a record is due)."""
     return AIOKafkaConsumer(
         *topics,
         **client_options(bootstrap),
         group_id=group,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
+        max_poll_interval_ms=max_poll_interval_ms,
     )
 
 
@@ -150,6 +155,7 @@ async def consume_forever(
     handle: Callable[[CloudEvent[DataT]], Awaitable[None]],
     stopping: asyncio.Event,
     policy: RetryPolicy | None = None,
+    max_poll_interval_ms: int = 300_000,
 ) -> None:
     """At-least-once loop: one record at a time, offset committed only after `handle` returns
     or the record is in the topic's DLQ.
@@ -161,7 +167,7 @@ async def consume_forever(
     """
     policy = policy or RetryPolicy(max_attempts=get_settings().consumer_max_attempts)
     WORKER.joining(group)
-    started = await _start_clients(bootstrap, group, topic, policy, stopping)
+    started = await _start_clients(bootstrap, group, topic, policy, stopping, max_poll_interval_ms)
     if started is None:
         WORKER.stopped(group)
         return
@@ -210,13 +216,19 @@ async def consume_forever(
 
 
 async def _start_clients(
-    bootstrap: Brokers, group: str, topic: str, policy: RetryPolicy, stopping: asyncio.Event
+    bootstrap: Brokers,
+    group: str,
+    topic: str,
+    policy: RetryPolicy,
+    stopping: asyncio.Event,
+    max_poll_interval_ms: int = 300_000,
 ) -> tuple[AIOKafkaConsumer, AIOKafkaProducer] | None:
     """The consumer and the DLQ producer, started once Kafka answers (None if asked to stop
     first): a broker not up yet must not end a projection that runs inside the gateway."""
     tries = 0
     while not stopping.is_set():
-        kafka, dead_letters = consumer(bootstrap, group, topic), producer(bootstrap)
+        kafka = consumer(bootstrap, group, topic, max_poll_interval_ms=max_poll_interval_ms)
+        dead_letters = producer(bootstrap)
         try:
             await kafka.start()
             await dead_letters.start()

@@ -23,6 +23,7 @@ from schemas.awards import (
     ProgressUpdated,
 )
 from schemas.badge_class import BadgeClass
+from schemas.webhooks import CredentialChanged, WebhookAttemptDue
 
 ACTIVITY = "cairn.activity.v1"
 BADGE_CLASSES = "cairn.badge-classes.v1"
@@ -32,6 +33,12 @@ PROGRESS = "cairn.progress.v1"
 CREDENTIALS = "cairn.credentials.v1"
 CLAIM_EMAIL_RESENDS = "cairn.claim-email-resends.v1"
 NOTIFICATIONS = "cairn.notifications.v1"
+CREDENTIAL_CHANGES = "cairn.credential-changes.v1"  # claimed, revoked, suspended (for webhooks)
+# Webhook attempts: the first of each delivery (and replays), then one topic per retry delay, so
+# every record in a tier waits as long as the one before it and the consumer can sleep on the head.
+WEBHOOK_DELIVERIES = "cairn.webhook-deliveries.v1"
+WEBHOOK_RETRY_TIERS = 7  # as many as cairn.domain.webhooks.RETRY_DELAYS has delays
+WEBHOOK_RETRIES = tuple(f"cairn.webhook-retries-{n}.v1" for n in range(1, WEBHOOK_RETRY_TIERS + 1))
 REEVALUATE = "cairn.aggregator.reevaluate.v1"  # the aggregator's own: "re-check this recipient"
 # Faust's changelog of the aggregator's progress table ("<app id>-<table>-changelog"). Made by
 # `cairn setup` like the rest: left to the worker, a busy broker can answer its first metadata
@@ -51,6 +58,16 @@ AWARD_QUESTIONED_TYPE = "org.cairn.award.questioned.v1"
 PROGRESS_UPDATED_TYPE = "org.cairn.progress.updated.v1"
 CREDENTIAL_ISSUED_TYPE = "org.cairn.credential.issued.v1"
 CLAIM_EMAIL_RESEND_REQUESTED_TYPE = "org.cairn.claim-email.resend-requested.v1"
+CREDENTIAL_CHANGED_TYPE = "org.cairn.credential.changed.v1"
+WEBHOOK_ATTEMPT_DUE_TYPE = "org.cairn.webhook.attempt-due.v1"
+
+
+def webhook_topic(attempt: int) -> str:
+    """Attempt 1 on the deliveries topic; attempt N > 1 on retry tier N - 1 (the last tier for
+    any later one, should a longer schedule be configured)."""
+    if attempt <= 1:
+        return WEBHOOK_DELIVERIES
+    return WEBHOOK_RETRIES[min(attempt - 1, WEBHOOK_RETRY_TIERS) - 1]
 
 
 def dlq(topic: str) -> str:
@@ -73,6 +90,9 @@ CONSUMED = [
     CREDENTIALS,
     CLAIM_EMAIL_RESENDS,
     REEVALUATE,
+    CREDENTIAL_CHANGES,
+    WEBHOOK_DELIVERIES,
+    *WEBHOOK_RETRIES,
 ]
 TOPICS = [
     TopicSpec(ACTIVITY),
@@ -84,6 +104,9 @@ TOPICS = [
     TopicSpec(CLAIM_EMAIL_RESENDS),
     TopicSpec(NOTIFICATIONS),
     TopicSpec(REEVALUATE),
+    TopicSpec(CREDENTIAL_CHANGES),
+    TopicSpec(WEBHOOK_DELIVERIES),
+    *(TopicSpec(name) for name in WEBHOOK_RETRIES),
     TopicSpec(PROGRESS_CHANGELOG, compacted=True),
     TopicSpec(PROCESSED_CHANGELOG, compacted=True),
     *(TopicSpec(dlq(name), partitioned=False) for name in CONSUMED),
@@ -109,6 +132,10 @@ class Route(Generic[R]):
     subject: Callable[[R], str]
     time: Callable[[R], datetime | None] = lambda record: None
     data: Callable[[R], BaseModel] = lambda record: record
+    topic_of: Callable[[R], str] | None = None  # when records of the type go to several topics
+
+    def topic_for(self, record: R) -> str:
+        return self.topic if self.topic_of is None else self.topic_of(record)
 
 
 def _activity_type(record: OrgActivity) -> str:
@@ -193,6 +220,28 @@ ROUTES: dict[type[BaseModel], Route[Any]] = {
             source=lambda _: "/gateway",
             org_id=lambda r: r.org_id,
             subject=lambda r: r.recipient_key,
+        ),
+        Route(
+            CredentialChanged,
+            CREDENTIAL_CHANGES,
+            lambda _: CREDENTIAL_CHANGED_TYPE,
+            key=lambda r: r.credential_id,
+            event_id=lambda r: f"{r.change}:{r.credential_id}",
+            source=lambda _: "/gateway",
+            org_id=lambda r: r.org_id,
+            subject=lambda r: r.credential_id,
+            time=lambda r: r.at,
+        ),
+        Route(
+            WebhookAttemptDue,
+            WEBHOOK_DELIVERIES,
+            lambda _: WEBHOOK_ATTEMPT_DUE_TYPE,
+            key=lambda r: r.endpoint_id,
+            event_id=lambda r: f"{r.delivery_id}#{r.attempt}",
+            source=lambda _: "/webhooks",
+            org_id=lambda r: r.org_id,
+            subject=lambda r: r.delivery_id,
+            topic_of=lambda r: webhook_topic(r.attempt),
         ),
     ]
 }

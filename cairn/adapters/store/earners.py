@@ -10,6 +10,7 @@ from cairn.adapters.keyring import token_hash
 from cairn.adapters.store import tables as t
 from cairn.adapters.store.engine import StoreBase, now
 from cairn.adapters.store.records import record, record_or_none
+from cairn.adapters.store.webhooks import forget_emails
 from cairn.domain.identity import normalise_email
 from cairn.domain.records import (
     Claim,
@@ -106,6 +107,7 @@ class EarnerTables(StoreBase):
                 return Claim(credential, expired=True)
             if row.claimed_at is None:
                 row.claimed_at = now()
+                return Claim(credential, expired=False, first=True)
             return Claim(credential, expired=False)
 
     # a volunteer's own view ("my badges")
@@ -311,5 +313,6 @@ class EarnerTables(StoreBase):
                     t.ProgressView.org_id == org_id, t.ProgressView.recipient_key == recipient_key
                 )
             )
+            await forget_emails(s, org_id, recipient_key)
             await s.delete(person)
         return True

@@ -15,6 +15,7 @@ from cairn.adapters.store.issuer_keys import IssuerKeyTables
 from cairn.adapters.store.operations import OperationsTables
 from cairn.adapters.store.organisations import OrganisationTables
 from cairn.adapters.store.read_models import ReadModelTables
+from cairn.adapters.store.webhooks import WebhookTables
 from cairn.domain.records import Claim
 from cairn.settings import Settings
 
@@ -31,6 +32,7 @@ class Store(
     OperationsTables,
     DirectAwardTables,
     CheckInTables,
+    WebhookTables,
 ):
     """All parts over one engine and one keyring."""
 

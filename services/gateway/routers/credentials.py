@@ -76,11 +76,14 @@ async def change_credential_status(
     org: CredentialWriter,
     store: StoreDep,
     settings: SettingsDep,
+    publisher: PublisherDep,
 ) -> CredentialSummary:
     """Revoke (final), suspend, or unsuspend; the signed status lists change with it."""
     credential_id = credential_id_from(credential_uuid)
     try:
-        credential = await change_status(store, org, credential_id, action, body.reason, settings.public_url)
+        credential = await change_status(
+            store, org, credential_id, action, body.reason, settings.public_url, publisher=publisher
+        )
     except LookupError as e:
         raise HTTPException(404, "no such credential") from e
     except StatusChangeError as e:

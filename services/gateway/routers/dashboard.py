@@ -286,7 +286,9 @@ async def credential_action(
         if problem:
             raise HTTPException(422, f"reason: {problem}")
         try:
-            await change_status(desk.store, key.org, credential.id, action, given, settings.public_url)
+            await change_status(
+                desk.store, key.org, credential.id, action, given, settings.public_url, publisher=publisher
+            )
         except StatusChangeError as e:
             raise HTTPException(409, str(e)) from e
     done = urlencode({"done": action, "credential": credential_uuid})

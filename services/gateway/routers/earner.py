@@ -14,6 +14,7 @@ from cairn.adapters.store import Store
 from cairn.domain.records import CredentialRecord
 from cairn.settings import Settings
 from cairn.usecases.email_message import SignInEmail, render_sign_in_email
+from cairn.usecases.status_changes import announce_claimed
 from services.gateway.claim_resends import request_resend
 from services.gateway.dependencies import (
     ClientAddress,
@@ -52,7 +53,12 @@ async def withdrawn_page(request: Request, store: Store, credential: CredentialR
 
 @router.get("/claim/{token}", response_class=HTMLResponse)
 async def claim_page(
-    token: str, request: Request, store: StoreDep, settings: SettingsDep, count_miss: MissCounter
+    token: str,
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+    publisher: PublisherDep,
+    count_miss: MissCounter,
 ) -> HTMLResponse:
     claim = await store.claim(token)
     if claim.credential is None:
@@ -63,6 +69,11 @@ async def claim_page(
     if claim.expired:
         return templates.TemplateResponse(request, "claim_expired.html", {"token": token}, status_code=410)
     credential = claim.credential
+    if claim.first:
+        try:
+            await announce_claimed(publisher, credential)
+        except Exception as error:  # Kafka away: the volunteer's page still opens; webhooks miss it
+            log.warning("claim of %s not announced to webhooks: %s", credential.id, error)
     org = await store.org(credential.org_id)
     uuid = credential.id.removeprefix("urn:uuid:")
     page_url = f"{settings.public_url}/credentials/{uuid}"
