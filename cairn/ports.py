@@ -27,6 +27,7 @@ from cairn.domain.records import (
     StatusListRecord,
     WalletExchangeRecord,
 )
+from cairn.domain.volunteers import ActivityEntry, BadgeStats, VolunteerPage, VolunteerQuery
 from schemas.awards import AwardQuestioned, BadgeProgress, ProgressUpdated
 from schemas.badge_class import BadgeClass, BadgeClassIn
 
@@ -245,7 +246,20 @@ class ReadModelStore(Protocol):
     async def award_counts(self, org_id: str) -> dict[str, int]: ...
 
 
-class Store(SchemaStore, OrganisationStore, CredentialStore, EarnerStore, ReadModelStore, Protocol):
+class VolunteerStore(Protocol):
+    """The volunteer list (search, sort, paging), each person's activity history as the gateway
+    accepted it, and per-badge delivery counts for the overview."""
+
+    async def record_activities(self, org_id: str, entries: Sequence[ActivityEntry]) -> None: ...
+    async def activity_history(self, org_id: str, recipient_key: str) -> list[ActivityEntry]: ...
+    async def activity(self, org_id: str, event_id: str) -> ActivityEntry | None: ...
+    async def volunteer_page(self, org_id: str, query: VolunteerQuery) -> VolunteerPage: ...
+    async def badge_stats(self, org_id: str) -> dict[str, BadgeStats]: ...
+
+
+class Store(
+    SchemaStore, OrganisationStore, CredentialStore, EarnerStore, ReadModelStore, VolunteerStore, Protocol
+):
     """The whole store, as a service is given it."""
 
 

@@ -31,6 +31,7 @@ from cairn.domain.records import (
 from cairn.ports import SlugTaken
 from schemas.awards import ProgressUpdated
 from schemas.badge_class import BadgeClass, BadgeClassIn
+from tests.service.fakes_volunteers import FakeVolunteers
 
 
 def _now() -> datetime:
@@ -56,7 +57,7 @@ class _ClaimToken:
     claimed_at: datetime | None = None
 
 
-class FakeStore:
+class FakeStore(FakeVolunteers):
     def __init__(self, keyring: Keyring | None = None) -> None:
         self.keyring = keyring or Keyring(secrets.token_bytes(32))
         self.orgs: dict[str, Org] = {}
@@ -395,4 +396,5 @@ class FakeStore:
                 for hashed in [h for h, t in self.claim_tokens.items() if t.credential_id == c.id]:
                     del self.claim_tokens[hashed]
         self.progress_.pop((org_id, recipient_key), None)
+        self.activities_ = {k: e for k, e in self.activities_.items() if e.recipient_key != recipient_key}
         return True

@@ -27,7 +27,13 @@ BADGE = BadgeClassIn(
     criteria_narrative="n",
     criteria={"kind": "total_hours", "at_least": 10},
 )
-STORE_PORTS = [ports.OrganisationStore, ports.CredentialStore, ports.EarnerStore, ports.ReadModelStore]
+STORE_PORTS = [
+    ports.OrganisationStore,
+    ports.CredentialStore,
+    ports.EarnerStore,
+    ports.ReadModelStore,
+    ports.VolunteerStore,
+]
 
 
 def _signed_list(purpose: str, bits: bytes) -> dict[str, Any]:

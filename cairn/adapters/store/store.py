@@ -13,6 +13,7 @@ from cairn.adapters.store.issuer_keys import IssuerKeyTables
 from cairn.adapters.store.operations import OperationsTables
 from cairn.adapters.store.organisations import OrganisationTables
 from cairn.adapters.store.read_models import ReadModelTables
+from cairn.adapters.store.volunteers import VolunteerTables
 from cairn.domain.records import Claim
 from cairn.settings import Settings
 
@@ -25,6 +26,7 @@ class Store(
     CredentialTables,
     EarnerTables,
     ReadModelTables,
+    VolunteerTables,
     BackupTables,
     OperationsTables,
 ):
