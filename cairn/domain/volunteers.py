@@ -2,6 +2,7 @@
 badge, a page of the list, an activity as the history shows it, and progress grouped so a
 pathway (a badge earned by holding others) reads as one item with its parts."""
 
+import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -156,3 +157,39 @@ def progress_items(progress: Sequence[BadgeProgress], classes: Sequence[BadgeCla
         ]
         items.append(ProgressItem(badge.name, by_id.get(badge.id), parts))
     return items
+
+
+KIND_NAMES = {"volunteer_shift": "shift", "workshop_attendance": "workshop", "activity_voided": "void"}
+
+
+def describe(entry: ActivityEntry) -> str:
+    """An activity in a few words, for a coordinator: "shift on 2026-11-28 (4 h) · pantry"."""
+    length = f" ({entry.seconds / 3600:.4g} h)" if entry.seconds else ""
+    words = f"{KIND_NAMES.get(entry.kind, entry.kind)} on {entry.at.date().isoformat()}{length}"
+    return f"{words} · {entry.label}" if entry.label else words
+
+
+def void_behind(history: Sequence[ActivityEntry], before: datetime) -> ActivityEntry | None:
+    """The activity whose void most likely undid an award questioned at `before`: the one taken
+    back by the person's latest void accepted by then (the question does not name it)."""
+    voids = [e for e in history if e.voids and e.at <= before]
+    if not voids:
+        return None
+    last = max(voids, key=lambda e: e.at)
+    by_id = {e.event_id: e for e in history}
+    return by_id.get(last.voids or "") or ActivityEntry(
+        last.voids or "",
+        last.recipient_key,
+        "unknown",
+        last.at,
+        voided_by=last.event_id,
+        void_reason=last.reason,
+    )
+
+
+def void_id_for(event_id: str) -> str:
+    """The id of the dashboard's void of an activity: the same each time, so pressing the
+    button twice takes it back once (the event id is the idempotency key)."""
+    if len(event_id) <= 195:
+        return f"void-{event_id}"
+    return f"void-{hashlib.sha256(event_id.encode()).hexdigest()}"

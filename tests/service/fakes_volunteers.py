@@ -16,7 +16,7 @@ from cairn.domain.volunteers import (
     closeness,
     natural_key,
 )
-from schemas.awards import ProgressUpdated
+from schemas.awards import BadgeProgress, ProgressUpdated
 
 HISTORY_LIMIT = 500
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -90,6 +90,15 @@ class FakeVolunteers:
             rows.sort(key=lambda r: -r.closest)
         window = rows[query.offset : query.offset + query.per_page]
         return VolunteerPage(len(rows), window, query)
+
+    async def progress_of(self, org_id: str, recipient_keys: Sequence[str]) -> dict[str, list[BadgeProgress]]:
+        return {k: self.progress_[org_id, k].badges for k in recipient_keys if (org_id, k) in self.progress_}
+
+    async def credentials_of(self, org_id: str, recipient_keys: Sequence[str]) -> list[CredentialRecord]:
+        mine = [
+            c for c in self.credentials_.values() if c.org_id == org_id and c.recipient_key in recipient_keys
+        ]
+        return sorted(mine, key=lambda c: (c.issued_at, c.id))
 
     async def badge_stats(self, org_id: str) -> dict[str, BadgeStats]:
         claimed = {t.credential_id for t in self.claim_tokens.values() if t.claimed_at is not None}

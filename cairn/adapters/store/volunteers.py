@@ -9,6 +9,8 @@ from sqlalchemy import and_, case, func, or_, select, update
 
 from cairn.adapters.store import tables as t
 from cairn.adapters.store.engine import StoreBase
+from cairn.adapters.store.records import record
+from cairn.domain.records import CredentialRecord
 from cairn.domain.volunteers import (
     ActivityEntry,
     BadgeStats,
@@ -16,6 +18,7 @@ from cairn.domain.volunteers import (
     VolunteerQuery,
     VolunteerRow,
 )
+from schemas.awards import BadgeProgress
 
 HISTORY_LIMIT = 500
 
@@ -128,6 +131,24 @@ class VolunteerTables(StoreBase):
             )
             found = [VolunteerRow(*row) for row in rows.all()]
         return VolunteerPage(total or 0, found, query)
+
+    async def progress_of(self, org_id: str, recipient_keys: Sequence[str]) -> dict[str, list[BadgeProgress]]:
+        """recipient_key -> their progress, for one page of the list."""
+        p = t.ProgressView
+        async with self._session() as s:
+            rows = await s.scalars(select(p).where(p.org_id == org_id, p.recipient_key.in_(recipient_keys)))
+            return {r.recipient_key: [BadgeProgress.model_validate(b) for b in r.badges] for r in rows.all()}
+
+    async def credentials_of(self, org_id: str, recipient_keys: Sequence[str]) -> list[CredentialRecord]:
+        """The credentials of these people, oldest first, for one page of the list."""
+        c = t.Credential
+        async with self._session() as s:
+            rows = await s.scalars(
+                select(c)
+                .where(c.org_id == org_id, c.recipient_key.in_(recipient_keys))
+                .order_by(c.issued_at, c.id)
+            )
+            return [record(CredentialRecord, row) for row in rows.all()]
 
     async def badge_stats(self, org_id: str) -> dict[str, BadgeStats]:
         """badge_class_id -> its counts, for the overview."""
