@@ -112,11 +112,13 @@ class VolunteerTables(StoreBase):
                 )
             )
         closest = func.coalesce(p.closest, 0.0)
+        # PostgreSQL's locale collations skip spaces and fold accents: the key is ordered bytewise
+        by_name = r.sort_name.collate("C") if self.engine.dialect.name == "postgresql" else r.sort_name
         never = case((r.last_activity_at.is_(None), 1), else_=0)  # no activity yet: last
         order = {
-            "name": [r.sort_name, r.recipient_key],
-            "recent": [never, r.last_activity_at.desc(), r.sort_name, r.recipient_key],
-            "closest": [closest.desc(), r.sort_name, r.recipient_key],
+            "name": [by_name, r.recipient_key],
+            "recent": [never, r.last_activity_at.desc(), by_name, r.recipient_key],
+            "closest": [closest.desc(), by_name, r.recipient_key],
         }[query.sort]
         joined = and_(p.org_id == r.org_id, p.recipient_key == r.recipient_key)
         async with self._session() as s:
