@@ -117,7 +117,10 @@ class Recipient(Base):
         doc="no more badge emails from this organisation"
     )
     sort_name: Mapped[str] = mapped_column(
-        String(200), default="", doc="natural-sort key of the name (or email), for the volunteer list"
+        String(200),
+        default="",
+        server_default="",
+        doc="natural-sort key of the name (or email), for the volunteer list",
     )
     last_activity_at: Mapped[datetime | None] = mapped_column(doc="the latest activity accepted for them")
 
@@ -199,7 +202,7 @@ class ProgressView(Base):
     badges: Mapped[list] = mapped_column(JSON)
     pending_voids: Mapped[list] = mapped_column(JSON, default=list)
     closest: Mapped[float] = mapped_column(
-        Float, default=0.0, doc="0..1, how near the badge they are nearest to and lack"
+        Float, default=0.0, server_default="0", doc="0..1, how near the badge they are nearest to and lack"
     )
 
     __table_args__ = (Index("ix_progress_views_org_closest", "org_id", "closest"),)

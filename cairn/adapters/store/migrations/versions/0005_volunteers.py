@@ -23,31 +23,40 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "activities",
-        sa.Column("org_id", sa.String(length=36), nullable=False),
-        sa.Column("event_id", sa.String(length=200), nullable=False),
-        sa.Column("recipient_key", sa.String(length=64), nullable=False),
-        sa.Column("kind", sa.String(length=30), nullable=False),
-        sa.Column("at", UTC_TIME, nullable=False),
-        sa.Column("seconds", sa.Integer(), nullable=True),
-        sa.Column("label", sa.String(length=320), nullable=False),
-        sa.Column("voids", sa.String(length=200), nullable=True),
-        sa.Column("reason", sa.String(length=500), nullable=True),
-        sa.Column("voided_by", sa.String(length=200), nullable=True),
-        sa.Column("void_reason", sa.String(length=500), nullable=True),
-        sa.ForeignKeyConstraint(["org_id"], ["organisations.id"]),
-        sa.PrimaryKeyConstraint("org_id", "event_id"),
-    )
-    op.create_index("ix_activities_person", "activities", ["org_id", "recipient_key", "at"])
-    with op.batch_alter_table("progress_views") as batch_op:
-        batch_op.add_column(sa.Column("closest", sa.Float(), nullable=False, server_default="0"))
-        batch_op.create_index("ix_progress_views_org_closest", ["org_id", "closest"])
-    with op.batch_alter_table("recipients") as batch_op:
-        batch_op.add_column(sa.Column("sort_name", sa.String(length=200), nullable=False, server_default=""))
-        batch_op.add_column(sa.Column("last_activity_at", UTC_TIME, nullable=True))
-        batch_op.create_index("ix_recipients_org_last_activity", ["org_id", "last_activity_at"])
-        batch_op.create_index("ix_recipients_org_sort_name", ["org_id", "sort_name"])
+    """Adds what is missing (as the baseline does), so a schema made by create_all is left as is."""
+    inspector = sa.inspect(op.get_bind())
+    if "activities" not in inspector.get_table_names():
+        op.create_table(
+            "activities",
+            sa.Column("org_id", sa.String(length=36), nullable=False),
+            sa.Column("event_id", sa.String(length=200), nullable=False),
+            sa.Column("recipient_key", sa.String(length=64), nullable=False),
+            sa.Column("kind", sa.String(length=30), nullable=False),
+            sa.Column("at", UTC_TIME, nullable=False),
+            sa.Column("seconds", sa.Integer(), nullable=True),
+            sa.Column("label", sa.String(length=320), nullable=False),
+            sa.Column("voids", sa.String(length=200), nullable=True),
+            sa.Column("reason", sa.String(length=500), nullable=True),
+            sa.Column("voided_by", sa.String(length=200), nullable=True),
+            sa.Column("void_reason", sa.String(length=500), nullable=True),
+            sa.ForeignKeyConstraint(["org_id"], ["organisations.id"]),
+            sa.PrimaryKeyConstraint("org_id", "event_id"),
+        )
+        op.create_index("ix_activities_person", "activities", ["org_id", "recipient_key", "at"])
+    views = {c["name"] for c in inspector.get_columns("progress_views")}
+    if "closest" not in views:
+        with op.batch_alter_table("progress_views") as batch_op:
+            batch_op.add_column(sa.Column("closest", sa.Float(), nullable=False, server_default="0"))
+            batch_op.create_index("ix_progress_views_org_closest", ["org_id", "closest"])
+    people = {c["name"] for c in inspector.get_columns("recipients")}
+    if "sort_name" not in people:
+        with op.batch_alter_table("recipients") as batch_op:
+            batch_op.add_column(
+                sa.Column("sort_name", sa.String(length=200), nullable=False, server_default="")
+            )
+            batch_op.add_column(sa.Column("last_activity_at", UTC_TIME, nullable=True))
+            batch_op.create_index("ix_recipients_org_last_activity", ["org_id", "last_activity_at"])
+            batch_op.create_index("ix_recipients_org_sort_name", ["org_id", "sort_name"])
     _backfill()
 
 
