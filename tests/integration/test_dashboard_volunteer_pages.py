@@ -223,3 +223,21 @@ async def test_a_questioned_award_names_the_badge_the_voided_activity_and_the_re
     assert re.search(r'class="voided-activity">shift on \d{4}-\d\d-\d\d \(10 h\)<', row)
     assert 'class="void-reason">logged twice<' in row
     assert 'name="reason" value="logged twice"' in row, "revoking offers the void's reason"
+
+
+async def test_the_api_takes_a_logo_as_the_dashboard_does(desk):
+    client, store, org, _ = desk
+    _, admin = await store.create_api_key(org.id, "admin", {"org:admin", "read"})
+    _, reader = await store.create_api_key(org.id, "reader", {"read"})
+    png = badge_png("#336699", 32)
+    files = {"file": ("logo.png", png, "image/png")}
+    refused = await client.put("/v1/org/logo", files=files, headers={"Authorization": f"Bearer {reader}"})
+    assert refused.status_code == 403
+    answer = await client.put("/v1/org/logo", files=files, headers={"Authorization": f"Bearer {admin}"})
+    assert answer.status_code == 200 and answer.json()["image_url"] == "http://cairn.test/orgs/riverside/logo"
+    assert (await client.get("/orgs/riverside/logo")).content == png
+    bad = {"file": ("logo.gif", b"GIF89a", "image/gif")}
+    assert (
+        await client.put("/v1/org/logo", files=bad, headers={"Authorization": f"Bearer {admin}"})
+    ).status_code == 422
+    assert (await client.get("/orgs/nobody/logo")).status_code == 404
