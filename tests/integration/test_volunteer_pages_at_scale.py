@@ -5,12 +5,14 @@ in under a second on this machine, and shows the right people in the right order
 import re
 import secrets
 import time
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 from sqlalchemy import text
 
 from cairn.adapters.store import open_store
+from cairn.domain.volunteers import ActivityEntry, VolunteerQuery
 from tests.integration.volunteers_at_scale import ACTIVITIES, PEOPLE, app_over, name_of, seed
 
 pytestmark = pytest.mark.integration
@@ -87,3 +89,48 @@ async def test_each_volunteer_page_answers_within_a_second(seeded):
 
 def _natural(name: str) -> list[object]:
     return [int(part) if part.isdigit() else part.casefold() for part in re.split(r"(\d+)", name)]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def store(request, tmp_path):
+    url = (
+        f"sqlite+aiosqlite:///{tmp_path / 'cairn.db'}"
+        if request.param == "sqlite"
+        else request.getfixturevalue("postgres_url")
+    )
+    store = open_store(url, secrets.token_bytes(32))
+    await store.create_schema()
+    yield store
+    if request.param == "postgresql":
+        async with store.engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+    await store.close()
+
+
+async def test_the_history_is_kept_once_with_voids_either_way_round(store):
+    org, _ = await store.create_org("Riverside", "riverside")
+    sam = await store.recipient_key_of(org.id, "sam@example.org")
+    kim = await store.recipient_key_of(org.id, "kim@example.org")
+    await store.upsert_recipients(org.id, {sam: ("sam@example.org", "Sam"), kim: ("kim@example.org", None)})
+    at = datetime(2026, 11, 1, 9, tzinfo=UTC)
+
+    def shift(event_id: str, key: str, day: int) -> ActivityEntry:
+        return ActivityEntry(event_id, key, "volunteer_shift", at + timedelta(days=day), 3600, "pantry")
+
+    await store.record_activities(org.id, [shift("s1", sam, 0), shift("s2", sam, 2), shift("k1", kim, 1)])
+    await store.record_activities(org.id, [shift("s1", sam, 9)])  # the same id again: kept as first seen
+    void = ActivityEntry("v1", sam, "activity_voided", at + timedelta(days=3), voids="later", reason="typo")
+    await store.record_activities(org.id, [void, shift("later", sam, 1)])
+    history = await store.activity_history(org.id, sam)
+    assert [(e.event_id, e.voided_by) for e in history] == [
+        ("v1", None),
+        ("s2", None),
+        ("later", "v1"),
+        ("s1", None),
+    ]
+    page = await store.volunteer_page(org.id, VolunteerQuery(sort="recent"))
+    assert [(r.name, r.last_activity_at) for r in page.rows] == [
+        ("Sam", at + timedelta(days=2)),
+        (None, at + timedelta(days=1)),
+    ]

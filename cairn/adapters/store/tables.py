@@ -262,7 +262,10 @@ class ActivityRow(Base):
     A void is a row too, and the row it took back is marked with it."""
 
     __tablename__ = "activities"
-    __table_args__ = (Index("ix_activities_person", "org_id", "recipient_key", "at"),)
+    __table_args__ = (
+        Index("ix_activities_person", "org_id", "recipient_key", "at"),
+        Index("ix_activities_voids", "org_id", "voids"),  # a void waiting for its activity
+    )
 
     org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(200), primary_key=True)

@@ -3,9 +3,8 @@ recipients (indexed by natural-sort name, latest activity and closeness to a bad
 activity history the gateway keeps as it accepts events, and per-badge delivery counts."""
 
 from collections.abc import Sequence
-from datetime import datetime
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, func, or_, select, update
 
 from cairn.adapters.store import tables as t
 from cairn.adapters.store.engine import StoreBase
@@ -68,17 +67,21 @@ class VolunteerTables(StoreBase):
                         .where(a.org_id == org_id, a.event_id == target)
                         .values(voided_by=void_id, void_reason=reason)
                     )
-            latest: dict[str, datetime] = {}
-            for e in entries:
-                if not e.voids and (e.recipient_key not in latest or e.at > latest[e.recipient_key]):
-                    latest[e.recipient_key] = e.at
-            r = t.Recipient
-            for key, at in latest.items():
+            people = sorted({e.recipient_key for e in entries if not e.voids})
+            kept = (  # from the rows kept: an id posted again with other times changes nothing
+                select(a.recipient_key, func.max(a.at))
+                .where(a.org_id == org_id, a.recipient_key.in_(people), a.voids.is_(None))
+                .group_by(a.recipient_key)
+            )
+            latest = dict((await s.execute(kept)).all()) if people else {}
+            r = t.Recipient.__table__.c  # Core, not the ORM: one statement with many parameter sets
+            if latest:
                 await s.execute(
-                    update(r)
-                    .where(r.org_id == org_id, r.recipient_key == key)
-                    .where(or_(r.last_activity_at.is_(None), r.last_activity_at < at))
-                    .values(last_activity_at=at)
+                    update(t.Recipient.__table__)
+                    .where(r.org_id == org_id, r.recipient_key == bindparam("key"))
+                    .where(or_(r.last_activity_at.is_(None), r.last_activity_at < bindparam("at")))
+                    .values(last_activity_at=bindparam("at")),
+                    [{"key": key, "at": at} for key, at in sorted(latest.items())],
                 )
 
     async def activity_history(self, org_id: str, recipient_key: str) -> list[ActivityEntry]:

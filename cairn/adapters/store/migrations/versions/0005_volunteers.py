@@ -43,6 +43,7 @@ def upgrade() -> None:
             sa.PrimaryKeyConstraint("org_id", "event_id"),
         )
         op.create_index("ix_activities_person", "activities", ["org_id", "recipient_key", "at"])
+        op.create_index("ix_activities_voids", "activities", ["org_id", "voids"])
     views = {c["name"] for c in inspector.get_columns("progress_views")}
     if "closest" not in views:
         with op.batch_alter_table("progress_views") as batch_op:
@@ -97,5 +98,6 @@ def downgrade() -> None:
     with op.batch_alter_table("progress_views") as batch_op:
         batch_op.drop_index("ix_progress_views_org_closest")
         batch_op.drop_column("closest")
+    op.drop_index("ix_activities_voids", table_name="activities")
     op.drop_index("ix_activities_person", table_name="activities")
     op.drop_table("activities")
