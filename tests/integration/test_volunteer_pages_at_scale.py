@@ -134,3 +134,22 @@ async def test_the_history_is_kept_once_with_voids_either_way_round(store):
         ("Sam", at + timedelta(days=2)),
         (None, at + timedelta(days=1)),
     ]
+
+
+async def test_a_backup_carries_the_history(store, tmp_path):
+    org, _ = await store.create_org("Riverside", "riverside")
+    sam = await store.recipient_key_of(org.id, "sam@example.org")
+    await store.upsert_recipients(org.id, {sam: ("sam@example.org", "Sam")})
+    at = datetime(2026, 11, 1, 9, tzinfo=UTC)
+    shift = ActivityEntry("s1", sam, "volunteer_shift", at, 3600, "pantry")
+    void = ActivityEntry("v1", sam, "activity_voided", at + timedelta(days=1), voids="s1", reason="typo")
+    await store.record_activities(org.id, [shift, void])
+    document = await store.backup_org("riverside", "a passphrase")
+    other = open_store(f"sqlite+aiosqlite:///{tmp_path / 'restored.db'}", secrets.token_bytes(32))
+    await other.create_schema()
+    try:
+        await other.restore_org(document, "a passphrase")
+        assert await other.activity_history(org.id, sam) == await store.activity_history(org.id, sam)
+        assert [e.event_id for e in await other.activity_history(org.id, sam)] == ["v1", "s1"]
+    finally:
+        await other.close()
