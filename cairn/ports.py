@@ -31,6 +31,7 @@ from cairn.domain.records import (
     StatusListRecord,
     WalletExchangeRecord,
 )
+from cairn.domain.volunteers import ActivityEntry, BadgeStats, VolunteerPage, VolunteerQuery
 from cairn.domain.webhooks import Attempt, Delivery, Endpoint
 from schemas.awards import AwardQuestioned, BadgeProgress, ProgressUpdated
 from schemas.badge_class import BadgeClass, BadgeClassIn
@@ -311,6 +312,21 @@ class WebhookStore(Protocol):
     ) -> bool: ...
 
 
+class VolunteerStore(Protocol):
+    """The volunteer list (search, sort, paging), each person's activity history as the gateway
+    accepted it, and per-badge delivery counts for the overview."""
+
+    async def record_activities(self, org_id: str, entries: Sequence[ActivityEntry]) -> None: ...
+    async def activity_history(self, org_id: str, recipient_key: str) -> list[ActivityEntry]: ...
+    async def activity(self, org_id: str, event_id: str) -> ActivityEntry | None: ...
+    async def volunteer_page(self, org_id: str, query: VolunteerQuery) -> VolunteerPage: ...
+    async def progress_of(
+        self, org_id: str, recipient_keys: Sequence[str]
+    ) -> dict[str, list[BadgeProgress]]: ...
+    async def credentials_of(self, org_id: str, recipient_keys: Sequence[str]) -> list[CredentialRecord]: ...
+    async def badge_stats(self, org_id: str) -> dict[str, BadgeStats]: ...
+
+
 class Store(
     SchemaStore,
     OrganisationStore,
@@ -320,6 +336,7 @@ class Store(
     DirectAwardStore,
     CheckInStore,
     WebhookStore,
+    VolunteerStore,
     Protocol,
 ):
     """The whole store, as a service is given it."""

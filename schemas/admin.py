@@ -253,3 +253,11 @@ class AwardQuestionOut(BaseModel):
     questioned_at: datetime
     credential_status: str | None
     decision: str | None = Field(description="kept | revoked, once decided")
+    badge_name: str | None = Field(default=None, description="the badge class's name")
+    voided_activity_id: str | None = Field(
+        default=None, description="the activity whose void undid the award, if the gateway accepted it"
+    )
+    voided_activity: str | None = Field(
+        default=None, description="that activity in words: kind, date, program or session"
+    )
+    void_reason: str | None = Field(default=None, description="the reason given in the void")

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from cairn.domain.identity import recipient_key
 from cairn.domain.records import Org
+from cairn.domain.volunteers import activity_entry
 from cairn.ports import SYSTEM_CLOCK, Clock, Publisher, Store
 from cairn.settings import Settings
 from schemas.activity import (
@@ -39,11 +40,16 @@ def activity_record(org: Org, key: str, event: ActivityIn) -> OrgActivity:
 
 
 async def accept_events(
-    store: Store, publisher: Publisher, org: Org, events: Sequence[ActivityIn]
+    store: Store, publisher: Publisher, org: Org, events: Sequence[ActivityIn], clock: Clock = SYSTEM_CLOCK
 ) -> list[str]:
-    """Returns the ids once Kafka has acknowledged every record (acks=all)."""
+    """Returns the ids once Kafka has acknowledged every record (acks=all); then each goes into
+    the history the volunteer's page shows (only what Kafka has, so never an activity it lacks)."""
     secret = await store.org_secret(org.id)
     keyed = [(recipient_key(secret, person_of(e).email), e) for e in events]
     await store.upsert_recipients(org.id, {k: (person_of(e).email, person_of(e).name) for k, e in keyed})
-    await publisher.publish_all([activity_record(org, key, event) for key, event in keyed])
+    records = [activity_record(org, key, event) for key, event in keyed]
+    await publisher.publish_all(records)
+    accepted_at = clock.now()
+    history = [activity_entry(r.event_id, r.activity.root, accepted_at) for r in records]
+    await store.record_activities(org.id, history)
     return [e.id for e in events]

@@ -29,6 +29,8 @@ from services.gateway.routers import (
     dashboard,
     dashboard_awards,
     dashboard_check_in,
+    dashboard_settings,
+    dashboard_volunteers,
     dashboard_webhooks,
     direct_awards,
     earner,
@@ -99,6 +101,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(dashboard_awards.router)  # issue 12
     app.include_router(dashboard_check_in.router)  # issue 12
     app.include_router(check_in.router)  # issue 12
+    app.include_router(dashboard_volunteers.router)
+    app.include_router(dashboard_settings.router)
 
     def openapi() -> dict[str, Any]:
         """FastAPI's document plus the event bodies, which the handler parses itself, and the

@@ -34,6 +34,7 @@ from cairn.domain.records import (
 from cairn.ports import SlugTaken
 from schemas.awards import ProgressUpdated
 from schemas.badge_class import BadgeClass, BadgeClassIn
+from tests.service.fakes_volunteers import FakeVolunteers
 from tests.service.fakes_webhooks import FakeWebhookTables
 
 
@@ -60,7 +61,7 @@ class _ClaimToken:
     claimed_at: datetime | None = None
 
 
-class FakeStore(FakeWebhookTables):
+class FakeStore(FakeWebhookTables, FakeVolunteers):
     def __init__(self, keyring: Keyring | None = None) -> None:
         self.keyring = keyring or Keyring(secrets.token_bytes(32))
         self.orgs: dict[str, Org] = {}
@@ -455,4 +456,5 @@ class FakeStore(FakeWebhookTables):
                     del self.claim_tokens[hashed]
         self.progress_.pop((org_id, recipient_key), None)
         self.forget_emails(org_id, recipient_key)
+        self.activities_ = {k: e for k, e in self.activities_.items() if e.recipient_key != recipient_key}
         return True

@@ -38,6 +38,7 @@ STORE_PORTS = [
     ports.DirectAwardStore,
     ports.CheckInStore,
     ports.WebhookStore,
+    ports.VolunteerStore,
 ]
 
 

@@ -41,7 +41,7 @@ class FakeStore:
     async def badge_classes(self, org_id: str) -> list:
         return []
 
-    async def award_counts(self, org_id: str) -> dict[str, int]:
+    async def badge_stats(self, org_id: str) -> dict:
         return {}
 
     def session_mac(self, text: str) -> str:

@@ -21,6 +21,7 @@ from cairn.domain.records import (
     RecipientRecord,
     WalletExchangeRecord,
 )
+from cairn.domain.volunteers import natural_key
 from schemas.awards import BadgeProgress
 
 
@@ -42,12 +43,13 @@ class EarnerTables(StoreBase):
                     "email": email,
                     "name": name,
                     "salt": self.keyring.new_salt(),
+                    "sort_name": natural_key(name or email),
                 }
                 for key, (email, name) in sorted(people.items())  # one lock order: no deadlocks
             ]
         ).on_conflict_do_update(
             index_elements=[t.Recipient.org_id, t.Recipient.recipient_key],
-            set_={"name": new.name},
+            set_={"name": new.name, "sort_name": new.sort_name},
             where=(func.coalesce(new.name, "") != "") & t.Recipient.name.is_distinct_from(new.name),
         )
         async with self._session.begin() as s:
@@ -307,6 +309,11 @@ class EarnerTables(StoreBase):
                 update(t.Credential)
                 .where(t.Credential.org_id == org_id, t.Credential.recipient_key == recipient_key)
                 .values(recipient_key=self.keyring.unlinkable_key())
+            )
+            await s.execute(
+                delete(t.ActivityRow).where(
+                    t.ActivityRow.org_id == org_id, t.ActivityRow.recipient_key == recipient_key
+                )
             )
             await s.execute(
                 delete(t.ProgressView).where(

@@ -7,6 +7,7 @@ from cairn.adapters.store import tables as t
 from cairn.adapters.store.engine import StoreBase, now
 from cairn.adapters.store.records import record
 from cairn.domain.records import QuestionRecord
+from cairn.domain.volunteers import closeness
 from schemas.awards import AwardQuestioned, BadgeProgress, ProgressUpdated
 
 
@@ -63,10 +64,12 @@ class ReadModelTables(StoreBase):
                         as_of=update.as_of,
                         badges=badges,
                         pending_voids=update.pending_voids,
+                        closest=closeness(update.badges),
                     )
                 )
             elif update.as_of >= row.as_of:
                 row.as_of, row.badges, row.pending_voids = update.as_of, badges, update.pending_voids
+                row.closest = closeness(update.badges)
 
     async def progress(self, org_id: str, recipient_key: str) -> ProgressUpdated | None:
         async with self._session() as s:

@@ -15,6 +15,7 @@ from cairn.adapters.store.issuer_keys import IssuerKeyTables
 from cairn.adapters.store.operations import OperationsTables
 from cairn.adapters.store.organisations import OrganisationTables
 from cairn.adapters.store.read_models import ReadModelTables
+from cairn.adapters.store.volunteers import VolunteerTables
 from cairn.adapters.store.webhooks import WebhookTables
 from cairn.domain.records import Claim
 from cairn.settings import Settings
@@ -28,6 +29,7 @@ class Store(
     CredentialTables,
     EarnerTables,
     ReadModelTables,
+    VolunteerTables,
     BackupTables,
     OperationsTables,
     DirectAwardTables,

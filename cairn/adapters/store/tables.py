@@ -7,7 +7,9 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -115,6 +117,18 @@ class Recipient(Base):
     unsubscribed_at: Mapped[datetime | None] = mapped_column(
         doc="no more badge emails from this organisation"
     )
+    sort_name: Mapped[str] = mapped_column(
+        String(200),
+        default="",
+        server_default="",
+        doc="natural-sort key of the name (or email), for the volunteer list",
+    )
+    last_activity_at: Mapped[datetime | None] = mapped_column(doc="the latest activity accepted for them")
+
+    __table_args__ = (
+        Index("ix_recipients_org_sort_name", "org_id", "sort_name"),
+        Index("ix_recipients_org_last_activity", "org_id", "last_activity_at"),
+    )
 
 
 class Credential(Base):
@@ -188,6 +202,11 @@ class ProgressView(Base):
     as_of: Mapped[datetime]
     badges: Mapped[list] = mapped_column(JSON)
     pending_voids: Mapped[list] = mapped_column(JSON, default=list)
+    closest: Mapped[float] = mapped_column(
+        Float, default=0.0, server_default="0", doc="0..1, how near the badge they are nearest to and lack"
+    )
+
+    __table_args__ = (Index("ix_progress_views_org_closest", "org_id", "closest"),)
 
 
 class SignInToken(Base):
@@ -331,3 +350,26 @@ class WebhookAttempt(Base):
     status_code: Mapped[int | None] = mapped_column(Integer)
     answer: Mapped[str] = mapped_column(String(500))
     duration_ms: Mapped[int] = mapped_column(Integer)
+
+
+class ActivityRow(Base):
+    """Each accepted activity, for the volunteer's history (no personal data: the recipient key).
+    A void is a row too, and the row it took back is marked with it."""
+
+    __tablename__ = "activities"
+    __table_args__ = (
+        Index("ix_activities_person", "org_id", "recipient_key", "at"),
+        Index("ix_activities_voids", "org_id", "voids"),  # a void waiting for its activity
+    )
+
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    recipient_key: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(30))
+    at: Mapped[datetime]
+    seconds: Mapped[int | None] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(String(320), default="")
+    voids: Mapped[str | None] = mapped_column(String(200), doc="on a void: the id it takes back")
+    reason: Mapped[str | None] = mapped_column(String(500), doc="on a void: why")
+    voided_by: Mapped[str | None] = mapped_column(String(200), doc="the void that took this back")
+    void_reason: Mapped[str | None] = mapped_column(String(500))

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from cairn.adapters.store import Store
 from cairn.domain.csv_import import SYNONYMS, decode_csv, parse_csv
 from cairn.domain.records import ApiKeyInfo, CredentialRecord
+from cairn.domain.volunteers import BadgeStats
 from cairn.ports import Clock
 from cairn.usecases.intake import accept_events, activity_window
 from cairn.usecases.status_changes import StatusChangeError, change_status
@@ -164,37 +165,9 @@ async def sign_out() -> RedirectResponse:
 async def overview(desk: DeskDep) -> HTMLResponse:
     key = await desk.signed_in()
     badges = await desk.store.badge_classes(key.org.id)
-    counts = await desk.store.award_counts(key.org.id)
-    awarded = {b.id: counts.get(b.id, 0) for b in badges}
-    return desk.page("dashboard_overview.html", key, badges=badges, awarded=awarded)
-
-
-@router.get("/volunteers", response_class=HTMLResponse)
-async def volunteers(desk: DeskDep) -> HTMLResponse:
-    key = await desk.signed_in()
-    progress = await desk.store.progress_views(key.org.id)
-    issued = await desk.store.credentials(key.org.id)
-    notifications = await desk.store.notifications([c.id for c in issued])
-    emails: dict[str, list[dict[str, Any]]] = {}
-    for credential in issued:  # each claim email with the SMTP server's answer, as `cairn trace` shows
-        sent = notifications.get(credential.id)
-        emails.setdefault(credential.recipient_key, []).append(
-            {
-                "badge": credential.badge_class_id,
-                "status": sent.status if sent else "not sent yet",
-                "answer": sent.last_error if sent else None,
-            }
-        )
-    people = [
-        {
-            "email": p.email,
-            "name": p.name,
-            "badges": progress.get(p.recipient_key, []),
-            "emails": emails.get(p.recipient_key, []),
-        }
-        for p in await desk.store.recipients(key.org.id)
-    ]
-    return desk.page("dashboard_volunteers.html", key, people=people)
+    stats = await desk.store.badge_stats(key.org.id)  # revoked credentials are not counted as awarded
+    counts = {b.id: stats.get(b.id, BadgeStats()) for b in badges}
+    return desk.page("dashboard_overview.html", key, badges=badges, counts=counts)
 
 
 @router.get("/credentials", response_class=HTMLResponse)

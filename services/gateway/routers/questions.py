@@ -5,6 +5,7 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import Response
 
 from cairn.adapters.store import Store
+from cairn.domain.volunteers import describe, void_behind
 from schemas.admin import AwardQuestionOut
 from schemas.awards import credential_id_for
 from services.gateway.dependencies import CredentialWriter, Reader, StoreDep
@@ -35,9 +36,12 @@ async def award_questions(store: Store, org_id: str) -> list[AwardQuestionOut]:
     """The questions with what the organisation needs to decide: who, which badge, why, and the
     credential's status now (a revoked credential decided the question)."""
     contacts = {p.recipient_key: p.email for p in await store.recipients(org_id)}
+    names = {b.id: b.name for b in await store.badge_classes(org_id)}
     out = []
     for question in await store.questions(org_id):
         credential = await store.credential(credential_id_for(question.award_id))
+        history = await store.activity_history(org_id, question.recipient_key)
+        voided = void_behind(history, question.questioned_at)
         out.append(
             AwardQuestionOut(
                 award_id=question.award_id,
@@ -50,6 +54,10 @@ async def award_questions(store: Store, org_id: str) -> list[AwardQuestionOut]:
                 credential_status=credential.status if credential else None,
                 decision=question.decision
                 or ("revoked" if credential and credential.status == "revoked" else None),
+                badge_name=names.get(question.badge_class_id),
+                voided_activity_id=voided.event_id if voided else None,
+                voided_activity=describe(voided) if voided and voided.kind != "unknown" else None,
+                void_reason=voided.void_reason if voided else None,
             )
         )
     return out
