@@ -16,6 +16,7 @@ from cairn.credentials.did_web import org_did
 from cairn.credentials.status_list import Purpose
 from cairn.credentials.verification import Report
 from cairn.domain.badge_images import BadgeArt, badge_png, draw_svg
+from cairn.domain.colour import text_on
 from cairn.domain.records import CredentialRecord, Org
 from cairn.usecases.issuer_documents import did_document_for
 from cairn.usecases.status_changes import status_list_document
@@ -99,7 +100,7 @@ async def credential_page(
     credential_uuid: str, request: Request, store: StoreDep, settings: SettingsDep, fetch: FetcherDep
 ) -> HTMLResponse:
     """The public page a shared link opens: the badge and a live verification result."""
-    credential, _, uuid = await stored_credential(store, credential_uuid)
+    credential, org, uuid = await stored_credential(store, credential_uuid)
     report = await verify(credential.document, fetch)
     public_url = settings.public_url
     return templates.TemplateResponse(
@@ -111,6 +112,7 @@ async def credential_page(
             "verdict": verdict(report),
             "page_url": f"{public_url}/credentials/{uuid}",
             "links": credential_links(uuid),
+            "brand": brand_of(org),
         },
     )
 
@@ -198,6 +200,14 @@ def verdict(report: Report) -> str:
         if not check.ok and check.name == "validity" and check.reason.startswith("expired"):
             return "expired"
     return "invalid"
+
+
+def brand_of(org: Org | None) -> dict[str, str | None] | None:
+    """The organisation's branding for a page: its colour with black or white text on it,
+    whichever contrasts more (WCAG, as in the emails), its name and logo."""
+    if org is None:
+        return None
+    return {"colour": org.colour, "ink": text_on(org.colour), "name": org.name, "logo": org.image_url}
 
 
 def credential_links(credential_uuid: str) -> dict[str, str]:
