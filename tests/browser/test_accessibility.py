@@ -11,6 +11,8 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
+from cairn.credentials.baking import bake_png, bake_svg, unbake
+from cairn.domain.badge_images import badge_png, badge_svg
 from cairn.domain.colour import contrast_ratio
 from cairn.settings import REPO_ROOT
 from devtools.smtp_sink import read_mailbox
@@ -58,7 +60,26 @@ def journey(system):
         "claim": claim,
         "uuid": uuid,
         "unsubscribe": re.search(r"(http://\S+/unsubscribe/\S+)", text).group(1),
+        "mail": mail,
     }
+
+
+def test_the_badge_images_are_drawn_for_the_class_and_shown_inline_in_the_email(system, journey):
+    """Over real SMTP: the claim email carries the drawn badge (apple, the org's colour) as an
+    inline part its HTML names by cid:; the credential's baked PNG and SVG are the same drawing."""
+    mail, uuid = journey["mail"], journey["uuid"]
+    [image] = [part for part in mail.walk() if part.get_content_type() == "image/png"]
+    cid = image["Content-ID"].strip("<>")
+    assert f'src="cid:{cid}"' in mail.get_body(("html",)).get_content()
+    drawn = badge_png("Pantry volunteer: 10 hours", BRAND, glyph="apple", key="ten-hours")
+    assert image.get_content() == drawn
+    document = httpx.get(f"{system.public_url}/credentials/{uuid}.json").json()
+    png = httpx.get(f"{system.public_url}/credentials/{uuid}.png").content
+    assert png == bake_png(drawn, document) and unbake(png) == document
+    svg = httpx.get(f"{system.public_url}/credentials/{uuid}.svg").text
+    assert svg == bake_svg(
+        badge_svg("Pantry volunteer: 10 hours", BRAND, glyph="apple", key="ten-hours"), document
+    )
 
 
 def sign_in_link(system, email: str) -> str:
