@@ -23,10 +23,15 @@ $(INTEROP_JS)/node_modules: $(INTEROP_JS)/package-lock.json
 	npm ci --prefix $(INTEROP_JS) --no-audit --no-fund --loglevel=error
 	touch $@
 
+BROWSER_JS := tests/browser/js
+$(BROWSER_JS)/node_modules: $(BROWSER_JS)/package-lock.json
+	npm ci --prefix $(BROWSER_JS) --no-audit --no-fund --loglevel=error
+	touch $@
+
 # Test modules run on TEST_WORKERS parallel pytest-xdist workers; --dist loadfile keeps each
 # module on one worker, so its module-scoped broker and system start once.
 TEST_WORKERS ?= 2
-test: lint $(INTEROP_JS)/node_modules
+test: lint $(INTEROP_JS)/node_modules $(BROWSER_JS)/node_modules
 	mkdir -p test-output
 	$(BIN)/pytest -ra -n $(TEST_WORKERS) --dist loadfile --junitxml=test-output/junit.xml
 

@@ -131,6 +131,10 @@ AnyOf.model_rebuild()
 AtLeastOf.model_rebuild()
 
 
+Glyph = Literal["star", "heart", "hands", "clock", "apple", "wrench", "book", "leaf", "people", "house"]
+Shape = Literal["circle", "shield", "hexagon", "rosette", "square"]
+
+
 PANTRY_EXAMPLE = {
     "id": "pantry-10-hours",
     "name": "Pantry volunteer: 10 hours",
@@ -153,6 +157,17 @@ class BadgeClassIn(BaseModel):
     description: ParagraphText = Field(min_length=1, max_length=2000)
     criteria_narrative: ParagraphText = Field(min_length=1, max_length=2000)
     image: WebUrl | None = None
+    glyph: Glyph | None = Field(
+        default=None,
+        description="The picture on the drawn badge image (used when no image is uploaded); "
+        "unset: chosen from the badge's words, else from its id.",
+        exclude_if=lambda value: value is None,  # records without one read as before
+    )
+    shape: Shape | None = Field(
+        default=None,
+        description="The outline of the drawn badge image; unset: chosen from the badge's id.",
+        exclude_if=lambda value: value is None,
+    )
     tags: list[Annotated[PlainText, Field(min_length=1, max_length=50)]] = Field(
         default_factory=list, max_length=20, description="Keywords, shown in the credential's Achievement."
     )

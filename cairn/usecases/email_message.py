@@ -7,6 +7,7 @@ from email.utils import parseaddr
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from cairn.domain.colour import text_on
 from cairn.domain.failures import Permanent
 
 _env = Environment(
@@ -25,10 +26,7 @@ class Branding:
     @property
     def text_on_colour(self) -> str:
         """Black or white, whichever reads better on the brand colour (WCAG relative luminance)."""
-        channels = [int(self.colour.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)]
-        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-        luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-        return "#000000" if (luminance + 0.05) / 0.05 > 1.05 / (luminance + 0.05) else "#ffffff"
+        return text_on(self.colour)
 
 
 @dataclass(frozen=True)
@@ -43,6 +41,13 @@ class ClaimEmail:
     unsubscribe_url: str
     message_id: str
     resent: bool = False
+    image_png: bytes | None = None  # the badge, attached inline (cid:) so it shows without remote images
+
+    @property
+    def image_cid(self) -> str:
+        """The inline image's Content-ID (without brackets), derived from the Message-ID so a
+        re-sent email is the same."""
+        return "badge." + self.message_id.strip("<>")
 
 
 @dataclass(frozen=True)
@@ -102,6 +107,16 @@ def render_claim_email(mail: ClaimEmail, sender: str) -> EmailMessage:
     _set(message, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
     message.set_content(_env.get_template("claim.txt").render(context))
     message.add_alternative(_env.get_template("claim.html").render(context), subtype="html")
+    if mail.image_png is not None:
+        html = message.get_payload()[1]
+        html.add_related(
+            mail.image_png,
+            "image",
+            "png",
+            cid=f"<{mail.image_cid}>",
+            disposition="inline",
+            filename="badge.png",
+        )
     return message
 
 

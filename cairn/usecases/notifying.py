@@ -11,7 +11,9 @@ import logging
 from datetime import timedelta
 
 from cairn.crash_points import crash_point
+from cairn.domain.badge_images import badge_png
 from cairn.domain.failures import PoisonRecord
+from cairn.domain.records import CredentialRecord, Org
 from cairn.ports import Mailer, MailNotSent, MailRefused, Store
 from cairn.settings import Settings
 from cairn.usecases.email_message import (
@@ -25,6 +27,22 @@ from schemas.awards import ClaimEmailResendRequested, CredentialIssued
 
 log = logging.getLogger(__name__)
 DONE = {"sent", "bounced", "failed", "suppressed"}
+
+
+async def claim_email_image(store: Store, credential: CredentialRecord, org: Org) -> bytes:
+    """The badge's image for the email: the organisation's uploaded PNG, else the drawn one (an
+    uploaded SVG is not shown by most mail programs, so it is drawn then too)."""
+    uploaded = await store.badge_image(org.id, credential.badge_class_id)
+    if uploaded is not None and uploaded.content_type == "image/png":
+        return uploaded.data
+    badge = await store.badge_class(org.id, credential.badge_class_id)
+    return badge_png(
+        credential.document.get("name", "Badge"),
+        org.colour,
+        glyph=badge.glyph if badge else None,
+        shape=badge.shape if badge else None,
+        key=credential.badge_class_id,
+    )
 
 
 async def notify_earner(
@@ -70,6 +88,7 @@ async def notify_earner(
     document = credential.document
     achievement = document["credentialSubject"]["achievement"]
     code = store.unsubscribe_code(org.id, issued.recipient_key)
+    image = await claim_email_image(store, credential, org)
     try:
         message = render_claim_email(
             ClaimEmail(
@@ -84,6 +103,7 @@ async def notify_earner(
                 unsubscribe_url=f"{settings.public_url}/unsubscribe/{org.slug}/{issued.recipient_key}/{code}",
                 message_id=message_id,
                 resent=generation > 0,
+                image_png=image,
             ),
             sender=settings.mail_from,
         )

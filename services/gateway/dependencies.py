@@ -20,6 +20,7 @@ from fastapi.templating import Jinja2Templates
 
 from cairn.adapters.smtp import Mailer
 from cairn.adapters.store import Store
+from cairn.domain.colour import contrast_ratio
 from cairn.domain.records import ApiKeyInfo, Org
 from cairn.ports import SYSTEM_CLOCK, Clock, Publisher
 from cairn.settings import Settings
@@ -29,8 +30,9 @@ from services.gateway import rate_limits, strict_json
 from services.gateway.rate_limits import RateLimiter
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
-templates.env.add_extension("jinja2.ext.i18n")  # volunteer-facing text is wrapped in _() (issue 12)
+templates.env.add_extension("jinja2.ext.i18n")
 templates.env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+templates.env.globals["contrast_ratio"] = contrast_ratio  # dashboard: the org's colour only where legible
 bearer = HTTPBearer(auto_error=False)
 
 

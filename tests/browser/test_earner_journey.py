@@ -66,7 +66,7 @@ def test_claim_download_share_then_revoked(system, browser):
     assert client.post(f"/v1/credentials/{uuid}/revoke", json={"reason": "entered twice"}).status_code == 200
     driver.refresh()
     assert driver.find_element(By.ID, "verdict").text.startswith("✗ Revoked")
-    assert "status: revoked" in driver.find_element(By.ID, "checks").text
+    assert "status: revoked" in driver.find_element(By.ID, "checks").get_attribute("textContent")
     browser.screenshot("share-page-revoked")
 
 

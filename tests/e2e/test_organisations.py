@@ -4,6 +4,7 @@ a person's export and erasure, limits, and the cross-tenant matrix over every /v
 import httpx
 import pytest
 
+from cairn.domain.badge_images import badge_svg
 from devtools.smtp_sink import read_mailbox
 from tests.conftest import system_with, ten_hours_badge
 from tests.e2e.volunteering import shift, wait_for_mail, wait_until
@@ -99,10 +100,12 @@ def test_cli_imports_a_rota_file_in_batches(system, tmp_path):
 
 def test_badge_images_upload_png_or_sanitised_svg(system):
     org = new_org(system, "images")
-    assert org.post("/v1/badge-classes", json=ten_hours_badge()).status_code == 201
+    badge = ten_hours_badge(glyph="clock", shape="hexagon")
+    assert org.post("/v1/badge-classes", json=badge).status_code == 201
     image_url = f"{system.public_url}/orgs/images/badges/ten-hours/image"
     drawn = httpx.get(image_url)
-    assert drawn.headers["content-type"] == "image/svg+xml" and "<circle" in drawn.text
+    assert drawn.headers["content-type"] == "image/svg+xml"
+    assert drawn.text == badge_svg(badge["name"], "#2e6b4f", glyph="clock", shape="hexagon", key="ten-hours")
     svg = (
         b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script><rect width="4" height="4"/></svg>'
     )

@@ -88,7 +88,7 @@ async def test_the_profile_is_saved_through_the_apis_contract(desk):
 async def test_a_logo_upload_becomes_the_profiles_image(desk):
     client, store, org, _ = desk
     token = token_of((await client.get("/dashboard/settings")).text)
-    png = badge_png("#1d4e89", 64)
+    png = badge_png("Logo", "#1d4e89")
     answer = await client.post(
         "/dashboard/settings/logo", data={"token": token}, files={"logo": ("logo.png", png, "image/png")}
     )
@@ -229,7 +229,7 @@ async def test_the_api_takes_a_logo_as_the_dashboard_does(desk):
     client, store, org, _ = desk
     _, admin = await store.create_api_key(org.id, "admin", {"org:admin", "read"})
     _, reader = await store.create_api_key(org.id, "reader", {"read"})
-    png = badge_png("#336699", 32)
+    png = badge_png("Logo", "#336699")
     files = {"file": ("logo.png", png, "image/png")}
     refused = await client.put("/v1/org/logo", files=files, headers={"Authorization": f"Bearer {reader}"})
     assert refused.status_code == 403

@@ -213,14 +213,15 @@ def test_verify_api_reports_three_states(issuer):
 @pytest.mark.parametrize(
     ("revoked", "unreachable", "verdict", "says"),
     [
-        ((), False, "valid", "✓ Verified: this badge is genuine and current."),
+        ((), False, "valid", "✓ Verified: Issued by Riverside Food Bank, not changed since, not revoked."),
         (
             (),
             True,
             "unchecked",
-            "✓ Genuine, but whether the issuer has revoked or suspended it could not be checked.",
+            "✓ Genuine: Issued by Riverside Food Bank and not changed since. Whether it has been revoked "
+            "could not be checked just now.",
         ),
-        ((4242,), False, "revoked", "✗ Revoked: the issuer has withdrawn this badge."),
+        ((4242,), False, "revoked", "✗ Revoked: Issued by Riverside Food Bank, who has since withdrawn it."),
     ],
 )
 def test_credential_page_shows_three_states(revoked, unreachable, verdict, says):

@@ -81,3 +81,31 @@ async def test_the_notifier_counts_each_outcome_once_at_its_edge(store, settings
     await notifier.handle(record)  # redelivered: nothing changes, nothing counted
     assert count("sent") == sent + 1
     assert REGISTRY.get_sample_value("cairn_credential_to_email_seconds_count") == delays + 1
+
+
+async def test_the_claim_email_shows_the_badge_as_an_inline_image(store, settings, mailer, issued, riverside):
+    """Attached as a related part the HTML names by cid:, so it shows without loading remote images."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    assert await notify_earner(store, issued, settings, mailer) is True
+    [message] = mailer.sent
+    html = message.get_body(("html",))
+    [image] = [part for part in message.walk() if part.get_content_type() == "image/png"]
+    cid = image["Content-ID"].strip("<>")
+    assert image.get_content_disposition() == "inline"
+    assert f'src="cid:{cid}" alt="Pantry volunteer: 10 hours badge"' in html.get_content()
+    assert message.get_content_type() == "multipart/alternative"
+    assert Image.open(BytesIO(image.get_content())).size == (512, 512)
+    assert image.get_content().startswith(b"\x89PNG"), "the drawn badge, with its glyph and the name"
+
+
+async def test_an_uploaded_png_is_the_emails_image(store, settings, mailer, issued, riverside):
+    from cairn.domain.badge_images import badge_png
+
+    uploaded = badge_png("Uploaded art", "#1d4e89", glyph="star")
+    await store.set_badge_image(riverside.org.id, riverside.badge_id, "image/png", uploaded)
+    assert await notify_earner(store, issued, settings, mailer) is True
+    [image] = [part for part in mailer.sent[0].walk() if part.get_content_type() == "image/png"]
+    assert image.get_content() == uploaded

@@ -62,4 +62,5 @@ async def badge_image(slug: str, badge_id: str, store: StoreDep) -> Response:
     }
     if uploaded is not None:
         return Response(uploaded.data, media_type=uploaded.content_type, headers=headers)
-    return Response(badge_svg(badge.name, org.colour), media_type="image/svg+xml", headers=headers)
+    svg = badge_svg(badge.name, org.colour, glyph=badge.glyph, shape=badge.shape, key=badge.id)
+    return Response(svg, media_type="image/svg+xml", headers=headers)

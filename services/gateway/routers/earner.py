@@ -27,7 +27,7 @@ from services.gateway.dependencies import (
     rate_limit,
     templates,
 )
-from services.gateway.routers.public import credential_links, linkedin_url
+from services.gateway.routers.public import brand_of, credential_links, linkedin_url
 
 router = APIRouter()
 log = logging.getLogger(__name__)
@@ -47,6 +47,7 @@ async def withdrawn_page(request: Request, store: Store, credential: CredentialR
             "status": credential.status,
             "status_reason": credential.status_reason,
             "org_name": org.name if org else "The organisation",
+            "brand": brand_of(org),
         },
     )
 
@@ -87,6 +88,7 @@ async def claim_page(
             "page_url": page_url,
             "linkedin_url": linkedin_url(credential.document, org.name if org else "", page_url),
             "wallet_url": f"/claim/{token}/wallet",
+            "brand": brand_of(org),
         },
     )
 

@@ -15,7 +15,8 @@ from cairn.credentials.baking import bake_png, bake_svg
 from cairn.credentials.did_web import org_did
 from cairn.credentials.status_list import Purpose
 from cairn.credentials.verification import Report
-from cairn.domain.badge_images import badge_png, badge_svg
+from cairn.domain.badge_images import BadgeArt, badge_png, draw_svg
+from cairn.domain.colour import text_on
 from cairn.domain.records import CredentialRecord, Org
 from cairn.usecases.issuer_documents import did_document_for
 from cairn.usecases.status_changes import status_list_document
@@ -38,6 +39,19 @@ async def stored_credential(store: Store, given_id: str) -> tuple[CredentialReco
     return credential, org, credential.id.removeprefix("urn:uuid:")
 
 
+async def drawn_art(store: Store, credential: CredentialRecord, org: Org) -> BadgeArt:
+    """The drawn image of a credential: its own name (which says which occurrence of a repeating
+    badge it is), the organisation's colour, and the class's glyph and shape."""
+    badge = await store.badge_class(org.id, credential.badge_class_id)
+    return BadgeArt(
+        name=credential.document.get("name", "Badge"),
+        colour=org.colour,
+        glyph=badge.glyph if badge else None,
+        shape=badge.shape if badge else None,
+        key=credential.badge_class_id,
+    )
+
+
 def _download(name: str) -> dict[str, str]:
     return {"Content-Disposition": f'attachment; filename="{name}"'}
 
@@ -52,16 +66,16 @@ async def credential_json(credential_uuid: str, store: StoreDep) -> JSONResponse
 async def credential_png(credential_uuid: str, store: StoreDep, download: bool = True) -> Response:
     """The badge image with the signed credential baked in (iTXt openbadgecredential)."""
     credential, org, uuid = await stored_credential(store, credential_uuid)
+    art = await drawn_art(store, credential, org)
+    png = badge_png(art.name, art.colour, glyph=art.glyph, shape=art.shape, key=art.key)
     headers = _download(f"badge-{uuid}.png") if download else {}
-    return Response(
-        bake_png(badge_png(org.colour), credential.document), media_type="image/png", headers=headers
-    )
+    return Response(bake_png(png, credential.document), media_type="image/png", headers=headers)
 
 
 @router.get("/credentials/{credential_uuid}.svg", responses={200: {"content": {"image/svg+xml": {}}}})
 async def credential_svg(credential_uuid: str, store: StoreDep, download: bool = True) -> Response:
     credential, org, uuid = await stored_credential(store, credential_uuid)
-    svg = badge_svg(credential.document.get("name", "Badge"), org.colour)
+    svg = draw_svg(await drawn_art(store, credential, org))
     headers = _download(f"badge-{uuid}.svg") if download else {}
     return Response(bake_svg(svg, credential.document), media_type="image/svg+xml", headers=headers)
 
@@ -86,7 +100,7 @@ async def credential_page(
     credential_uuid: str, request: Request, store: StoreDep, settings: SettingsDep, fetch: FetcherDep
 ) -> HTMLResponse:
     """The public page a shared link opens: the badge and a live verification result."""
-    credential, _, uuid = await stored_credential(store, credential_uuid)
+    credential, org, uuid = await stored_credential(store, credential_uuid)
     report = await verify(credential.document, fetch)
     public_url = settings.public_url
     return templates.TemplateResponse(
@@ -98,6 +112,7 @@ async def credential_page(
             "verdict": verdict(report),
             "page_url": f"{public_url}/credentials/{uuid}",
             "links": credential_links(uuid),
+            "brand": brand_of(org),
         },
     )
 
@@ -185,6 +200,14 @@ def verdict(report: Report) -> str:
         if not check.ok and check.name == "validity" and check.reason.startswith("expired"):
             return "expired"
     return "invalid"
+
+
+def brand_of(org: Org | None) -> dict[str, str | None] | None:
+    """The organisation's branding for a page: its colour with black or white text on it,
+    whichever contrasts more (WCAG, as in the emails), its name and logo."""
+    if org is None:
+        return None
+    return {"colour": org.colour, "ink": text_on(org.colour), "name": org.name, "logo": org.image_url}
 
 
 def credential_links(credential_uuid: str) -> dict[str, str]:
