@@ -110,6 +110,10 @@ def test_no_serious_or_critical_axe_violations_on_any_page(system, browser, jour
         "dashboard-revoke": f"/dashboard/credentials/{uuid}/revoke",
         "dashboard-questions": "/dashboard/questions",
         "dashboard-upload": "/dashboard/upload",
+        "dashboard-awards": "/dashboard/awards",
+        "dashboard-check-in": "/dashboard/check-in",
+        "dashboard-webhooks": "/dashboard/webhooks",
+        "dashboard-settings": "/dashboard/settings",
     }
     figures: dict[str, dict[str, list]] = {}
 
@@ -130,6 +134,18 @@ def test_no_serious_or_critical_axe_violations_on_any_page(system, browser, jour
     browser.follow(By.ID, "sign-in")
     for name, url in dashboard.items():
         check(name, url)
+    driver.get(base + "/dashboard/volunteers")
+    check(
+        "dashboard-volunteer",
+        driver.find_element(By.CSS_SELECTOR, "a[href^='/dashboard/volunteers/']").get_attribute("href"),
+    )
+    driver.get(base + "/dashboard/check-in")
+    driver.find_element(By.ID, "series").send_keys("bike-repair")
+    driver.find_element(By.ID, "session").send_keys("1")
+    browser.follow(By.ID, "open")
+    attendee_link = driver.find_element(By.ID, "check-in-link").get_attribute("href")
+    check("dashboard-check-in-session", driver.current_url)
+    check("check-in", attendee_link)
 
     out = REPO_ROOT / "test-output" / "axe.json"
     out.parent.mkdir(exist_ok=True)
@@ -140,7 +156,7 @@ def test_no_serious_or_critical_axe_violations_on_any_page(system, browser, jour
         for width, found in widths.items()
     }
     assert {k: v for k, v in serious.items() if v} == {}
-    assert len(figures) == 17
+    assert len(figures) == 24
 
 
 def test_the_claim_page_by_keyboard_alone(system, browser, journey):
