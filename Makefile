@@ -42,10 +42,12 @@ fuzz: $(BIN)/cairn
 	CAIRN_FUZZ_EXAMPLES=$(CAIRN_FUZZ_EXAMPLES) $(BIN)/pytest -ra tests/e2e/test_api_fuzzing.py
 
 # Throughput figures (JSON lines, ratios within the run): gateway CPU per POST, then the aggregator
-# against bare aiokafka and Faust's do-nothing agent (starts its own broker; minutes).
+# against bare aiokafka and Faust's do-nothing agent, then event to email at 20/50/100 events/s and
+# ingest against a bare producer (each starts its own broker; minutes; CAIRN_BENCH_SECONDS shortens).
 bench: $(BIN)/cairn
 	PYTHONPATH=. $(BIN)/python bench/gateway.py
 	PYTHONPATH=. $(BIN)/python bench/aggregate.py
+	PYTHONPATH=. $(BIN)/python bench/pipeline.py
 
 schemas: $(BIN)/cairn
 	$(BIN)/python -m schemas.export

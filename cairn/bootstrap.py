@@ -8,6 +8,7 @@ function returns plain objects that own what they opened (close() releases it).
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from weakref import WeakValueDictionary
 
 import httpx
 
@@ -48,6 +49,12 @@ async def started_publisher(settings: Settings) -> KafkaPublisher:
     return publisher
 
 
+def batched(settings: Settings) -> dict[str, int]:
+    """The signer's and notifier's consume loops take batches and handle records of different
+    keys side by side: at one record at a time they were the queue behind event-to-email."""
+    return {"concurrency": settings.consumer_concurrency, "batch_records": settings.consumer_batch_records}
+
+
 @dataclass
 class Signer:
     """Consumes cairn.awards.v1; issues each award's credential and announces it."""
@@ -74,7 +81,13 @@ class Signer:
 
     async def run(self, stopping: asyncio.Event) -> None:
         await consume_forever(
-            self.settings, "cairn-signer", topics.AWARDS, AwardGranted, self.handle, stopping
+            self.settings,
+            "cairn-signer",
+            topics.AWARDS,
+            AwardGranted,
+            self.handle,
+            stopping,
+            **batched(self.settings),
         )
 
     async def close(self) -> None:
@@ -107,14 +120,15 @@ class Notifier:
     settings: Settings
     store: Store
     mailer: Mailer
-    # One claim email at a time: an issue and a resend of one credential must not both pass the
-    # notification check before either is sent.
-    one_at_a_time: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # One claim email at a time per credential: an issue and a resend of one credential must not
+    # both pass the notification check before either is sent. Other credentials' go on meanwhile.
+    locks: WeakValueDictionary[str, asyncio.Lock] = field(default_factory=WeakValueDictionary)
 
     async def handle(
         self, event: CloudEvent[CredentialIssued] | CloudEvent[ClaimEmailResendRequested]
     ) -> None:
-        async with self.one_at_a_time:
+        lock = self.locks.setdefault(event.data.credential_id, asyncio.Lock())
+        async with lock:
             before = await self.store.notification(event.data.credential_id)
             await notify_earner(self.store, event.data, self.settings, self.mailer)
             after = await self.store.notification(event.data.credential_id)
@@ -148,7 +162,13 @@ class Notifier:
     async def run(self, stopping: asyncio.Event) -> None:
         await asyncio.gather(
             consume_forever(
-                self.settings, "cairn-notifier", topics.CREDENTIALS, CredentialIssued, self.handle, stopping
+                self.settings,
+                "cairn-notifier",
+                topics.CREDENTIALS,
+                CredentialIssued,
+                self.handle,
+                stopping,
+                **batched(self.settings),
             ),
             consume_forever(
                 self.settings,
@@ -157,6 +177,7 @@ class Notifier:
                 ClaimEmailResendRequested,
                 self.handle,
                 stopping,
+                **batched(self.settings),
             ),
         )
 

@@ -156,9 +156,14 @@ async def consume_forever(
     stopping: asyncio.Event,
     policy: RetryPolicy | None = None,
     max_poll_interval_ms: int = 300_000,
+    concurrency: int = 1,
+    batch_records: int | None = None,
 ) -> None:
     """At-least-once loop: one record at a time, offset committed only after `handle` returns
-    or the record is in the topic's DLQ.
+    or the record is in the topic's DLQ. With `concurrency` over 1, each fetched batch (at most
+    `batch_records`) is handled as lanes, one per partition and key, in offset order within a
+    lane and up to `concurrency` records at once across lanes, and committed once when every
+    lane is through: a crash mid-batch reads the whole batch again (handlers are idempotent).
 
     Failures are classified by cairn.failures: a record that does not parse or that `handle`
     calls permanent goes to the DLQ with the cause at once; one that keeps failing in an unknown
@@ -175,16 +180,20 @@ async def consume_forever(
     WORKER.consuming(group)  # start() returns once the group gave this consumer its assignment
     fetch_failures = 0
 
+    async def handled(record: ConsumerRecord) -> bool:
+        async def attempt() -> None:
+            _record_written.set(datetime.fromtimestamp(record.timestamp / 1000, UTC))
+            await handle(decode(record.value, data_type))
+
+        return await _handle_with_retries(record, attempt, dead_letters, policy, stopping)
+
     async def work_through(batches: dict[TopicPartition, list[ConsumerRecord]]) -> bool:
         """Handles and commits each record in turn; False when asked to stop."""
+        if concurrency > 1:
+            return await _work_through_in_lanes(kafka, batches, handled, concurrency)
         for tp, records in batches.items():
             for record in records:
-
-                async def attempt(record: ConsumerRecord = record) -> None:
-                    _record_written.set(datetime.fromtimestamp(record.timestamp / 1000, UTC))
-                    await handle(decode(record.value, data_type))
-
-                if not await _handle_with_retries(record, attempt, dead_letters, policy, stopping):
+                if not await handled(record):
                     return False
                 try:
                     await kafka.commit({tp: record.offset + 1})
@@ -199,7 +208,7 @@ async def consume_forever(
     try:
         while not stopping.is_set():
             try:
-                batches = await kafka.getmany(timeout_ms=500)
+                batches = await kafka.getmany(timeout_ms=500, max_records=batch_records)
                 fetch_failures = 0
             except KafkaError as error:
                 fetch_failures += 1
@@ -213,6 +222,41 @@ async def consume_forever(
         WORKER.stopped(group)
         await kafka.stop()
         await dead_letters.stop()
+
+
+async def _work_through_in_lanes(
+    kafka: AIOKafkaConsumer,
+    batches: dict[TopicPartition, list[ConsumerRecord]],
+    handled: Callable[[ConsumerRecord], Awaitable[bool]],
+    concurrency: int,
+) -> bool:
+    """The batch as lanes (partition and key: a key's records keep their order), handled side by
+    side, then one commit for the batch; False when asked to stop (nothing is committed, the
+    batch is read again). A poison record goes to the DLQ alone, and its lane goes on."""
+    lanes: dict[tuple[TopicPartition, bytes | None], list[ConsumerRecord]] = {}
+    for tp, records in batches.items():
+        for record in records:
+            lanes.setdefault((tp, record.key), []).append(record)
+    slots = asyncio.Semaphore(concurrency)
+
+    async def lane(records: list[ConsumerRecord]) -> bool:
+        for record in records:
+            async with slots:
+                if not await handled(record):
+                    return False
+        return True
+
+    if not all(await asyncio.gather(*(lane(records) for records in lanes.values()))):
+        return False
+    offsets = {tp: records[-1].offset + 1 for tp, records in batches.items() if records}
+    if not offsets:
+        return True
+    try:
+        await kafka.commit(offsets)
+    except KafkaError as error:
+        log.warning("commit of a batch failed (%s); reading again from the last commit", error)
+        await _rewind(kafka, batches)
+    return True
 
 
 async def _start_clients(

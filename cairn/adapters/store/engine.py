@@ -1,6 +1,7 @@
 """The database engine the store's parts share: connection settings, schema creation, sessions."""
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Connection, event, inspect
 from sqlalchemy.dialects import postgresql, sqlite
@@ -21,6 +22,10 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _: ConnectionPoolEntry) -
     """WAL and a busy timeout let the gateway, signer and notifier share one SQLite file."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    # In WAL mode NORMAL syncs at checkpoints, not at every commit: a commit survives the
+    # process dying, only the last ones may go with the machine's power. Every write of the
+    # gateway, signer and notifier waited for an fsync before (see bench/README.md).
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
@@ -54,6 +59,10 @@ class StoreBase:
         self.engine = engine
         self.keyring = keyring
         self._session = async_sessionmaker(engine, expire_on_commit=False)
+        # per process: organisation secrets never change; API keys are looked up again after
+        # API_KEY_CACHE_SECONDS (see organisations.py)
+        self._org_secrets: dict[str, bytes] = {}
+        self._api_keys: dict[str, tuple[float, Any]] = {}
 
     def _insert(self, model: type[t.Base]) -> postgresql.Insert | sqlite.Insert:
         """The dialect's INSERT, which has ON CONFLICT: a first insert that two processes may race

@@ -1,5 +1,6 @@
 """Organisations: their profile, API keys, badge classes and badge images."""
 
+import time
 import uuid
 from datetime import datetime
 from typing import Any
@@ -17,6 +18,7 @@ from cairn.domain.records import ApiKeyInfo, BadgeImageRecord, Org, SealedKey
 from cairn.ports import SlugTaken
 from schemas.badge_class import BadgeClass, BadgeClassIn
 
+API_KEY_CACHE_SECONDS = 5.0
 PROFILE_FIELDS = {"name", "url", "email", "image_url", "colour", "timezone"}
 
 
@@ -92,8 +94,22 @@ class OrganisationTables(StoreBase):
         return row.id, key
 
     async def api_key(self, key: str) -> ApiKeyInfo | None:
-        """The unrevoked key and its organisation, looked up by the key's hash."""
-        return await self._live_key(t.ApiKey.key_hash == token_hash(key))
+        """The unrevoked key and its organisation, looked up by the key's hash; a key found is
+        kept for API_KEY_CACHE_SECONDS, so a POST per event is not a query per event for it. A
+        key revoked in this process stops at once; revoked by another (a second gateway, the
+        command line), within those seconds."""
+        digest = token_hash(key)
+        kept = self._api_keys.get(digest)
+        if kept is not None and time.monotonic() - kept[0] < API_KEY_CACHE_SECONDS:
+            return kept[1]
+        found = await self._live_key(t.ApiKey.key_hash == digest)
+        if found is None:
+            self._api_keys.pop(digest, None)
+        else:
+            if len(self._api_keys) > 10_000:
+                self._api_keys.clear()
+            self._api_keys[digest] = (time.monotonic(), found)
+        return found
 
     async def api_key_by_id(self, key_id: str) -> ApiKeyInfo | None:
         """An unrevoked key by its id (a dashboard session holds the id, never the key)."""
@@ -132,6 +148,7 @@ class OrganisationTables(StoreBase):
             if row is None or row.org_id != org_id:
                 return False
             row.revoked_at = row.revoked_at or now()
+        self._api_keys.clear()
         return True
 
     async def org(self, org_id: str) -> Org | None:
@@ -145,9 +162,13 @@ class OrganisationTables(StoreBase):
         return record_or_none(Org, row)
 
     async def org_secret(self, org_id: str) -> bytes:
+        """Unsealed once per process: an organisation's secret never changes."""
+        if (secret := self._org_secrets.get(org_id)) is not None:
+            return secret
         async with self._session() as s:
             row = await s.get_one(t.Organisation, org_id)
-        return self.keyring.org_secret(org_id, row.secret_sealed)
+        secret = self._org_secrets[org_id] = self.keyring.org_secret(org_id, row.secret_sealed)
+        return secret
 
     async def recipient_key_of(self, org_id: str, email: str) -> str:
         """The pseudonymous key this organisation's records use for the person with `email`."""
@@ -164,6 +185,7 @@ class OrganisationTables(StoreBase):
                 if name not in PROFILE_FIELDS:
                     raise ValueError(f"{name} is not a profile field")
                 setattr(row, name, value)
+        self._api_keys.clear()  # they carry the organisation's profile
         return record(Org, row)
 
     # badge classes and their images
