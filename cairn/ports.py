@@ -27,6 +27,7 @@ from cairn.domain.records import (
     StatusListRecord,
     WalletExchangeRecord,
 )
+from schemas.activity import ActivityData
 from schemas.awards import AwardQuestioned, BadgeProgress, ProgressUpdated
 from schemas.badge_class import BadgeClass, BadgeClassIn
 
@@ -176,6 +177,7 @@ class CredentialStore(Protocol):
         recipient_key: str,
         document: dict[str, Any],
         issued_at: datetime,
+        badge_class_version: int | None = None,
     ) -> tuple[CredentialRecord, bool]: ...
     async def status_index(self, org_id: str, credential_id: str) -> int: ...
     async def status_list(self, org_id: str, purpose: str) -> StatusListRecord | None: ...
@@ -245,7 +247,16 @@ class ReadModelStore(Protocol):
     async def award_counts(self, org_id: str) -> dict[str, int]: ...
 
 
-class Store(SchemaStore, OrganisationStore, CredentialStore, EarnerStore, ReadModelStore, Protocol):
+class ActivityLogStore(Protocol):
+    """Every accepted activity by person (recipient key), for dry runs of new criteria."""
+
+    async def save_activity(self, org_id: str, event_id: str, activity: ActivityData) -> None: ...
+    async def activity_histories(self, org_id: str) -> dict[str, list[tuple[str, ActivityData]]]: ...
+
+
+class Store(
+    SchemaStore, OrganisationStore, CredentialStore, EarnerStore, ReadModelStore, ActivityLogStore, Protocol
+):
     """The whole store, as a service is given it."""
 
 

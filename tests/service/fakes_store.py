@@ -29,6 +29,7 @@ from cairn.domain.records import (
     StatusListRecord,
 )
 from cairn.ports import SlugTaken
+from schemas.activity import ActivityData
 from schemas.awards import ProgressUpdated
 from schemas.badge_class import BadgeClass, BadgeClassIn
 
@@ -72,6 +73,7 @@ class FakeStore:
         self.claim_tokens: dict[str, _ClaimToken] = {}
         self.notifications_: dict[str, NotificationRecord] = {}
         self.progress_: dict[tuple[str, str], ProgressUpdated] = {}
+        self.activity_log: dict[tuple[str, str], dict[str, ActivityData]] = {}
         self.closed = False
 
     async def create_schema(self) -> None:
@@ -212,6 +214,7 @@ class FakeStore:
         recipient_key: str,
         document: dict[str, Any],
         issued_at: datetime,
+        badge_class_version: int | None = None,
     ) -> tuple[CredentialRecord, bool]:
         existing = await self.credential_by_award(award_id)
         if existing is not None:
@@ -228,6 +231,7 @@ class FakeStore:
             issued_at,
             "active",
             None,
+            badge_class_version,
         )
         self.credentials_[credential_id] = row
         return row, True
@@ -349,6 +353,18 @@ class FakeStore:
             sent_at=_now() if status == "sent" else row.sent_at,
         )
 
+    # the activity log
+
+    async def save_activity(self, org_id: str, event_id: str, activity: ActivityData) -> None:
+        self.activity_log.setdefault((org_id, activity.recipient_key), {}).setdefault(event_id, activity)
+
+    async def activity_histories(self, org_id: str) -> dict[str, list[tuple[str, ActivityData]]]:
+        return {
+            key: list(events.items())
+            for (org, key), events in sorted(self.activity_log.items())
+            if org == org_id
+        }
+
     # progress, export and erasure
 
     async def save_progress(self, update: ProgressUpdated) -> None:
@@ -395,4 +411,5 @@ class FakeStore:
                 for hashed in [h for h, t in self.claim_tokens.items() if t.credential_id == c.id]:
                     del self.claim_tokens[hashed]
         self.progress_.pop((org_id, recipient_key), None)
+        self.activity_log.pop((org_id, recipient_key), None)
         return True

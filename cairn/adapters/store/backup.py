@@ -41,6 +41,7 @@ BY_ORG: list[Table] = [
     t.StatusList.__table__,  # type: ignore[list-item]
     t.ProgressView.__table__,  # type: ignore[list-item]
     t.AwardQuestionRow.__table__,  # type: ignore[list-item]
+    t.ActivityLogRow.__table__,  # type: ignore[list-item]
 ]
 BY_CREDENTIAL: list[Table] = [
     t.ClaimToken.__table__,  # type: ignore[list-item]

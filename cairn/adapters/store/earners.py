@@ -311,5 +311,10 @@ class EarnerTables(StoreBase):
                     t.ProgressView.org_id == org_id, t.ProgressView.recipient_key == recipient_key
                 )
             )
+            await s.execute(
+                delete(t.ActivityLogRow).where(
+                    t.ActivityLogRow.org_id == org_id, t.ActivityLogRow.recipient_key == recipient_key
+                )
+            )
             await s.delete(person)
         return True

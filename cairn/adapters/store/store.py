@@ -5,6 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cairn.adapters.keyring import Keyring
 from cairn.adapters.secrets import load_or_create_master_key
+from cairn.adapters.store.activity_log import ActivityLogTables
 from cairn.adapters.store.backup import BackupTables
 from cairn.adapters.store.credentials import CredentialTables
 from cairn.adapters.store.earners import EarnerTables
@@ -27,6 +28,7 @@ class Store(
     ReadModelTables,
     BackupTables,
     OperationsTables,
+    ActivityLogTables,
 ):
     """All parts over one engine and one keyring."""
 
