@@ -119,8 +119,17 @@ def _shown(value: object) -> str:
 
 def criteria_yaml(badge: BadgeClassIn) -> str:
     """The criteria as the API takes them, in YAML without the defaults (the advanced box)."""
-    tree = badge.model_dump(mode="json", include={"criteria"}, exclude_defaults=True)
-    return yaml.safe_dump(tree.get("criteria", {}), sort_keys=False, allow_unicode=True)
+    tree = badge.model_dump(mode="json", include={"criteria"}, exclude_none=True)["criteria"]
+    return yaml.safe_dump(_pruned(tree), sort_keys=False, allow_unicode=True)
+
+
+def _pruned(tree: object) -> object:
+    """The tree without empty filters, which say nothing."""
+    if isinstance(tree, dict):
+        return {k: _pruned(v) for k, v in tree.items() if v != {}}
+    if isinstance(tree, list):
+        return [_pruned(v) for v in tree]
+    return tree
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from services.gateway.routers import (
     badge_classes,
     credentials,
     dashboard,
+    dashboard_badges,
     earner,
     events,
     health,
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(resource.router)
     for pages in (health, public, earner, wallet, dashboard, metrics):
         app.include_router(pages.router)
+    app.include_router(dashboard_badges.router)  # the badge builder
 
     def openapi() -> dict[str, Any]:
         """FastAPI's document plus the event bodies, which the handler parses itself, and the

@@ -117,6 +117,12 @@ class FakeStore:
                 return ApiKeyInfo(row.id, self.orgs[row.org_id], row.name, row.scopes, row.created_at, None)
         return None
 
+    async def api_key_by_id(self, key_id: str) -> ApiKeyInfo | None:
+        row = next((r for r in self.keys.values() if r.id == key_id and r.revoked_at is None), None)
+        if row is None:
+            return None
+        return ApiKeyInfo(row.id, self.orgs[row.org_id], row.name, row.scopes, row.created_at, None)
+
     async def org(self, org_id: str) -> Org | None:
         return self.orgs.get(org_id)
 
@@ -297,6 +303,9 @@ class FakeStore:
         return changed
 
     # claim links, claim emails, unsubscribing
+
+    def session_mac(self, value: str) -> str:
+        return self.keyring.session_mac(value)
 
     def claim_token_for(self, credential_id: str, generation: int = 0) -> str:
         return self.keyring.claim_token(credential_id, generation)
