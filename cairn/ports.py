@@ -33,6 +33,7 @@ from cairn.domain.records import (
 )
 from cairn.domain.volunteers import ActivityEntry, BadgeStats, VolunteerPage, VolunteerQuery
 from cairn.domain.webhooks import Attempt, Delivery, Endpoint
+from schemas.activity import ActivityData
 from schemas.awards import AwardQuestioned, BadgeProgress, ProgressUpdated
 from schemas.badge_class import BadgeClass, BadgeClassIn
 
@@ -203,6 +204,7 @@ class CredentialStore(Protocol):
         recipient_key: str,
         document: dict[str, Any],
         issued_at: datetime,
+        badge_class_version: int | None = None,
     ) -> tuple[CredentialRecord, bool]: ...
     async def status_index(self, org_id: str, credential_id: str) -> int: ...
     async def status_list(self, org_id: str, purpose: str) -> StatusListRecord | None: ...
@@ -327,6 +329,13 @@ class VolunteerStore(Protocol):
     async def badge_stats(self, org_id: str) -> dict[str, BadgeStats]: ...
 
 
+class ActivityLogStore(Protocol):
+    """Every accepted activity by person (recipient key), for dry runs of new criteria."""
+
+    async def save_activity(self, org_id: str, event_id: str, activity: ActivityData) -> None: ...
+    async def activity_histories(self, org_id: str) -> dict[str, list[tuple[str, ActivityData]]]: ...
+
+
 class Store(
     SchemaStore,
     OrganisationStore,
@@ -337,6 +346,7 @@ class Store(
     CheckInStore,
     WebhookStore,
     VolunteerStore,
+    ActivityLogStore,
     Protocol,
 ):
     """The whole store, as a service is given it."""

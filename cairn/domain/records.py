@@ -69,6 +69,7 @@ class CredentialRecord:
     issued_at: datetime
     status: str  # active | suspended | revoked
     status_reason: str | None
+    badge_class_version: int | None = None  # None: issued before versions were recorded
 
 
 @dataclass(frozen=True)

@@ -86,6 +86,7 @@ async def issue_credential(
             recipient_key=award.recipient_key,
             document=signer.sign(unsigned, iso(issued_at)),
             issued_at=issued_at,
+            badge_class_version=badge.version,
         )
         log.info(
             "credential %s %s for award %s", credential_id, "issued" if created else "exists", award.award_id

@@ -28,6 +28,7 @@ from services.gateway.routers import (
     credentials,
     dashboard,
     dashboard_awards,
+    dashboard_badges,
     dashboard_check_in,
     dashboard_settings,
     dashboard_volunteers,
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(check_in.router)  # issue 12
     app.include_router(dashboard_volunteers.router)
     app.include_router(dashboard_settings.router)
+    app.include_router(dashboard_badges.router)  # the badge builder
 
     def openapi() -> dict[str, Any]:
         """FastAPI's document plus the event bodies, which the handler parses itself, and the

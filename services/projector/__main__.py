@@ -1,6 +1,7 @@
 """The projector: keeps the store's read models from the aggregator's records, for the gateway
-to serve. Progress views (cairn.progress.v1: the newest update per recipient wins) and award
-questions (the first record of a question wins), each at-least-once, so redelivery is harmless.
+to serve. Progress views (cairn.progress.v1: the newest update per recipient wins), award
+questions (the first record of a question wins) and the activity log (cairn.activity.v1, by
+event id), each at-least-once, so redelivery is harmless.
 
 It was part of the gateway process; on its own, a slow or failing projection no longer shares
 a process with the API, and the gateway needs no consumer. The consumer groups keep the names
@@ -20,6 +21,7 @@ from cairn.adapters.kafka.consume import consume_forever
 from cairn.ports import Store
 from cairn.service_runner import run_until_stopped
 from cairn.settings import get_settings
+from schemas.activity import ActivityRecordValue
 from schemas.awards import AwardQuestioned, ProgressUpdated
 from schemas.envelope import CloudEvent
 
@@ -32,6 +34,7 @@ class Projection:
     topic: str
     record_type: type[BaseModel]
     save: Callable[[Store, Any], Awaitable[None]]  # the store method that keeps the record
+    envelope: bool = False  # `save` gets the whole CloudEvent (its id and organisation), not only data
 
 
 PROJECTIONS = [
@@ -47,6 +50,13 @@ PROJECTIONS = [
         AwardQuestioned,
         lambda store, question: store.save_question(question),
     ),
+    Projection(  # for the badge builder's dry run of new criteria over everyone's history
+        "cairn-projector-activity-log",
+        topics.ACTIVITY,
+        ActivityRecordValue,
+        lambda store, event: store.save_activity(event.orgid, event.id, event.data.root),
+        envelope=True,
+    ),
 ]
 
 
@@ -54,7 +64,7 @@ def handler(projection: Projection, store: Store) -> Callable[[CloudEvent[Any]],
     """What the consume loop calls per record: the record's data into the store."""
 
     async def save(event: CloudEvent[Any]) -> None:
-        await projection.save(store, event.data)
+        await projection.save(store, event if projection.envelope else event.data)
 
     return save
 

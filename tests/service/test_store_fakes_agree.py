@@ -17,6 +17,7 @@ from cairn.credentials.multikey import public_key_multibase
 from cairn.credentials.status_list import get_bit
 from cairn.domain.records import CheckInRecord, CheckInSessionRecord, DirectAwardRecord
 from cairn.domain.webhooks import Attempt, Delivery
+from schemas.activity import ActivityVoided, VolunteerShiftLogged
 from schemas.awards import BadgeProgress, ProgressUpdated
 from schemas.badge_class import BadgeClassIn
 from tests.service.fakes_store import FakeStore
@@ -39,6 +40,7 @@ STORE_PORTS = [
     ports.CheckInStore,
     ports.WebhookStore,
     ports.VolunteerStore,
+    ports.ActivityLogStore,
 ]
 
 
@@ -158,6 +160,29 @@ async def _scenario(store: Any) -> list[Any]:
     say((made == again, created, created_again, made.status, made.status_reason, made.issued_at))
     say(((await store.credential("urn:uuid:c1")) == made, (await store.credential_by_award("a1")) == made))
     say([c.id for c in await store.credentials(org.id, status="active")])
+    versioned, _ = await store.insert_credential(
+        credential_id="urn:uuid:c2", **{**fields, "award_id": "a2"}, badge_class_version=2
+    )
+    say((made.badge_class_version, versioned.badge_class_version))
+    say((await store.credential("urn:uuid:c2")).badge_class_version)
+
+    # the activity log: first record of an id per person kept, voids too
+    ann = await store.recipient_key_of(org.id, "ann@example.org")
+    shift = VolunteerShiftLogged(
+        recipient_key=sam, started_at=ISSUED_AT - timedelta(hours=3), ended_at=ISSUED_AT, program="pantry"
+    )
+    await store.save_activity(org.id, "e1", shift)
+    await store.save_activity(org.id, "e1", shift.model_copy(update={"program": "other"}))
+    await store.save_activity(org.id, "e2", ActivityVoided(recipient_key=sam, voids="e1", reason="typo"))
+    await store.save_activity(org.id, "e1", shift.model_copy(update={"recipient_key": ann}))
+    histories = await store.activity_histories(org.id)
+    say(
+        {
+            key == sam: [(e, d.model_dump(mode="json", exclude={"recipient_key"})) for e, d in events]
+            for key, events in histories.items()
+        }
+    )
+    say(await store.activity_histories("other-org"))
 
     # its claim email and link
     token = store.claim_token_for("urn:uuid:c1")
@@ -230,6 +255,7 @@ async def _scenario(store: Any) -> list[Any]:
     say((await store.recipient(org.id, sam), kept.status, kept.recipient_key != sam))
     say(((await store.claim(resent)).credential, await store.progress(org.id, sam)))
     say(await store.person_export(org.id, sam))
+    say(sorted(key == ann for key in await store.activity_histories(org.id)))
     return answers
 
 

@@ -25,6 +25,7 @@ class CredentialTables(StoreBase):
         recipient_key: str,
         document: dict[str, Any],
         issued_at: datetime,
+        badge_class_version: int | None = None,
     ) -> tuple[CredentialRecord, bool]:
         """Stores the signed credential unless its award already has one.
 
@@ -42,6 +43,7 @@ class CredentialTables(StoreBase):
                     document=document,
                     issued_at=issued_at,
                     status="active",
+                    badge_class_version=badge_class_version,
                 )
                 s.add(row)
             return record(CredentialRecord, row), True

@@ -144,6 +144,9 @@ class Credential(Base):
     issued_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(20), default="active", doc="active | suspended | revoked")
     status_reason: Mapped[str | None] = mapped_column(String(500))
+    badge_class_version: Mapped[int | None] = mapped_column(
+        doc="the version of the class it was awarded under (None: issued before versions were kept)"
+    )
 
 
 class StatusEntry(Base):
@@ -373,3 +376,16 @@ class ActivityRow(Base):
     reason: Mapped[str | None] = mapped_column(String(500), doc="on a void: why")
     voided_by: Mapped[str | None] = mapped_column(String(200), doc="the void that took this back")
     void_reason: Mapped[str | None] = mapped_column(String(500))
+
+
+class ActivityLogRow(Base):
+    """Each accepted activity record as the aggregator got it (keyed by recipient key, no contact
+    details), so the badge builder can dry-run a new class's criteria over everyone's history."""
+
+    __tablename__ = "activity_log"
+
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    recipient_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    data: Mapped[dict] = mapped_column(JSON, doc="the ActivityData record (shift, attendance or void)")
+    received_at: Mapped[datetime]

@@ -1,7 +1,7 @@
 """Direct awards by idempotency key, and workshop check-in sessions and check-ins (issue 12).
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 UTC_TIME = sa.DateTime(timezone=True)
 
 revision: str = "0003"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
