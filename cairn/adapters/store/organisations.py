@@ -17,7 +17,7 @@ from cairn.domain.records import ApiKeyInfo, BadgeImageRecord, Org, SealedKey
 from cairn.ports import SlugTaken
 from schemas.badge_class import BadgeClass, BadgeClassIn
 
-PROFILE_FIELDS = {"name", "url", "email", "image_url", "colour", "timezone"}
+PROFILE_FIELDS = {"name", "url", "email", "image_url", "colour", "timezone", "language"}
 
 
 def issuer_key_row(org_id: str, key: SealedKey, created_at: datetime) -> t.IssuerKey:
@@ -70,6 +70,7 @@ class OrganisationTables(StoreBase):
                     image_url=image_url,
                     colour=DEFAULT_COLOUR,
                     timezone="UTC",
+                    language="en",
                     secret_sealed=self.keyring.new_org_secret(org_id),
                     created_at=created_at,
                 )
