@@ -1,5 +1,6 @@
 """The emails Cairn sends, rendered from jinja2 templates (pure: no sending here)."""
 
+import re
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -7,12 +8,16 @@ from email.utils import parseaddr
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from cairn.domain import languages
 from cairn.domain.failures import Permanent
+from cairn.usecases.translated_templates import install_translations
 
-_env = Environment(
-    loader=PackageLoader("cairn", "templates/email"),
-    autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
-    keep_trailing_newline=True,
+_env = install_translations(
+    Environment(
+        loader=PackageLoader("cairn", "templates/email"),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        keep_trailing_newline=True,
+    )
 )
 
 
@@ -43,6 +48,14 @@ class ClaimEmail:
     unsubscribe_url: str
     message_id: str
     resent: bool = False
+    language: str = languages.DEFAULT  # a shipped language (cairn.domain.languages.choose)
+    occurrence: str | None = None  # which occurrence of a repeating badge: "9 activities", "2026"
+
+    @property
+    def title(self) -> str:
+        """The badge's name, with the occurrence of a repeating badge: three emails for "Every
+        three shifts" are not three identical subjects."""
+        return f"{self.badge_name} — {self.occurrence}" if self.occurrence else self.badge_name
 
 
 @dataclass(frozen=True)
@@ -50,6 +63,7 @@ class SignInEmail:
     recipient_email: str
     link: str
     minutes_valid: int
+    language: str = languages.DEFAULT
 
 
 class UnsafeHeader(Permanent, ValueError):
@@ -86,17 +100,41 @@ def message_id_for(credential_id: str, generation: int = 0) -> str:
     return f"<{credential_id.removeprefix('urn:uuid:')}{suffix}@claim.cairn>"
 
 
-def _greeting(name: str | None) -> str:
-    return f"Hello {name}" if name else "Hello"
+_OCCURRENCE = re.compile(r"^(\d+(?:\.\d+)?) (hours?|minutes?|activity|activities)$")
+
+
+def localised_occurrence(label: str | None, language: str) -> str | None:
+    """The occurrence label of a repeating badge ("30 hours", "9 activities", "2026", as the
+    credential's name has it) in the reader's language; any other label as it is."""
+    match = _OCCURRENCE.match(label or "")
+    if match is None:
+        return label
+    figure, unit = float(match[1]), match[2]
+    n = int(figure) if figure.is_integer() else 2  # a fraction takes the plural
+    if unit.startswith("hour"):
+        text = languages.translate_plural(language, "%(num)s hour", "%(num)s hours", n)
+    elif unit.startswith("minute"):
+        text = languages.translate_plural(language, "%(num)s minute", "%(num)s minutes", n)
+    else:
+        text = languages.translate_plural(language, "%(num)s activity", "%(num)s activities", n)
+    return text % {"num": languages.number(figure, language)}
+
+
+def _subject(mail: ClaimEmail) -> str:
+    if mail.resent:
+        return languages.translate(mail.language, "Your new link: %(badge)s") % {"badge": mail.title}
+    return languages.translate(mail.language, "You earned a badge: %(badge)s") % {"badge": mail.title}
 
 
 def render_claim_email(mail: ClaimEmail, sender: str) -> EmailMessage:
-    context = {"m": mail, "b": mail.branding, "greeting": _greeting(mail.recipient_name)}
+    """The claim (or renewed-link) email in the recipient's language, which it declares in
+    Content-Language and on the HTML."""
+    context = {"m": mail, "b": mail.branding, "lang": mail.language}
     message = EmailMessage()
     _set(message, "From", _sender(sender))
     _set(message, "To", _address(mail.recipient_name, mail.recipient_email, "To"))
-    prefix = "Your new link: " if mail.resent else "You earned a badge: "
-    _set(message, "Subject", prefix + mail.badge_name)
+    _set(message, "Subject", _subject(mail))
+    _set(message, "Content-Language", mail.language)
     _set(message, "Message-ID", mail.message_id)
     _set(message, "List-Unsubscribe", f"<{mail.unsubscribe_url}>")
     _set(message, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
@@ -106,11 +144,12 @@ def render_claim_email(mail: ClaimEmail, sender: str) -> EmailMessage:
 
 
 def render_sign_in_email(mail: SignInEmail, sender: str) -> EmailMessage:
-    context = {"m": mail}
+    context = {"m": mail, "lang": mail.language}
     message = EmailMessage()
     _set(message, "From", _sender(sender))
     _set(message, "To", _address(None, mail.recipient_email, "To"))
-    _set(message, "Subject", "Your link to see your badges")
+    _set(message, "Subject", languages.translate(mail.language, "Your link to see your badges"))
+    _set(message, "Content-Language", mail.language)
     message.set_content(_env.get_template("my_badges.txt").render(context))
     message.add_alternative(_env.get_template("my_badges.html").render(context), subtype="html")
     return message

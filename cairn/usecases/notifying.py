@@ -9,8 +9,10 @@ the same message.
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 from cairn.crash_points import crash_point
+from cairn.domain import languages
 from cairn.domain.failures import PoisonRecord
 from cairn.ports import Mailer, MailNotSent, MailRefused, Store
 from cairn.settings import Settings
@@ -18,6 +20,7 @@ from cairn.usecases.email_message import (
     Branding,
     ClaimEmail,
     UnsafeHeader,
+    localised_occurrence,
     message_id_for,
     render_claim_email,
 )
@@ -25,6 +28,16 @@ from schemas.awards import ClaimEmailResendRequested, CredentialIssued
 
 log = logging.getLogger(__name__)
 DONE = {"sent", "bounced", "failed", "suppressed"}
+
+
+def occurrence_of(document: dict[str, Any]) -> str | None:
+    """ "9 activities" from a repeating badge's credential named "Every three shifts (9 activities)"
+    (cairn.credentials.builder names it so); None for a badge earned once."""
+    badge = document["credentialSubject"]["achievement"]["name"]
+    name = document.get("name") or badge
+    if name.startswith(f"{badge} (") and name.endswith(")"):
+        return name[len(badge) + 2 : -1]
+    return None
 
 
 async def notify_earner(
@@ -70,20 +83,23 @@ async def notify_earner(
     document = credential.document
     achievement = document["credentialSubject"]["achievement"]
     code = store.unsubscribe_code(org.id, issued.recipient_key)
+    language = languages.choose(contact.language, org.language)
     try:
         message = render_claim_email(
             ClaimEmail(
                 recipient_email=contact.email,
                 recipient_name=contact.name,
                 branding=Branding(org.name, org.colour, org.image_url),
+                badge_name=achievement["name"],
                 # the credential's name says which occurrence of a repeating badge this is
-                badge_name=document.get("name") or achievement["name"],
+                occurrence=localised_occurrence(occurrence_of(document), language),
                 badge_description=achievement["description"],
                 evidence=[e["description"] for e in document.get("evidence", []) if "description" in e],
                 claim_url=f"{settings.public_url}/claim/{token}",
                 unsubscribe_url=f"{settings.public_url}/unsubscribe/{org.slug}/{issued.recipient_key}/{code}",
                 message_id=message_id,
                 resent=generation > 0,
+                language=language,
             ),
             sender=settings.mail_from,
         )

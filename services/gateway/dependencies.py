@@ -16,7 +16,6 @@ import httpx
 from fastapi import Depends, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from fastapi.templating import Jinja2Templates
 
 from cairn.adapters.smtp import Mailer
 from cairn.adapters.store import Store
@@ -26,9 +25,10 @@ from cairn.settings import Settings
 from cairn.usecases.issuer_documents import own_then
 from cairn.usecases.verifying import FetchJson, http_fetcher
 from services.gateway import rate_limits, strict_json
+from services.gateway.page_language import PageTemplates
 from services.gateway.rate_limits import RateLimiter
 
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+templates = PageTemplates(Path(__file__).parent / "templates")  # volunteer pages in their language
 bearer = HTTPBearer(auto_error=False)
 
 
