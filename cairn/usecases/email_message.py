@@ -134,12 +134,12 @@ def render_claim_email(mail: ClaimEmail, sender: str) -> EmailMessage:
     _set(message, "From", _sender(sender))
     _set(message, "To", _address(mail.recipient_name, mail.recipient_email, "To"))
     _set(message, "Subject", _subject(mail))
-    _set(message, "Content-Language", mail.language)
     _set(message, "Message-ID", mail.message_id)
     _set(message, "List-Unsubscribe", f"<{mail.unsubscribe_url}>")
     _set(message, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
     message.set_content(_env.get_template("claim.txt").render(context))
     message.add_alternative(_env.get_template("claim.html").render(context), subtype="html")
+    _set(message, "Content-Language", mail.language)  # after the body: set_content drops Content-*
     return message
 
 
@@ -149,7 +149,7 @@ def render_sign_in_email(mail: SignInEmail, sender: str) -> EmailMessage:
     _set(message, "From", _sender(sender))
     _set(message, "To", _address(None, mail.recipient_email, "To"))
     _set(message, "Subject", languages.translate(mail.language, "Your link to see your badges"))
-    _set(message, "Content-Language", mail.language)
     message.set_content(_env.get_template("my_badges.txt").render(context))
     message.add_alternative(_env.get_template("my_badges.html").render(context), subtype="html")
+    _set(message, "Content-Language", mail.language)  # after the body: set_content drops Content-*
     return message
