@@ -88,3 +88,33 @@ async def test_the_unsubscribe_page_speaks_the_organisations_language(client, st
 def test_the_dashboard_stays_english(client):
     page = client.get("/dashboard/sign-in", headers={"Accept-Language": "es"})
     assert page.headers["Content-Language"] == "en" and "cairn_lang" not in page.cookies
+
+
+async def test_the_sign_in_email_follows_the_persons_language_then_the_page(
+    client, store, publisher, settings, mailer, clock, riverside
+):
+    """The fake store keeps no sign-in links: the two lookups the sending needs are given here."""
+    from services.gateway.dependencies import get_mailer
+
+    await claim_link(store, publisher, settings, mailer, clock, riverside.org, None)
+    credentials = await store.credentials(riverside.org.id)
+
+    async def earner_records(email):
+        return [(store.orgs[riverside.org.id], credentials, [])]
+
+    async def create_sign_in_token(email, ttl):
+        return "a-sign-in-token"
+
+    store.earner_records, store.create_sign_in_token = earner_records, create_sign_in_token
+    client.app.dependency_overrides[get_mailer] = lambda: mailer
+    sent = len(mailer.sent)
+    answer = client.post("/my-badges", data={"email": "ana@example.org"}, headers={"Accept-Language": "es"})
+    assert answer.headers["Content-Language"] == "es" and "Mira tu correo" in answer.text
+    sign_in = mailer.sent[sent]
+    assert (sign_in["Content-Language"], sign_in["Subject"]) == ("es", "Tu enlace para ver tus insignias")
+
+    await store.set_recipient_languages(riverside.org.id, {credentials[0].recipient_key: "en"})
+    client.post("/my-badges", data={"email": "ana@example.org"}, headers={"Accept-Language": "es"})
+    assert mailer.sent[-1]["Content-Language"] == "en", "their remembered language before the browser's"
+    client.post("/my-badges?lang=es", data={"email": "ana@example.org"})
+    assert mailer.sent[-1]["Content-Language"] == "es", "a language picked on the page comes first"
