@@ -50,9 +50,9 @@ schemas: $(BIN)/cairn
 # cairn/locale/messages.pot -d cairn/locale -l fr`, translate its .po, then `make messages`.
 LOCALES := cairn/locale
 messages: $(BIN)/cairn
-	$(BIN)/pybabel -q extract -F babel.cfg -k N_ -k translate:2 -k translate_plural:2,3 \
+	$(BIN)/pybabel -q extract -F babel.cfg -k N_ -k translate:2 -k translate_plural:2,3 -k NP_:1,2 \
 		--project=Cairn --no-wrap --sort-by-file -o $(LOCALES)/messages.pot .
-	$(BIN)/pybabel -q update -i $(LOCALES)/messages.pot -d $(LOCALES) --no-wrap --ignore-obsolete
+	$(BIN)/pybabel -q update -i $(LOCALES)/messages.pot -d $(LOCALES) --no-wrap --ignore-obsolete --no-fuzzy-matching
 	$(BIN)/pybabel compile -d $(LOCALES) --statistics
 
 clean:

@@ -1,6 +1,5 @@
 """The emails Cairn sends, rendered from jinja2 templates (pure: no sending here)."""
 
-import re
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -98,26 +97,6 @@ def message_id_for(credential_id: str, generation: int = 0) -> str:
     the same email."""
     suffix = f".{generation}" if generation else ""
     return f"<{credential_id.removeprefix('urn:uuid:')}{suffix}@claim.cairn>"
-
-
-_OCCURRENCE = re.compile(r"^(\d+(?:\.\d+)?) (hours?|minutes?|activity|activities)$")
-
-
-def localised_occurrence(label: str | None, language: str) -> str | None:
-    """The occurrence label of a repeating badge ("30 hours", "9 activities", "2026", as the
-    credential's name has it) in the reader's language; any other label as it is."""
-    match = _OCCURRENCE.match(label or "")
-    if match is None:
-        return label
-    figure, unit = float(match[1]), match[2]
-    n = int(figure) if figure.is_integer() else 2  # a fraction takes the plural
-    if unit.startswith("hour"):
-        text = languages.translate_plural(language, "%(num)s hour", "%(num)s hours", n)
-    elif unit.startswith("minute"):
-        text = languages.translate_plural(language, "%(num)s minute", "%(num)s minutes", n)
-    else:
-        text = languages.translate_plural(language, "%(num)s activity", "%(num)s activities", n)
-    return text % {"num": languages.number(figure, language)}
 
 
 def _subject(mail: ClaimEmail) -> str:

@@ -16,11 +16,11 @@ from cairn.domain import languages
 from cairn.domain.failures import PoisonRecord
 from cairn.ports import Mailer, MailNotSent, MailRefused, Store
 from cairn.settings import Settings
+from cairn.usecases.credential_texts import figure_text
 from cairn.usecases.email_message import (
     Branding,
     ClaimEmail,
     UnsafeHeader,
-    localised_occurrence,
     message_id_for,
     render_claim_email,
 )
@@ -92,7 +92,7 @@ async def notify_earner(
                 branding=Branding(org.name, org.colour, org.image_url),
                 badge_name=achievement["name"],
                 # the credential's name says which occurrence of a repeating badge this is
-                occurrence=localised_occurrence(occurrence_of(document), language),
+                occurrence=figure_text(occurrence_of(document), language),
                 badge_description=achievement["description"],
                 evidence=[e["description"] for e in document.get("evidence", []) if "description" in e],
                 claim_url=f"{settings.public_url}/claim/{token}",

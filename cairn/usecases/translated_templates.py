@@ -1,6 +1,6 @@
 """Jinja environments that speak the reader's language: `_()` and `{% trans %}` look the text up
 in the catalogue of the template's `lang` variable (one environment serves every language at
-once), and `long_date` / `number` format for it."""
+once), and `long_date` / `number` format for it, and `evidence` reads Cairn's evidence sentences in it."""
 
 from datetime import date, datetime
 from typing import Any
@@ -9,6 +9,7 @@ from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 
 from cairn.domain import languages
+from cairn.usecases.credential_texts import evidence_text
 
 
 def language_of(context: Context) -> str:
@@ -59,6 +60,11 @@ def _number(context: Context, value: Any) -> str:
     return "" if value is None else languages.number(value, language_of(context))
 
 
+@pass_context
+def _evidence(context: Context, text: str) -> str:
+    return evidence_text(text, language_of(context))
+
+
 def install_translations(env: Environment) -> Environment:
     """Adds jinja2's i18n extension with the catalogues of cairn/locale/ (new-style gettext:
     `{{ _("Hello %(name)s", name=n) }}`, autoescaped) and the `long_date` and `number` filters."""
@@ -66,4 +72,5 @@ def install_translations(env: Environment) -> Environment:
     env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["long_date"] = _long_date
     env.filters["number"] = _number
+    env.filters["evidence"] = _evidence
     return env

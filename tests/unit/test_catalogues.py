@@ -28,7 +28,7 @@ def extracted(tmp_path_factory) -> set:
     """What `make messages` would extract now."""
     pot = tmp_path_factory.mktemp("pot") / "messages.pot"
     pybabel = Path(sys.executable).parent / "pybabel"
-    keywords = ["-k", "N_", "-k", "translate:2", "-k", "translate_plural:2,3"]
+    keywords = ["-k", "N_", "-k", "translate:2", "-k", "translate_plural:2,3", "-k", "NP_:1,2"]
     subprocess.run(
         [pybabel, "-q", "extract", "-F", "babel.cfg", *keywords, "-o", pot, "."], cwd=ROOT, check=True
     )
