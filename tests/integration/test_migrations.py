@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy import create_engine, insert, inspect, select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from cairn.adapters.store import StaleSchema, open_store
@@ -69,7 +69,9 @@ async def old_database(backend: str, tmp_path: Path, request: pytest.FixtureRequ
     rows = {}
     with source.connect() as conn:
         for table in t.Base.metadata.sorted_tables:
-            rows[table.name] = [dict(r._mapping) for r in conn.execute(select(table))]
+            old = {c["name"] for c in inspect(conn).get_columns(table.name)}  # columns added since: not there
+            columns = [c for c in table.columns if c.name in old]
+            rows[table.name] = [dict(r._mapping) for r in conn.execute(select(*columns))]
     source.dispose()
     target = create_async_engine(url)
     async with target.begin() as conn:

@@ -18,15 +18,19 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     """Existing organisations read English, as every email and page did before; recipients'
-    languages are not known until an event or a page gives one."""
-    with op.batch_alter_table("organisations") as batch:
-        batch.add_column(sa.Column("language", sa.String(length=35), nullable=False, server_default="en"))
-    with op.batch_alter_table("recipients") as batch:
-        batch.add_column(sa.Column("language", sa.String(length=35), nullable=True))
+    languages are not known until an event or a page gives one. A column already there (a
+    database made by this code's create_all) is kept."""
+    inspector = sa.inspect(op.get_bind())
+    wanted = {
+        "organisations": sa.Column("language", sa.String(length=35), nullable=False, server_default="en"),
+        "recipients": sa.Column("language", sa.String(length=35), nullable=True),
+    }
+    for table, column in wanted.items():
+        if column.name not in {c["name"] for c in inspector.get_columns(table)}:
+            op.add_column(table, column)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("recipients") as batch:
-        batch.drop_column("language")
-    with op.batch_alter_table("organisations") as batch:
-        batch.drop_column("language")
+    for table in ("recipients", "organisations"):
+        with op.batch_alter_table(table) as batch:
+            batch.drop_column("language")
