@@ -37,6 +37,8 @@ def phone_screenshot(driver, name: str) -> None:
 
 def test_the_spanish_claim_email_and_page_on_a_phone(system, browser, tmp_path):
     client = organisation(system, "Banco de Alimentos del Río", "rio-languages")
+    assert client.patch("/v1/org", json={"language": "es_ES"}).status_code == 422, "BCP 47 only"
+    assert client.patch("/v1/org", json={"language": "es"}).json()["language"] == "es"
     assert client.post("/v1/badge-classes", json=ten_hours_badge()).status_code == 201
     events = [shift(f"lucia-{day}", day, 5, email="lucia.fernandez-garcia@example.org") for day in (1, 2)]
     for event in events:
@@ -65,6 +67,7 @@ def test_the_spanish_claim_email_and_page_on_a_phone(system, browser, tmp_path):
     issued = driver.find_element(By.CLASS_NAME, "badge").text
     assert re.search(r"Emitida por Banco de Alimentos del Río el \d+ de \w+ de 20\d\d", issued)
     assert no_sideways_scrolling(driver), "the share link and dates wrap"
+    assert "(se necesitaban 10), conseguido el" in driver.find_element(By.CLASS_NAME, "evidence").text
     phone_screenshot(driver, "claim-page-es.png")
 
     browser.follow(By.ID, "lang-en")
