@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test fuzz lint schemas bench clean
+.PHONY: demo test fuzz lint schemas messages bench clean
 
 $(BIN)/cairn: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,16 @@ bench: $(BIN)/cairn
 
 schemas: $(BIN)/cairn
 	$(BIN)/python -m schemas.export
+
+# Volunteer-facing text: extract it (babel.cfg), update each language's .po, compile the .mo
+# files (committed, so a clean clone runs). A new language: `$(BIN)/pybabel init -i
+# cairn/locale/messages.pot -d cairn/locale -l fr`, translate its .po, then `make messages`.
+LOCALES := cairn/locale
+messages: $(BIN)/cairn
+	$(BIN)/pybabel -q extract -F babel.cfg -k N_ -k translate:2 -k translate_plural:2,3 -k NP_:1,2 \
+		--project=Cairn --no-wrap --sort-by-file -o $(LOCALES)/messages.pot .
+	$(BIN)/pybabel -q update -i $(LOCALES)/messages.pot -d $(LOCALES) --no-wrap --ignore-obsolete --no-fuzzy-matching
+	$(BIN)/pybabel compile -d $(LOCALES) --statistics
 
 clean:
 	rm -rf $(VENV) var test-output

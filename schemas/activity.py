@@ -20,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from schemas.text import PlainText
+from schemas.text import LanguageTag, PlainText
 
 MAX_SHIFT_HOURS = 24.0
 ACTIVITY_WINDOW = "activity_window"  # the validation context key of an ActivityWindow
@@ -62,6 +62,11 @@ class Volunteer(BaseModel):
     email: EmailStr
     name: PlainText | None = Field(default=None, max_length=200)
     external_id: PlainText | None = Field(default=None, max_length=200)
+    language: LanguageTag | None = Field(
+        default=None,
+        description="BCP 47 tag of the language this person reads (emails and pages); remembered "
+        "per person, so later events may leave it out. Default: the organisation's language.",
+    )
 
 
 class ShiftDetails(BaseModel):

@@ -9,7 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, fie
 
 from schemas.awards import BadgeProgress
 from schemas.badge_class import TimeZoneName
-from schemas.text import PlainText, WebUrl
+from schemas.text import LanguageTag, PlainText, WebUrl
 
 ORG_SLUG = r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"
 
@@ -129,6 +129,11 @@ class OrgProfile(BaseModel):
         description="IANA time zone: calendar criteria (yearly badges, streak weeks, distinct days) of "
         "badge classes published from now on count in it"
     )
+    language: str = Field(
+        default="en",
+        description="BCP 47 tag: the language of the organisation's badge texts (the credential's "
+        "inLanguage) and of emails and pages for volunteers whose own language is not known",
+    )
 
 
 class OrgProfileUpdate(BaseModel):
@@ -142,12 +147,13 @@ class OrgProfileUpdate(BaseModel):
     image_url: WebUrl | None = None
     colour: Colour | None = None
     timezone: TimeZoneName | None = None
+    language: LanguageTag | None = None
 
-    @field_validator("name", "colour", "timezone")
+    @field_validator("name", "colour", "timezone", "language")
     @classmethod
     def _not_cleared(cls, value: str | None) -> str:
-        """null clears url, email and image_url; an organisation always has a name, a colour and
-        a time zone."""
+        """null clears url, email and image_url; an organisation always has a name, a colour, a time zone
+        and a language."""
         if value is None:
             raise ValueError("cannot be cleared (null); leave it out to keep it")
         return value

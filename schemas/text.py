@@ -72,3 +72,34 @@ def _plain_url(value: object) -> object:
 WebUrl = Annotated[HttpUrl, BeforeValidator(_plain_url)]
 """An http(s) URL as written: no quotes, spaces, angle brackets or control characters
 (`javascript:` and other schemes are refused by HttpUrl)."""
+
+
+LANGUAGE_TAG_PATTERN = (
+    r"^[A-Za-z]{2,3}(-[A-Za-z]{4})?(-(?:[A-Za-z]{2}|[0-9]{3}))?(-(?:[A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*$"
+)
+
+
+def _canonical_tag(tag: str) -> str:
+    """BCP 47's conventional case: "es", "pt-BR", "zh-Hant-TW", "es-419"."""
+    parts = tag.split("-")
+    out = [parts[0].lower()]
+    for part in parts[1:]:
+        if len(part) == 4 and part.isalpha():
+            out.append(part.title())
+        elif len(part) == 2 and part.isalpha():
+            out.append(part.upper())
+        else:
+            out.append(part.lower())
+    return "-".join(out)
+
+
+LanguageTag = Annotated[
+    str,
+    Field(
+        pattern=LANGUAGE_TAG_PATTERN,
+        max_length=35,
+        examples=["es", "pt-BR"],
+        description="A BCP 47 language tag: the language this person reads",
+    ),
+    AfterValidator(_canonical_tag),
+]

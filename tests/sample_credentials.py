@@ -62,6 +62,7 @@ def issued(key: Ed25519PrivateKey, index: int = 4242, public_url: str = PUBLIC_U
         public_url=public_url,
         issued_at=NOW,
         status=status_list.status_entries(public_url, "riverside", index),
+        language="es",  # the achievement's inLanguage must survive JSON-LD canonicalisation
     )
     options = proofs.ProofOptions("eddsa-rdfc-2022", method_of(key, public_url), iso(NOW))
     return proofs.sign(unsigned, key, options)

@@ -125,8 +125,11 @@ def build_credential(
     public_url: str,
     issued_at: datetime,
     status: list[dict[str, Any]] | None = None,
+    language: str | None = None,
 ) -> dict[str, Any]:
-    """`status`: the credentialStatus entries (status_list.status_entries), if any."""
+    """`status`: the credentialStatus entries (status_list.status_entries), if any. `language`:
+    the BCP 47 tag of the badge's own texts (the organisation's language), as the achievement's
+    `inLanguage` (schema.org's term, in the OB 3.0 context's Achievement)."""
     achievement: dict[str, Any] = {
         "id": achievement_id(public_url, org_slug, badge.id),
         "type": ["Achievement"],
@@ -138,6 +141,8 @@ def build_credential(
         achievement["image"] = {"id": str(badge.image), "type": "Image", "caption": badge.name}
     if badge.tags:
         achievement["tag"] = list(badge.tags)
+    if language:
+        achievement["inLanguage"] = language
     label = occurrence_label(award, badge)
     credential: dict[str, Any] = {
         "@context": [VC_V2, OB_V3P0],

@@ -24,6 +24,7 @@ class Org:
     image_url: str | None
     colour: str
     timezone: str = "UTC"
+    language: str = "en"  # BCP 47: its badge texts' language, and volunteers' unless theirs is known
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class RecipientContact:
     name: str | None
     salt: str
     unsubscribed: bool = False
+    language: str | None = None  # BCP 47, as given in an event or chosen on a page
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class RecipientRecord:
     name: str | None
     salt: str
     unsubscribed_at: datetime | None
+    language: str | None = None
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,17 @@ from email.utils import parseaddr
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from cairn.domain import languages
 from cairn.domain.colour import text_on
 from cairn.domain.failures import Permanent
+from cairn.usecases.translated_templates import install_translations
 
-_env = Environment(
-    loader=PackageLoader("cairn", "templates/email"),
-    autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
-    keep_trailing_newline=True,
+_env = install_translations(
+    Environment(
+        loader=PackageLoader("cairn", "templates/email"),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        keep_trailing_newline=True,
+    )
 )
 
 
@@ -49,12 +53,22 @@ class ClaimEmail:
         re-sent email is the same."""
         return "badge." + self.message_id.strip("<>")
 
+    language: str = languages.DEFAULT  # a shipped language (cairn.domain.languages.choose)
+    occurrence: str | None = None  # which occurrence of a repeating badge: "9 activities", "2026"
+
+    @property
+    def title(self) -> str:
+        """The badge's name, with the occurrence of a repeating badge: three emails for "Every
+        three shifts" are not three identical subjects."""
+        return f"{self.badge_name} — {self.occurrence}" if self.occurrence else self.badge_name
+
 
 @dataclass(frozen=True)
 class SignInEmail:
     recipient_email: str
     link: str
     minutes_valid: int
+    language: str = languages.DEFAULT
 
 
 class UnsafeHeader(Permanent, ValueError):
@@ -91,17 +105,20 @@ def message_id_for(credential_id: str, generation: int = 0) -> str:
     return f"<{credential_id.removeprefix('urn:uuid:')}{suffix}@claim.cairn>"
 
 
-def _greeting(name: str | None) -> str:
-    return f"Hello {name}" if name else "Hello"
+def _subject(mail: ClaimEmail) -> str:
+    if mail.resent:
+        return languages.translate(mail.language, "Your new link: %(badge)s") % {"badge": mail.title}
+    return languages.translate(mail.language, "You earned a badge: %(badge)s") % {"badge": mail.title}
 
 
 def render_claim_email(mail: ClaimEmail, sender: str) -> EmailMessage:
-    context = {"m": mail, "b": mail.branding, "greeting": _greeting(mail.recipient_name)}
+    """The claim (or renewed-link) email in the recipient's language, which it declares in
+    Content-Language and on the HTML."""
+    context = {"m": mail, "b": mail.branding, "lang": mail.language}
     message = EmailMessage()
     _set(message, "From", _sender(sender))
     _set(message, "To", _address(mail.recipient_name, mail.recipient_email, "To"))
-    prefix = "Your new link: " if mail.resent else "You earned a badge: "
-    _set(message, "Subject", prefix + mail.badge_name)
+    _set(message, "Subject", _subject(mail))
     _set(message, "Message-ID", mail.message_id)
     _set(message, "List-Unsubscribe", f"<{mail.unsubscribe_url}>")
     _set(message, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
@@ -117,15 +134,17 @@ def render_claim_email(mail: ClaimEmail, sender: str) -> EmailMessage:
             disposition="inline",
             filename="badge.png",
         )
+    _set(message, "Content-Language", mail.language)  # after the body: set_content drops Content-*
     return message
 
 
 def render_sign_in_email(mail: SignInEmail, sender: str) -> EmailMessage:
-    context = {"m": mail}
+    context = {"m": mail, "lang": mail.language}
     message = EmailMessage()
     _set(message, "From", _sender(sender))
     _set(message, "To", _address(None, mail.recipient_email, "To"))
-    _set(message, "Subject", "Your link to see your badges")
+    _set(message, "Subject", languages.translate(mail.language, "Your link to see your badges"))
     message.set_content(_env.get_template("my_badges.txt").render(context))
     message.add_alternative(_env.get_template("my_badges.html").render(context), subtype="html")
+    _set(message, "Content-Language", mail.language)  # after the body: set_content drops Content-*
     return message

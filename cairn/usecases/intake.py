@@ -47,6 +47,10 @@ async def accept_events(
     secret = await store.org_secret(org.id)
     keyed = [(recipient_key(secret, person_of(e).email), e) for e in events]
     await store.upsert_recipients(org.id, {k: (person_of(e).email, person_of(e).name) for k, e in keyed})
+    # the language stays in the store with the contact details: the Kafka record carries none
+    languages = {k: language for k, e in keyed if (language := person_of(e).language)}
+    if languages:
+        await store.set_recipient_languages(org.id, languages)
     records = [activity_record(org, key, event) for key, event in keyed]
     await publisher.publish_all(records)
     accepted_at = clock.now()

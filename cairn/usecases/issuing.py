@@ -77,6 +77,7 @@ async def issue_credential(
             recipient_salt=contact.salt,
             public_url=public_url,
             issued_at=issued_at,
+            language=org.language,  # the badge's texts are in the organisation's words
         )
         existing, created = await store.insert_credential(
             credential_id=credential_id,

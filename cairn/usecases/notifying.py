@@ -9,13 +9,16 @@ the same message.
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 from cairn.crash_points import crash_point
+from cairn.domain import languages
 from cairn.domain.badge_images import badge_png
 from cairn.domain.failures import PoisonRecord
 from cairn.domain.records import CredentialRecord, Org
 from cairn.ports import Mailer, MailNotSent, MailRefused, Store
 from cairn.settings import Settings
+from cairn.usecases.credential_texts import figure_text
 from cairn.usecases.email_message import (
     Branding,
     ClaimEmail,
@@ -43,6 +46,16 @@ async def claim_email_image(store: Store, credential: CredentialRecord, org: Org
         shape=badge.shape if badge else None,
         key=credential.badge_class_id,
     )
+
+
+def occurrence_of(document: dict[str, Any]) -> str | None:
+    """ "9 activities" from a repeating badge's credential named "Every three shifts (9 activities)"
+    (cairn.credentials.builder names it so); None for a badge earned once."""
+    badge = document["credentialSubject"]["achievement"]["name"]
+    name = document.get("name") or badge
+    if name.startswith(f"{badge} (") and name.endswith(")"):
+        return name[len(badge) + 2 : -1]
+    return None
 
 
 async def notify_earner(
@@ -89,14 +102,16 @@ async def notify_earner(
     achievement = document["credentialSubject"]["achievement"]
     code = store.unsubscribe_code(org.id, issued.recipient_key)
     image = await claim_email_image(store, credential, org)
+    language = languages.choose(contact.language, org.language)
     try:
         message = render_claim_email(
             ClaimEmail(
                 recipient_email=contact.email,
                 recipient_name=contact.name,
                 branding=Branding(org.name, org.colour, org.image_url),
+                badge_name=achievement["name"],
                 # the credential's name says which occurrence of a repeating badge this is
-                badge_name=document.get("name") or achievement["name"],
+                occurrence=figure_text(occurrence_of(document), language),
                 badge_description=achievement["description"],
                 evidence=[e["description"] for e in document.get("evidence", []) if "description" in e],
                 claim_url=f"{settings.public_url}/claim/{token}",
@@ -104,6 +119,7 @@ async def notify_earner(
                 message_id=message_id,
                 resent=generation > 0,
                 image_png=image,
+                language=language,
             ),
             sender=settings.mail_from,
         )

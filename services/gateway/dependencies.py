@@ -16,7 +16,6 @@ import httpx
 from fastapi import Depends, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from fastapi.templating import Jinja2Templates
 
 from cairn.adapters.smtp import Mailer
 from cairn.adapters.store import Store
@@ -27,11 +26,10 @@ from cairn.settings import Settings
 from cairn.usecases.issuer_documents import own_then
 from cairn.usecases.verifying import FetchJson, http_fetcher
 from services.gateway import rate_limits, strict_json
+from services.gateway.page_language import PageTemplates
 from services.gateway.rate_limits import RateLimiter
 
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
-templates.env.add_extension("jinja2.ext.i18n")
-templates.env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+templates = PageTemplates(Path(__file__).parent / "templates")  # volunteer pages in their language
 templates.env.globals["contrast_ratio"] = contrast_ratio  # dashboard: the org's colour only where legible
 bearer = HTTPBearer(auto_error=False)
 

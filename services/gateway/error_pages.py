@@ -13,21 +13,24 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
+from cairn.usecases.translated_templates import N_
 from services.gateway.dependencies import templates
 
 API_PREFIXES = ("/v1/", "/admin/", "/exchanges/")
 TITLES = {
-    400: "That request did not make sense",
-    401: "Please sign in",
-    403: "Not allowed",
-    404: "Not found",
-    405: "Not found",
-    409: "That cannot be done now",
-    410: "This link has expired",
-    413: "That upload is too large",
-    422: "Please check what you entered",
-    429: "Too many attempts",
+    400: N_("That request did not make sense"),
+    401: N_("Please sign in"),
+    403: N_("Not allowed"),
+    404: N_("Not found"),
+    405: N_("Not found"),
+    409: N_("That cannot be done now"),
+    410: N_("This link has expired"),
+    413: N_("That upload is too large"),
+    422: N_("Please check what you entered"),
+    429: N_("Too many attempts"),
 }
+
+SOMETHING_WRONG = N_("Something went wrong")
 
 
 def wants_page(request: Request) -> bool:
@@ -63,7 +66,7 @@ def error_page(
     minutes = -(-int(retry_after) // 60) if retry_after and retry_after.isdigit() else None
     context = {
         "status": status,
-        "title": TITLES.get(status, "Something went wrong"),
+        "title": TITLES.get(status, SOMETHING_WRONG),  # translated by the page
         "problems": problems,
         "retry_minutes": minutes,
     }

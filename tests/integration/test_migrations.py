@@ -106,6 +106,7 @@ async def test_an_old_database_is_upgraded_and_everything_in_it_still_works(
             assert await conn.run_sync(current_revision) == head_revision()
         org = await store.org_by_slug(FACTS["org_slug"])
         assert org is not None and org.id == FACTS["org_id"] and org.timezone == "UTC"
+        assert org.language == "en", "organisations from before languages read English"
         assert (await store.api_key(FACTS["api_key"])).org.id == org.id
 
         credential = await store.credential(FACTS["credential_id"])

@@ -115,7 +115,7 @@ async def test_a_repeat_badge_email_says_which_occurrence(setup):
     second = issued.model_copy(update={"credential_id": "urn:uuid:c2", "award_id": "a2"})
     assert await notify_earner(store, second, settings, mailer) is True
     [mail] = read_mailbox(settings.resolved_mail_dir)
-    assert mail["Subject"].endswith("Pantry: 10 hours (2026)"), mail["Subject"]
+    assert mail["Subject"].endswith("Pantry: 10 hours — 2026"), mail["Subject"]  # which occurrence (issue 13)
 
 
 async def test_resend_makes_a_new_link_and_retires_the_old(setup):

@@ -256,8 +256,16 @@ class FakeStore(FakeWebhookTables, FakeVolunteers):
     async def recipient(self, org_id: str, recipient_key: str) -> RecipientContact | None:
         row = self.people.get((org_id, recipient_key))
         return (
-            RecipientContact(row.email, row.name, row.salt, row.unsubscribed_at is not None) if row else None
+            RecipientContact(row.email, row.name, row.salt, row.unsubscribed_at is not None, row.language)
+            if row
+            else None
         )
+
+    async def set_recipient_languages(self, org_id: str, languages: dict[str, str]) -> None:
+        for key, language in languages.items():
+            row = self.people.get((org_id, key))
+            if row is not None:
+                self.people[org_id, key] = dataclasses.replace(row, language=language)
 
     async def recipients(self, org_id: str) -> list[RecipientRecord]:
         return sorted((r for r in self.people.values() if r.org_id == org_id), key=lambda r: r.email)
@@ -445,6 +453,7 @@ class FakeStore(FakeWebhookTables, FakeVolunteers):
                 "email": person.email,
                 "name": person.name,
                 "unsubscribed_at": person.unsubscribed_at.isoformat() if person.unsubscribed_at else None,
+                "language": person.language,
             },
             "credentials": [
                 {

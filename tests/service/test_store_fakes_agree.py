@@ -143,6 +143,11 @@ async def _scenario(store: Any) -> list[Any]:
         )
     )
     say([(r.email, r.name) for r in await store.recipients(org.id)])
+    say((contact.language, org.language))
+    await store.set_recipient_languages(org.id, {sam: "es-MX", "unknown": "fr"})
+    await store.upsert_recipients(org.id, {sam: ("sam@example.org", "Sam O.")})  # keeps the language
+    say(((await store.recipient(org.id, sam)).language, await store.recipient(org.id, "unknown")))
+    say([(r.email, r.language) for r in await store.recipients(org.id)])
 
     # a credential, issued once however often its award comes
     index = await store.status_index(org.id, "urn:uuid:c1")

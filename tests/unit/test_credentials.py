@@ -155,3 +155,17 @@ def test_expiring_badge_gets_valid_until_and_expires():
     late = verify_credential(credential, now=NOW + timedelta(days=366))
     assert late.reasons == ["validity: expired at 2027-11-28T12:00:00Z"]
     assert "validUntil" not in signed_credential(Ed25519PrivateKey.generate())
+
+
+def test_the_achievements_language_tag_is_signed_as_schema_org_in_language():
+    """Issue 13: OB 3.0.3's context defines Achievement.inLanguage (https://schema.org/inLanguage),
+    so the tag is part of what the proof covers, not dropped by JSON-LD expansion."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from cairn.credentials.rdfc import canonize
+    from tests.sample_credentials import issued
+
+    document = issued(Ed25519PrivateKey.generate())
+    assert document["credentialSubject"]["achievement"]["inLanguage"] == "es"
+    document.pop("proof")
+    assert '<https://schema.org/inLanguage> "es" .' in canonize(document)

@@ -59,8 +59,21 @@ class EarnerTables(StoreBase):
         async with self._session() as s:
             row = await s.get(t.Recipient, (org_id, recipient_key))
         return (
-            RecipientContact(row.email, row.name, row.salt, row.unsubscribed_at is not None) if row else None
+            RecipientContact(row.email, row.name, row.salt, row.unsubscribed_at is not None, row.language)
+            if row
+            else None
         )
+
+    async def set_recipient_languages(self, org_id: str, languages: dict[str, str]) -> None:
+        """recipient_key -> BCP 47 tag: the language each person reads from now on (as an event
+        gave it, or as they chose on a page). Unknown keys are left alone."""
+        async with self._session.begin() as s:
+            for key, language in sorted(languages.items()):
+                await s.execute(
+                    update(t.Recipient)
+                    .where(t.Recipient.org_id == org_id, t.Recipient.recipient_key == key)
+                    .values(language=language)
+                )
 
     async def recipients(self, org_id: str) -> list[RecipientRecord]:
         async with self._session() as s:
@@ -275,6 +288,7 @@ class EarnerTables(StoreBase):
                 "email": person.email,
                 "name": person.name,
                 "unsubscribed_at": person.unsubscribed_at.isoformat() if person.unsubscribed_at else None,
+                "language": person.language,
             },
             "credentials": [
                 {

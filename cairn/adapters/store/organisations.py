@@ -19,7 +19,7 @@ from cairn.ports import SlugTaken
 from schemas.badge_class import BadgeClass, BadgeClassIn
 
 API_KEY_CACHE_SECONDS = 5.0
-PROFILE_FIELDS = {"name", "url", "email", "image_url", "colour", "timezone"}
+PROFILE_FIELDS = {"name", "url", "email", "image_url", "colour", "timezone", "language"}
 
 
 def issuer_key_row(org_id: str, key: SealedKey, created_at: datetime) -> t.IssuerKey:
@@ -72,6 +72,7 @@ class OrganisationTables(StoreBase):
                     image_url=image_url,
                     colour=DEFAULT_COLOUR,
                     timezone="UTC",
+                    language="en",
                     secret_sealed=self.keyring.new_org_secret(org_id),
                     created_at=created_at,
                 )

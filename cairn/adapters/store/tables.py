@@ -59,6 +59,9 @@ class Organisation(Base):
     timezone: Mapped[str] = mapped_column(
         String(64), default="UTC", doc="IANA name; calendar criteria count days, weeks and years in it"
     )
+    language: Mapped[str] = mapped_column(
+        String(35), default="en", doc="BCP 47: its badge texts' and volunteers' default"
+    )
     secret_sealed: Mapped[bytes] = mapped_column(LargeBinary, doc="HMAC secret for recipient keys")
     created_at: Mapped[datetime]
 
@@ -116,6 +119,9 @@ class Recipient(Base):
     salt: Mapped[str] = mapped_column(String(64), doc="salt of the credential's identityHash")
     unsubscribed_at: Mapped[datetime | None] = mapped_column(
         doc="no more badge emails from this organisation"
+    )
+    language: Mapped[str | None] = mapped_column(
+        String(35), doc="BCP 47: the language this person reads, as given or chosen on a page"
     )
     sort_name: Mapped[str] = mapped_column(
         String(200),

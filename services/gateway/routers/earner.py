@@ -11,7 +11,8 @@ from pydantic import EmailStr
 
 from cairn.adapters.smtp import Mailer
 from cairn.adapters.store import Store
-from cairn.domain.records import CredentialRecord
+from cairn.domain import languages
+from cairn.domain.records import CredentialRecord, Org
 from cairn.settings import Settings
 from cairn.usecases.email_message import SignInEmail, render_sign_in_email
 from cairn.usecases.status_changes import announce_claimed
@@ -27,6 +28,7 @@ from services.gateway.dependencies import (
     rate_limit,
     templates,
 )
+from services.gateway.page_language import LANG_COOKIE, chosen_language, know_person, page_language
 from services.gateway.routers.public import brand_of, credential_links, linkedin_url
 
 router = APIRouter()
@@ -34,10 +36,21 @@ log = logging.getLogger(__name__)
 SIGN_IN_MINUTES = 30
 
 
+async def speak_to(request: Request, store: Store, org: Org | None, recipient_key: str) -> None:
+    """The page speaks the person's language, else their organisation's; a language picked on
+    the page (`?lang=`) is remembered as theirs, for their next emails and pages."""
+    contact = await store.recipient(org.id, recipient_key) if org else None
+    picked = chosen_language(request)
+    if org and contact and picked and picked != contact.language:
+        await store.set_recipient_languages(org.id, {recipient_key: picked})
+    know_person(request, contact.language if contact else None, org.language if org else None)
+
+
 async def withdrawn_page(request: Request, store: Store, credential: CredentialRecord) -> HTMLResponse:
     """A revoked or suspended badge, as its holder sees it from any claim link: the status and
     the organisation's reason, and nothing to download, share or renew."""
     org = await store.org(credential.org_id)
+    await speak_to(request, store, org, credential.recipient_key)
     return templates.TemplateResponse(
         request,
         "claim.html",
@@ -67,8 +80,6 @@ async def claim_page(
         return templates.TemplateResponse(request, "claim_missing.html", status_code=404)
     if claim.credential.status != "active":
         return await withdrawn_page(request, store, claim.credential)
-    if claim.expired:
-        return templates.TemplateResponse(request, "claim_expired.html", {"token": token}, status_code=410)
     credential = claim.credential
     if claim.first:
         try:
@@ -76,6 +87,9 @@ async def claim_page(
         except Exception as error:  # Kafka away: the volunteer's page still opens; webhooks miss it
             log.warning("claim of %s not announced to webhooks: %s", credential.id, error)
     org = await store.org(credential.org_id)
+    await speak_to(request, store, org, credential.recipient_key)
+    if claim.expired:
+        return templates.TemplateResponse(request, "claim_expired.html", {"token": token}, status_code=410)
     uuid = credential.id.removeprefix("urn:uuid:")
     page_url = f"{settings.public_url}/credentials/{uuid}"
     return templates.TemplateResponse(
@@ -112,6 +126,7 @@ async def renew_claim(
     if claim.credential.status != "active":
         return await withdrawn_page(request, store, claim.credential)
     await request_resend(store, publisher, claim.credential)
+    await speak_to(request, store, await store.org(claim.credential.org_id), claim.credential.recipient_key)
     return templates.TemplateResponse(request, "claim_renewed.html")
 
 
@@ -136,17 +151,36 @@ async def my_badges_request(
     its timing tell who volunteers where."""
     rate_limit(limits.earner_emails, address)
     rate_limit(limits.earner_emails, f"email:{email.lower()}")
-    background.add_task(_send_sign_in_link, store, mailer, settings, email)
+    picked = chosen_language(request) or languages.supported(request.cookies.get(LANG_COOKIE))
+    background.add_task(_send_sign_in_link, store, mailer, settings, email, (picked, page_language(request)))
     return templates.TemplateResponse(request, "my_badges_sent.html", {"email": email})
 
 
-async def _send_sign_in_link(store: Store, mailer: Mailer, settings: Settings, email: str) -> None:
+async def _remembered_languages(store: Store, email: str) -> list[str | None]:
+    """The languages this person's organisations remember for them."""
+    found: list[str | None] = []
+    for org, credentials, _progress in await store.earner_records(email):
+        if credentials:
+            contact = await store.recipient(org.id, credentials[0].recipient_key)
+            found.append(contact.language if contact else None)
+    return found
+
+
+async def _send_sign_in_link(
+    store: Store, mailer: Mailer, settings: Settings, email: str, page: tuple[str | None, str]
+) -> None:
+    """`page`: the language picked on the page, if any, and the page's own: a pick comes first,
+    then the person's remembered language, then the page's (the browser's): the organisations
+    are several here, so none of their defaults is theirs."""
     try:
         if not await store.earner_records(email):
             return
+        picked, page_lang = page
+        language = languages.choose(picked, *await _remembered_languages(store, email), page_lang)
         token = await store.create_sign_in_token(email, timedelta(minutes=SIGN_IN_MINUTES))
         link = f"{settings.public_url}/my-badges/{token}"
-        await mailer.send(render_sign_in_email(SignInEmail(email, link, SIGN_IN_MINUTES), settings.mail_from))
+        mail = SignInEmail(email, link, SIGN_IN_MINUTES, language)
+        await mailer.send(render_sign_in_email(mail, settings.mail_from))
     except Exception:  # after the response: nobody to tell but the log
         log.exception("could not send a my-badges sign-in link")
 
@@ -158,7 +192,11 @@ async def my_badges(token: str, request: Request, store: StoreDep, count_miss: M
         count_miss()
         return templates.TemplateResponse(request, "my_badges_expired.html", status_code=410)
     records = []
-    for org, credentials, progress in await store.earner_records(email):
+    found = await store.earner_records(email)
+    for org, credentials, _progress in found[:1]:
+        if credentials:
+            await speak_to(request, store, org, credentials[0].recipient_key)
+    for org, credentials, progress in found:
         earned = [
             {
                 "document": c.document,
@@ -178,6 +216,7 @@ async def unsubscribe_page(
     slug: str, recipient_key: str, code: str, request: Request, store: StoreDep
 ) -> HTMLResponse:
     org = await store.org_by_slug(slug)
+    know_person(request, None, org.language if org else None)
     return templates.TemplateResponse(request, "unsubscribe.html", {"org": org, "done": False})
 
 
@@ -188,6 +227,8 @@ async def unsubscribe(
     """The page's button, and mail clients' one-click unsubscribe (RFC 8058), both POST here."""
     org = await store.org_by_slug(slug)
     done = org is not None and await store.unsubscribe(org.id, recipient_key, code)
+    if done and org:
+        await speak_to(request, store, org, recipient_key)
     return templates.TemplateResponse(
         request, "unsubscribe.html", {"org": org, "done": done}, status_code=200 if done else 404
     )

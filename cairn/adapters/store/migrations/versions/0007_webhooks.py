@@ -1,7 +1,7 @@
 """Outbound webhooks: endpoints, deliveries and their attempts (issue 13).
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 UTC_TIME = sa.DateTime(timezone=True)
 
 revision: str = "0007"
-down_revision: str | None = "0005"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
