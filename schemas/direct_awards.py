@@ -6,7 +6,7 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
-from schemas.text import ParagraphText, PlainText
+from schemas.text import LanguageTag, ParagraphText, PlainText
 
 IDEMPOTENCY_KEY = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"
 MAX_RECIPIENTS = 1000
@@ -26,6 +26,11 @@ class DirectRecipient(BaseModel):
 
     email: EmailStr
     name: PlainText | None = Field(default=None, max_length=200)
+    language: LanguageTag | None = Field(
+        default=None,
+        description="BCP 47 tag of the language this person reads (the claim email and pages); "
+        "remembered per person. Default: the organisation's language.",
+    )
 
 
 class DirectAwardIn(BaseModel):

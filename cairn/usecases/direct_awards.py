@@ -69,6 +69,9 @@ async def award_directly(
             f"({stored.badge_class_id}, {stored.recipients} recipients); choose a new key"
         )
     await store.upsert_recipients(org.id, {p.key: (p.email, p.name) for p in people})
+    languages = {p.key: r.language for p, r in zip(people, body.recipients, strict=True) if r.language}
+    if languages:  # in the store with the contact details, never on Kafka
+        await store.set_recipient_languages(org.id, languages)
     awards = [
         AwardGranted(
             award_id=direct_award_id_for(org.id, badge.id, p.key, body.idempotency_key),

@@ -76,6 +76,17 @@ async def test_three_people_get_three_credentials_with_the_narrative_and_three_e
     assert report.valid, report
 
 
+async def test_a_recipients_language_is_remembered_and_their_email_is_in_it(
+    store, publisher, settings, mailer, clock, riverside, manual_badge
+):
+    people = [{**PEOPLE[0], "language": "es"}, PEOPLE[1]]
+    await award_directly(store, publisher, riverside.org, manual_badge.id, body(people=people), clock)
+    assert "es" not in {a.model_dump_json() for a in publisher.of(AwardGranted)}
+    await sign_and_mail(store, publisher, settings, mailer, clock)
+    languages = {m["To"].addresses[0].addr_spec: m["Content-Language"] for m in mailer.sent}
+    assert languages == {PEOPLE[0]["email"]: "es", PEOPLE[1]["email"]: "en"}
+
+
 async def test_posting_the_same_key_again_issues_nothing_new(
     store, publisher, settings, mailer, clock, riverside, manual_badge
 ):
