@@ -4,14 +4,14 @@ holds a badge). Every measure is exact: whole seconds and whole counts against t
 """
 
 import math
+from abc import ABC, abstractmethod
 from bisect import bisect_left, bisect_right
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from fractions import Fraction
 from functools import cache
-from itertools import groupby
 from zoneinfo import ZoneInfo
 
 from cairn.domain.criteria.progress import ActivityRecord, Progress
@@ -174,6 +174,10 @@ class _Tally:
             elif self.values[key] == 1 and sign > 0:
                 self._run = None
 
+    def measure(self) -> int:
+        """Whole seconds (hours) or activities (counts): what each_multiple scales against."""
+        return self.time.length() if isinstance(self.criterion, TotalHours) else self.total
+
     def reached(self) -> bool:
         """Exact: whole seconds against the requirement in seconds, whole counts otherwise."""
         criterion = self.criterion
@@ -205,38 +209,132 @@ def _hours(at_least: float) -> Fraction:
     return Fraction(str(at_least))
 
 
-def _evaluate_leaf(criterion: Leaf, progress: Progress, zone: tzinfo) -> Result:
-    """Walks the matching activities in event time; earned_at is the first moment the measure,
-    over the rolling window ending then (or everything so far), reached the requirement."""
-    matches = _matcher(criterion.filter)
-    matching = sorted(
-        ((eid, r) for eid, r in progress.records() if matches(r)),
-        key=lambda item: (item[1].at, item[0] or ""),
-    )
-    window = timedelta(days=criterion.within_days) if criterion.within_days else None
-    tally = _Tally(criterion, zone)
-    earned_at = None
-    first = 0  # the oldest activity still inside the window
-    for end, group in groupby((r for _, r in matching), key=lambda r: r.at):
-        for record in group:  # activities at the same moment count together
-            tally.add(record)
-        while window is not None and matching[first][1].at <= end - window:
-            tally.remove(matching[first][1])
-            first += 1
-        if earned_at is None and tally.reached():
-            earned_at = end
-    return Result(
-        met=earned_at is not None,
-        earned_at=earned_at,
-        figures=[tally.figure()],
-    )
+class LeafRun:
+    """One leaf's walk through its matching activities in event time: the running tally, the
+    activities inside the rolling window (oldest first), and `firsts`, the first moment the
+    measure reached one, two, ... times the requirement (one only, for distinct values and
+    streaks). Fed in time order, one activity at a time; activities at one moment may come one
+    by one, because every measure only grows as activities join."""
+
+    __slots__ = ("criterion", "firsts", "inside", "kind", "matches", "scalable", "tally", "window", "zone")
+
+    def __init__(self, criterion: Leaf, zone: tzinfo) -> None:
+        self.criterion = criterion
+        self.zone = zone
+        self.matches = _matcher(criterion.filter)
+        self.kind = criterion.filter.kind
+        self.window = timedelta(days=criterion.within_days) if criterion.within_days else None
+        self.tally = _Tally(criterion, zone)
+        self.inside: deque[ActivityRecord] = deque()
+        self.firsts: list[datetime] = []
+        self.scalable = isinstance(criterion, TotalHours | ActivityCount)
+
+    def feed(self, record: ActivityRecord) -> None:
+        """Takes in one matching activity no earlier than any fed before."""
+        tally, end = self.tally, record.at
+        tally.add(record)
+        if self.window is not None:
+            self.inside.append(record)
+            inside, start = self.inside, end - self.window
+            while inside[0].at <= start:
+                tally.remove(inside.popleft())
+        if self.scalable:
+            while tally.measure() >= _needed(self.criterion, len(self.firsts) + 1):
+                self.firsts.append(end)
+        elif not self.firsts and tally.reached():
+            self.firsts.append(end)
+
+    def result(self, multiple: int = 1) -> Result:
+        """The leaf as evaluated with its requirement `multiple` times over (each_multiple)."""
+        met = len(self.firsts) >= multiple
+        figure = self.tally.figure()
+        if multiple != 1:
+            figure = replace(figure, required=_required(self.criterion, multiple))
+        return Result(met=met, earned_at=self.firsts[multiple - 1] if met else None, figures=[figure])
 
 
-def evaluate(criterion: Criterion, progress: Progress, zone: tzinfo = UTC) -> Result:
-    """`zone`: the time zone calendar days and weeks are counted in."""
+def _scaled(criterion: Leaf, multiple: int) -> float:
+    """The requirement for the n-th occurrence, multiplied as a float as it always was."""
+    assert isinstance(criterion, TotalHours | ActivityCount)
+    return criterion.at_least * multiple
+
+
+def _needed(criterion: Leaf, multiple: int) -> int:
+    """Whole seconds (hours) or activities (counts) the n-th occurrence needs."""
+    if isinstance(criterion, TotalHours):
+        return math.ceil(_hours(_scaled(criterion, multiple)) * 3600)
+    return _scaled(criterion, multiple)  # type: ignore[return-value]
+
+
+def _required(criterion: Leaf, multiple: int) -> Fraction:
+    if isinstance(criterion, TotalHours):
+        return _hours(_scaled(criterion, multiple))
+    return Fraction(_scaled(criterion, multiple))
+
+
+class View(ABC):
+    """What criteria are evaluated against: the badges held and questioned, the years with
+    activity, and each leaf's run. Replay walks a Progress's records; the incremental engine
+    (standing.py) keeps its runs between events."""
+
+    awarded: dict[str, list[datetime]]
+    questioned: list[str]
+
+    @abstractmethod
+    def leaf(self, criterion: Leaf, zone: tzinfo, year: int | None) -> LeafRun: ...
+
+    @abstractmethod
+    def years(self, zone: tzinfo) -> set[int]: ...
+
+
+def year_of(moment: datetime, zone: tzinfo) -> int:
+    return moment.astimezone(zone).year
+
+
+class Replay(View):
+    """A Progress evaluated from its records, each leaf walked once per view (the slow path)."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.awarded, self.questioned = progress.awarded, progress.questioned
+        self._ordered = sorted((r for _, r in progress.records()), key=lambda r: r.at)
+        self._runs: dict[tuple[int, tzinfo, int | None], tuple[Leaf, LeafRun]] = {}
+
+    def leaf(self, criterion: Leaf, zone: tzinfo, year: int | None) -> LeafRun:
+        key = (id(criterion), zone, year)
+        known = self._runs.get(key)
+        if known is not None and known[0] is criterion:
+            return known[1]
+        run = replay(criterion, zone, year, self._ordered)
+        self._runs[key] = (criterion, run)
+        return run
+
+    def years(self, zone: tzinfo) -> set[int]:
+        return {year_of(r.at, zone) for r in self._ordered}
+
+
+def replay(criterion: Leaf, zone: tzinfo, year: int | None, ordered: Iterable[ActivityRecord]) -> LeafRun:
+    """A leaf's run over activities in time order (of one calendar year, if given)."""
+    run = LeafRun(criterion, zone)
+    matches = run.matches
+    for record in ordered:
+        if matches(record) and (year is None or year_of(record.at, zone) == year):
+            run.feed(record)
+    return run
+
+
+def evaluate(
+    criterion: Criterion,
+    progress: "Progress | View",
+    zone: tzinfo = UTC,
+    year: int | None = None,
+    multiple: int = 1,
+) -> Result:
+    """`zone`: the time zone calendar days and weeks are counted in; `year`: only that calendar
+    year's activities (yearly badges); `multiple`: a leaf's requirement that many times over."""
+    view = progress if isinstance(progress, View) else Replay(progress)
     if isinstance(criterion, HoldsBadge):
         # A questioned award does not open a pathway until the organisation has decided on it.
-        times = [] if criterion.badge in progress.questioned else progress.awarded.get(criterion.badge, [])
+        times = [] if criterion.badge in view.questioned else view.awarded.get(criterion.badge, [])
         held = (criterion.badge,) if times else ()
         return Result(
             met=bool(times),
@@ -244,7 +342,7 @@ def evaluate(criterion: Criterion, progress: Progress, zone: tzinfo = UTC) -> Re
             figures=[Figure(HELD, Fraction(len(held)), Fraction(1), badges=held)],
         )
     if isinstance(criterion, AllOf | AnyOf | AtLeastOf):
-        parts = [evaluate(child, progress, zone) for child in criterion.of]
+        parts = [evaluate(child, view, zone, year) for child in criterion.of]
         if isinstance(criterion, AllOf):
             needed = len(parts)
         elif isinstance(criterion, AnyOf):
@@ -258,4 +356,4 @@ def evaluate(criterion: Criterion, progress: Progress, zone: tzinfo = UTC) -> Re
             earned_at=met_times[needed - 1] if met else None,
             figures=[f for p in parts for f in p.figures],
         )
-    return _evaluate_leaf(criterion, progress, zone)
+    return view.leaf(criterion, zone, year).result(multiple)
