@@ -70,7 +70,8 @@ class Rec:
         return (at - self.seconds, at) if self.kind == "volunteer_shift" else (at, at + self.seconds)
 
     def row(self) -> list[object]:
-        row = [_text(self.at), _KIND_CODES.get(self.kind, self.kind), *(getattr(self, n) for n in _FIELDS[2:])]
+        kind = _KIND_CODES.get(self.kind, self.kind)
+        row = [_text(self.at), kind, *(getattr(self, name) for name in _FIELDS[2:])]
         while len(row) > 2 and row[-1] == _DEFAULTS[len(row) - 1]:
             row.pop()
         return row
