@@ -216,7 +216,18 @@ class LeafRun:
     streaks). Fed in time order, one activity at a time; activities at one moment may come one
     by one, because every measure only grows as activities join."""
 
-    __slots__ = ("criterion", "firsts", "inside", "kind", "matches", "scalable", "tally", "window", "zone")
+    __slots__ = (
+        "criterion",
+        "firsts",
+        "inside",
+        "kind",
+        "matches",
+        "need",
+        "scalable",
+        "tally",
+        "window",
+        "zone",
+    )
 
     def __init__(self, criterion: Leaf, zone: tzinfo) -> None:
         self.criterion = criterion
@@ -228,6 +239,7 @@ class LeafRun:
         self.inside: deque[ActivityRecord] = deque()
         self.firsts: list[datetime] = []
         self.scalable = isinstance(criterion, TotalHours | ActivityCount)
+        self.need = _needed(criterion, 1) if self.scalable else 0  # for the next multiple
 
     def feed(self, record: ActivityRecord) -> None:
         """Takes in one matching activity no earlier than any fed before."""
@@ -239,8 +251,9 @@ class LeafRun:
             while inside[0].at <= start:
                 tally.remove(inside.popleft())
         if self.scalable:
-            while tally.measure() >= _needed(self.criterion, len(self.firsts) + 1):
+            while tally.measure() >= self.need:
                 self.firsts.append(end)
+                self.need = _needed(self.criterion, len(self.firsts) + 1)
         elif not self.firsts and tally.reached():
             self.firsts.append(end)
 

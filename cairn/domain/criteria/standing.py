@@ -24,7 +24,6 @@ from cairn.domain.criteria.progress import (
     KEEP_BY_ID,
     ActivityRecord,
     Progress,
-    compacted,
     record_activity,
     record_fields,
 )
@@ -68,6 +67,12 @@ class Rec:
             return None
         at = (self.at - _EPOCH) // _SECOND
         return (at - self.seconds, at) if self.kind == "volunteer_shift" else (at, at + self.seconds)
+
+    def merged(self, other: "Rec") -> "Rec":
+        """As progress._merged: the longer span, both counts."""
+        fields = [getattr(self, name) for name in _FIELDS]
+        fields[2], fields[9] = max(self.seconds, other.seconds), self.count + other.count
+        return Rec(*fields)
 
     def row(self) -> list[object]:
         kind = _KIND_CODES.get(self.kind, self.kind)
@@ -242,8 +247,28 @@ class Standing:
                 if year is None or year_of(at, zone) == year:
                     run.feed(record)
         if len(self.activities) > keep:
-            self._take(compacted(self.progress(), keep))
+            self._compact(keep)
         return True
+
+    def _compact(self, keep: int) -> None:
+        """progress.compacted() on the rows, without a round trip through pydantic. The runs
+        stay: folding activities at one instant with the same fields changes no tally."""
+        by_time = sorted(self.activities.items(), key=lambda item: item[1].at)
+        cut = by_time[len(by_time) - max(1, keep * 3 // 4)][1].at
+        old = [record for _, record in by_time if record.at < cut]
+        if not old:
+            return
+        folded: dict[tuple[object, ...], Rec] = {}
+        for r in [*self.compacted, *old]:
+            key = (r.at, r.kind, r.program, r.role, r.site, r.series, r.session, r.completed)
+            held = folded.get(key)
+            folded[key] = r if held is None else held.merged(r)
+        voided = [(e, at) for e, at in self.voided.items() if at is None or at >= cut]
+        self.activities = {e: r for e, r in by_time if r.at >= cut}
+        self.compacted = list(folded.values())
+        self.compacted_before = cut
+        self.voided = dict(voided[-keep:])
+        self._ordered = None
 
     def _slowly(self, event_id: str, data: ActivityData, keep: int) -> bool:
         updated = record_activity(self.progress(), event_id, data, keep=keep)
@@ -306,3 +331,10 @@ def settle_standing(standing: Standing, badge_classes: list[BadgeClass], recipie
     awarded, questioned, awards, questions = settle_view(standing.view(), badge_classes, recipient_key)
     checked = {badge.id: badge.version for badge in badge_classes}
     return Settlement(standing.settled(awarded, questioned, checked), awards, questions)  # type: ignore[arg-type]
+
+
+def checked_versions(raw: bytes) -> dict[str, int]:
+    """The badge class versions a stored value (either format) was last evaluated under,
+    without decoding its activities' times: the scan for a new class reads every recipient."""
+    checked = json.loads(raw).get("checked", {})
+    return checked if isinstance(checked, dict) else {}
