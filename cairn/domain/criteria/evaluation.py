@@ -8,7 +8,7 @@ from abc import ABC, abstractmethod
 from bisect import bisect_left, bisect_right
 from collections import Counter, deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from fractions import Fraction
 from functools import cache
@@ -42,11 +42,30 @@ class Figure:
     badges: tuple[str, ...] = ()  # badges held: their ids
 
 
-@dataclass(frozen=True)
 class Result:
-    met: bool
-    earned_at: datetime | None
-    figures: list[Figure] = field(default_factory=list)
+    """Whether a criterion is met, when it first was, and its figures. The figures are worked
+    out only when read (evidence, the progress report): settling mostly asks only `met`."""
+
+    __slots__ = ("_figures", "_make", "earned_at", "met")
+
+    def __init__(
+        self,
+        met: bool,
+        earned_at: datetime | None,
+        figures: list[Figure] | None = None,
+        make: Callable[[], list[Figure]] | None = None,
+    ) -> None:
+        self.met, self.earned_at = met, earned_at
+        self._figures, self._make = figures, make
+
+    @property
+    def figures(self) -> list[Figure]:
+        if self._figures is None:
+            self._figures = self._make() if self._make is not None else []
+        return self._figures
+
+    def __repr__(self) -> str:
+        return f"Result(met={self.met}, earned_at={self.earned_at!r}, figures={self.figures!r})"
 
 
 Leaf = TotalHours | ActivityCount | DistinctCount | Streak
@@ -223,6 +242,7 @@ class LeafRun:
         "kind",
         "matches",
         "need",
+        "results",
         "scalable",
         "tally",
         "window",
@@ -240,10 +260,12 @@ class LeafRun:
         self.firsts: list[datetime] = []
         self.scalable = isinstance(criterion, TotalHours | ActivityCount)
         self.need = _needed(criterion, 1) if self.scalable else 0  # for the next multiple
+        self.results: dict[int, Result] = {}  # by multiple, until the next activity
 
     def feed(self, record: ActivityRecord) -> None:
         """Takes in one matching activity no earlier than any fed before."""
         tally, end = self.tally, record.at
+        self.results = {}
         tally.add(record)
         if self.window is not None:
             self.inside.append(record)
@@ -259,11 +281,20 @@ class LeafRun:
 
     def result(self, multiple: int = 1) -> Result:
         """The leaf as evaluated with its requirement `multiple` times over (each_multiple)."""
+        known = self.results.get(multiple)
+        if known is not None:
+            return known
         met = len(self.firsts) >= multiple
-        figure = self.tally.figure()
-        if multiple != 1:
-            figure = replace(figure, required=_required(self.criterion, multiple))
-        return Result(met=met, earned_at=self.firsts[multiple - 1] if met else None, figures=[figure])
+
+        def figures() -> list[Figure]:
+            figure = self.tally.figure()
+            if multiple != 1:
+                figure = replace(figure, required=_required(self.criterion, multiple))
+            return [figure]
+
+        result = Result(met=met, earned_at=self.firsts[multiple - 1] if met else None, make=figures)
+        self.results[multiple] = result
+        return result
 
 
 def _scaled(criterion: Leaf, multiple: int) -> float:
@@ -345,28 +376,64 @@ def evaluate(
     """`zone`: the time zone calendar days and weeks are counted in; `year`: only that calendar
     year's activities (yearly badges); `multiple`: a leaf's requirement that many times over."""
     view = progress if isinstance(progress, View) else Replay(progress)
+    return _compiled(criterion)(view, zone, year, multiple)
+
+
+Compiled = Callable[[View, tzinfo, int | None, int], Result]
+_COMPILED: dict[int, tuple[Criterion, Compiled]] = {}  # id(criterion) -> (criterion, its function)
+
+
+def _compiled(criterion: Criterion) -> Compiled:
+    """The criterion as a function, built once per badge class version (the tree's objects live
+    as long as the catalog holds the class; the identity check guards a reused id)."""
+    known = _COMPILED.get(id(criterion))
+    if known is not None and known[0] is criterion:
+        return known[1]
+    if len(_COMPILED) > 100_000:
+        _COMPILED.clear()
+    function = _compile(criterion)
+    _COMPILED[id(criterion)] = (criterion, function)
+    return function
+
+
+def _compile(criterion: Criterion) -> Compiled:
     if isinstance(criterion, HoldsBadge):
-        # A questioned award does not open a pathway until the organisation has decided on it.
-        times = [] if criterion.badge in view.questioned else view.awarded.get(criterion.badge, [])
-        held = (criterion.badge,) if times else ()
-        return Result(
-            met=bool(times),
-            earned_at=min(times) if times else None,
-            figures=[Figure(HELD, Fraction(len(held)), Fraction(1), badges=held)],
-        )
+        badge = criterion.badge
+
+        def holds(view: View, zone: tzinfo, year: int | None, multiple: int) -> Result:
+            # A questioned award does not open a pathway until the organisation has decided on it.
+            times = [] if badge in view.questioned else view.awarded.get(badge, [])
+            held = (badge,) if times else ()
+            return Result(
+                met=bool(times),
+                earned_at=min(times) if times else None,
+                figures=[Figure(HELD, Fraction(len(held)), Fraction(1), badges=held)],
+            )
+
+        return holds
     if isinstance(criterion, AllOf | AnyOf | AtLeastOf):
-        parts = [evaluate(child, view, zone, year) for child in criterion.of]
+        children = [_compiled(child) for child in criterion.of]
         if isinstance(criterion, AllOf):
-            needed = len(parts)
+            needed = len(children)
         elif isinstance(criterion, AnyOf):
             needed = 1
         else:
             needed = criterion.n
-        met_times = sorted(p.earned_at for p in parts if p.met and p.earned_at is not None)
-        met = len(met_times) >= needed
-        return Result(
-            met=met,
-            earned_at=met_times[needed - 1] if met else None,
-            figures=[f for p in parts for f in p.figures],
-        )
-    return view.leaf(criterion, zone, year).result(multiple)
+
+        def combined(view: View, zone: tzinfo, year: int | None, multiple: int) -> Result:
+            parts = [child(view, zone, year, 1) for child in children]
+            met_times = sorted(p.earned_at for p in parts if p.met and p.earned_at is not None)
+            met = len(met_times) >= needed
+            return Result(
+                met=met,
+                earned_at=met_times[needed - 1] if met else None,
+                make=lambda: [f for p in parts for f in p.figures],
+            )
+
+        return combined
+    leaf = criterion
+
+    def measured(view: View, zone: tzinfo, year: int | None, multiple: int) -> Result:
+        return view.leaf(leaf, zone, year).result(multiple)
+
+    return measured
