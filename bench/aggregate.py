@@ -8,8 +8,8 @@ cairn.activity.v1, then measures, in the same run:
   - cairn-aggregator: `python -m services.aggregator` folding every event into progress,
     timed from its first progress write (changelog record) until the progress values hold
     every event (it writes once per recipient per batch, not once per event).
-  - pure-engine: the aggregator's per-event work alone (decode, record, settle, store
-    and progress report), in-process, as a breakdown.
+  - pure-engine: the criteria engine alone, in-process (bench/engine.py): one and eight
+    badges, 10 and 1,000 activities of history per person, events per CPU second.
 Prints one JSON line per pipeline, the ratios aggregator/do-nothing and do-nothing/bare, and
 the progress state per recipient; then how
 big one recipient's state grows over ten years of daily shifts, bounded (as the aggregator
@@ -33,14 +33,14 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import TopicPartition
 
+from bench import engine as pure_engine
 from cairn.adapters.kafka import codec, topics
-from cairn.domain.criteria import KEEP_BY_ID, Progress, progress_report, record_activity, settle
+from cairn.domain.criteria import KEEP_BY_ID, Standing
 from cairn.settings import REPO_ROOT
 from cairn.terminal_progress import progress_bar
 from devtools import kafka_broker
 from devtools.dev import free_port
 from schemas.activity import ActivityRecordValue, OrgActivity, VolunteerShiftLogged
-from schemas.awards import ProgressUpdated
 from schemas.badge_class import BadgeClass
 
 PARTITIONS = 3
@@ -108,45 +108,13 @@ async def bare_consumer(bootstrap: str, events: int) -> float:
         await consumer.stop()
 
 
-async def pure_engine(bootstrap: str, events: int) -> float:
-    """The aggregator's own per-event work (decode, record, settle, encode) with no Kafka or
-    Faust in the loop, over the same records: tells how much of the gap is ours."""
-    consumer = AIOKafkaConsumer(
-        topics.ACTIVITY,
-        bootstrap_servers=bootstrap,
-        group_id="bench-pure",
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    await consumer.start()
-    values: list[bytes] = []
-    try:
-        while len(values) < events:
-            batches = await consumer.getmany(timeout_ms=1000, max_records=5000)
-            values += [r.value for records in batches.values() for r in records]
-    finally:
-        await consumer.stop()
-    table: dict[str, bytes] = {}
-    started = time.perf_counter()
-    for n, value in enumerate(values, start=1):
-        record = codec.decode(value, ActivityRecordValue)
-        data = record.data.root
-        raw = table.get(data.recipient_key)
-        progress = Progress.model_validate_json(raw) if raw else Progress()
-        updated = record_activity(progress, record.id, data)
-        if updated is not None:
-            settled = settle(updated, [BADGE], data.recipient_key).progress
-            table[data.recipient_key] = settled.stored()
-            report = ProgressUpdated(
-                org_id="bench",
-                recipient_key=data.recipient_key,
-                as_of=datetime.now(UTC),
-                badges=progress_report(settled, [BADGE]),
-            )
-            codec.message(report)  # as the aggregator encodes it
-        if n % 2000 == 0 or n == events:
-            progress_bar("pure engine", n, events)
-    return events / (time.perf_counter() - started)
+def activities_in(value: bytes) -> int:
+    """Activities a stored progress value holds, in either format (cairn.domain.criteria.standing)."""
+    if not value.startswith(b'{"v":2'):
+        return value.count(b'"at":"')
+    stored = json.loads(value)
+    compacted = stored.get("compacted", [])
+    return len(stored["activities"]) + sum(row[9] if len(row) > 9 else 1 for row in compacted)
 
 
 class ChangelogFollower:
@@ -156,6 +124,7 @@ class ChangelogFollower:
     def __init__(self, bootstrap: str) -> None:
         self.consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
         self.latest: dict[bytes, bytes] = {}
+        self.recorded: dict[bytes, int] = {}
         self.first_seen: float | None = None
 
     async def start(self) -> None:
@@ -175,7 +144,8 @@ class ChangelogFollower:
                 if self.first_seen is None:
                     self.first_seen = time.perf_counter()
                 self.latest[record.key] = record.value
-        return sum(value.count(b'"at":"') for value in self.latest.values())
+                self.recorded[record.key] = activities_in(record.value)
+        return sum(self.recorded.values())
 
     def bytes_per_recipient(self) -> float:
         return sum(len(v) for v in self.latest.values()) / len(self.latest)
@@ -254,7 +224,7 @@ async def faust_aggregator(bootstrap: str, events: int, var_dir: Path) -> tuple[
 def long_history_bytes(keep: int, days: int = 3650) -> tuple[int, int]:
     """(largest, final) size of one recipient's stored progress over `days` of daily shifts
     at one of three sites in one of two roles."""
-    progress, largest = Progress(), 0
+    standing, largest = Standing(), 0
     start = datetime(2020, 1, 1, 9, tzinfo=UTC)
     for day in range(days):
         shift = VolunteerShiftLogged(
@@ -264,10 +234,10 @@ def long_history_bytes(keep: int, days: int = 3650) -> tuple[int, int]:
             site=f"site-{day % 3}",
             role="lead" if day % 7 == 0 else None,
         )
-        progress = record_activity(progress, f"shift-{day}", shift, keep=keep) or progress
+        standing.record(f"shift-{day}", shift, keep=keep)
         if day % 50 == 0 or day == days - 1:
-            largest = max(largest, len(progress.stored()))
-    return largest, len(progress.stored())
+            largest = max(largest, len(standing.stored()))
+    return largest, len(standing.stored())
 
 
 async def main() -> None:
@@ -276,6 +246,10 @@ async def main() -> None:
     )
     parser.add_argument("--events", type=int, default=20000)
     parser.add_argument("--recipients", type=int, default=2000)
+    parser.add_argument(
+        "--engine-events", type=int, default=5000, help="per pure-engine case (bench/engine.py)"
+    )
+    parser.add_argument("--no-engine", action="store_true", help="skip the pure-engine lines")
     args = parser.parse_args()
 
     home = Path(tempfile.mkdtemp(prefix="cairn-bench-"))
@@ -286,7 +260,6 @@ async def main() -> None:
         await topics.ensure_topics(broker.bootstrap, PARTITIONS)
         await produce(broker.bootstrap, args.events, args.recipients)
         bare = await bare_consumer(broker.bootstrap, args.events)
-        engine = await pure_engine(broker.bootstrap, args.events)
         idle = await faust_do_nothing(broker.bootstrap, args.events, home)
         aggregated, state = await faust_aggregator(broker.bootstrap, args.events, home)
     finally:
@@ -295,8 +268,12 @@ async def main() -> None:
     print(json.dumps({"pipeline": "bare-aiokafka", "per_second": round(bare)}))
     print(json.dumps({"pipeline": "faust-do-nothing", "per_second": round(idle)}))
     history = args.events // args.recipients
-    for pipeline, rate in (("cairn-aggregator", aggregated), ("pure-engine", engine)):
-        print(json.dumps({"pipeline": pipeline, "badges": 1, "history": history, "per_second": round(rate)}))
+    print(
+        json.dumps(
+            {"pipeline": "cairn-aggregator", "badges": 1, "history": history, "per_second": round(aggregated)}
+        )
+    )
+    print(json.dumps({"state_bytes_per_recipient": round(state), "badges": 1, "history": history}))
     print(
         json.dumps(
             {
@@ -318,6 +295,9 @@ async def main() -> None:
             }
         )
     )
+    if not args.no_engine:
+        for line in pure_engine.lines(args.engine_events, compare=False):
+            print(json.dumps(line), flush=True)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ import faust
 
 from cairn.crash_points import crash_point, enabled, fault_point
 from cairn.domain.criteria import Settlement
-from services.aggregator.folding import Folding
+from services.aggregator.folding import Folded, Folding
 
 AWARD_SENT = "aggregator.award_sent"
 SLOW_STORE = "aggregator.slow_store"
@@ -40,14 +40,19 @@ class FaultyFolding(Folding):
         if fault_point(STOP_FETCHING):
             self.pause_activity()
 
-    async def store(self, key: bytes, outcome: Settlement, org_id: str, recipient_key: str) -> None:
+    async def write(self, key: bytes, outcome: Settlement, org_id: str, recipient_key: str) -> None:
         if fault_point(SLOW_STORE):
             await asyncio.sleep(3)
-        await super().store(key, outcome, org_id, recipient_key)
+        await super().write(key, outcome, org_id, recipient_key)
 
     async def announce(self, outcome: Settlement, recipient_key: str) -> None:
         await super().announce(outcome, recipient_key)
         if outcome.awards:
+            crash_point(AWARD_SENT)
+
+    async def announce_all(self, outcomes: list[tuple[Settlement, Folded]]) -> None:
+        await super().announce_all(outcomes)
+        if any(outcome.awards for outcome, _ in outcomes):
             crash_point(AWARD_SENT)
 
 

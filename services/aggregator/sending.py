@@ -4,6 +4,7 @@ Each record's envelope and key come from the one topic table (cairn.adapters.kaf
 records go out on the Faust app's own topics, so a Faust batch commits only what was acknowledged.
 """
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 
@@ -13,11 +14,13 @@ from cairn.adapters.kafka import codec
 from cairn.adapters.kafka.consume import dead_letter
 from cairn.adapters.kafka.topics import dlq
 from cairn.adapters.metrics import DEAD_LETTERED
-from cairn.domain.criteria import Progress, progress_report
+from cairn.domain.criteria import Progress, Standing, progress_report
 from schemas.awards import AwardGranted, AwardQuestioned, ProgressUpdated
 from schemas.badge_class import BadgeClass
 
 log = logging.getLogger("cairn.aggregator")
+
+PUBLISHED_MAX = 100_000  # recipients whose last published figures are remembered
 
 
 class Outbox:
@@ -29,6 +32,7 @@ class Outbox:
         self.awards_topic = awards_topic
         self.questions_topic = questions_topic
         self.progress_topic = progress_topic
+        self._published: dict[bytes, tuple[object, ...]] = {}  # key -> the figures last published
 
     async def grant(self, award: AwardGranted) -> None:
         out = codec.message(award)
@@ -39,17 +43,41 @@ class Outbox:
         out = codec.message(question)
         await (await self.questions_topic.send(key=out.key, value=out.value))
 
+    async def send_all(self, awards: list[AwardGranted], questions: list[AwardQuestioned]) -> None:
+        """A batch's awards and questions all handed to the producer, then their acks awaited
+        together: one round trip for the batch, not one per award."""
+        acks = []
+        for topic, records in ((self.awards_topic, awards), (self.questions_topic, questions)):
+            for record in records:
+                out = codec.message(record)
+                acks.append(await topic.send(key=out.key, value=out.value))
+        await asyncio.gather(*acks)
+
     async def publish_progress(
-        self, key: bytes, progress: Progress, org_id: str, recipient_key: str, badge_classes: list[BadgeClass]
+        self,
+        key: bytes,
+        progress: Progress | Standing,
+        org_id: str,
+        recipient_key: str,
+        badge_classes: list[BadgeClass],
     ) -> None:
-        """Derived data for GET /v1/recipients/{email}/progress. Kafka's ack is not waited for:
-        the next event for this recipient publishes it again, and the compacted topic keeps the latest."""
+        """Derived data for GET /v1/recipients/{email}/progress, sent only when a figure (or an
+        award, or a pending void) changed since this worker last sent it. Kafka's ack is not
+        waited for: the compacted topic keeps the latest, and a restarted worker sends again."""
+        badges = progress_report(progress, badge_classes)
+        pending = progress.pending_voids()
+        figures = (tuple(badges), tuple(pending))
+        if self._published.get(key) == figures:
+            return
+        if len(self._published) >= PUBLISHED_MAX:
+            self._published.pop(next(iter(self._published)))
+        self._published[key] = figures
         update = ProgressUpdated(
             org_id=org_id,
             recipient_key=recipient_key,
             as_of=datetime.now(UTC),
-            badges=progress_report(progress, badge_classes),
-            pending_voids=progress.pending_voids(),
+            badges=badges,
+            pending_voids=pending,
         )
         out = codec.message(update)
         await self.progress_topic.send(key=out.key, value=out.value)

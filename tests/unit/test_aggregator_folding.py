@@ -76,6 +76,12 @@ class Outbox:
     async def question(self, question: AwardQuestioned) -> None:
         self.sent.append(("question", question, False))
 
+    async def send_all(self, awards: list[AwardGranted], questions: list[AwardQuestioned]) -> None:
+        for award in awards:
+            await self.grant(award)
+        for question in questions:
+            await self.question(question)
+
     async def publish_progress(self, key: bytes, progress: Progress, *rest: object) -> None:
         self.sent.append(("progress", progress, key in self.table))
 
@@ -133,7 +139,7 @@ def test_fault_points_are_installed_only_when_a_run_names_one(monkeypatch):
     from services.aggregator import faults
 
     parts = folding()[0].__dict__.copy()
-    del parts["lock"]
+    del parts["lock"], parts["_standings"]
     monkeypatch.delenv("CAIRN_CRASH_POINTS", raising=False)
     monkeypatch.delenv("CAIRN_CRASH_ALWAYS", raising=False)
     assert type(faults.folding(lambda: None, **parts)) is Folding

@@ -18,8 +18,10 @@ rolling windows included. Everything before the compaction point is then closed:
 from before it cannot be told from a duplicate, so it is refused (BeforeCompactedHistory)
 rather than risk counting it twice.
 
-Modules: progress (recording and compacting activity), evaluation (leaves and combinators),
-awards (settling: awards due, questions, evidence), report (the progress report).
+Modules: progress (recording and compacting activity), evaluation (leaves and combinators,
+each leaf a run fed in event time), awards (settling: awards due, questions, evidence), report
+(the progress report), standing (the incremental engine the aggregator runs: the runs kept
+between events, late events and voids recounted on the slow path, the table value's format).
 """
 
 from cairn.domain.criteria.awards import Settlement, awards_for_history, evidence, needs_check, settle
@@ -32,6 +34,7 @@ from cairn.domain.criteria.progress import (
     record_activity,
 )
 from cairn.domain.criteria.report import progress_report
+from cairn.domain.criteria.standing import Standing, settle_standing
 
 __all__ = [
     "HELD",
@@ -43,6 +46,7 @@ __all__ = [
     "Progress",
     "Result",
     "Settlement",
+    "Standing",
     "awards_for_history",
     "evaluate",
     "evidence",
@@ -50,5 +54,6 @@ __all__ = [
     "progress_report",
     "record_activity",
     "settle",
+    "settle_standing",
     "zone_of",
 ]

@@ -5,18 +5,22 @@ what a void undid), the evidence an award states, and the whole-history referenc
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import datetime
+from typing import TYPE_CHECKING
 
-from cairn.domain.criteria.evaluation import HELD, Result, evaluate, zone_of
+from cairn.domain.criteria.evaluation import HELD, Replay, Result, View, evaluate, year_of, zone_of
 from cairn.domain.criteria.progress import Progress, record_activity
 from schemas.activity import ActivityData
 from schemas.awards import AwardGranted, AwardQuestioned, Evidence, award_id_for
 from schemas.badge_class import ActivityCount, BadgeClass, TotalHours
 
+if TYPE_CHECKING:
+    from cairn.domain.criteria.standing import Standing
+
 
 @dataclass(frozen=True)
 class Settlement:
-    progress: Progress
+    progress: "Progress | Standing"
     awards: list[AwardGranted]
     questions: list[AwardQuestioned]
 
@@ -51,10 +55,24 @@ def evidence(result: Result, names: Mapping[str, str]) -> list[Evidence]:
 def settle(progress: Progress, badge_classes: list[BadgeClass], recipient_key: str) -> Settlement:
     """Brings the awards in line with the activities: grants what is now earned, questions an
     award whose criteria a void has undone (never revoking it: the organisation decides), and
-    clears the question when the criteria hold again. Repeats until nothing changes, because
-    each of these can open or close a pathway badge that builds on it."""
-    awarded = {k: list(v) for k, v in progress.awarded.items()}
-    questioned = list(progress.questioned)
+    clears the question when the criteria hold again (evaluated from the records: the slow path)."""
+    awarded, questioned, awards, questions = settle_view(Replay(progress), badge_classes, recipient_key)
+    # Exactly the versions just evaluated: a class missing from `badge_classes` (not loaded yet)
+    # must read as unchecked, so that the re-evaluation after it loads does not skip this recipient.
+    checked = {badge.id: badge.version for badge in badge_classes}
+    updated = progress.model_copy(update={"awarded": awarded, "questioned": questioned, "checked": checked})
+    return Settlement(updated, awards, questions)
+
+
+def settle_view(
+    view: View, badge_classes: list[BadgeClass], recipient_key: str
+) -> tuple[dict[str, list[datetime]], list[str], list[AwardGranted], list[AwardQuestioned]]:
+    """The settling itself, on any view of the activities: repeats until nothing changes,
+    because each grant or question can open or close a pathway badge that builds on it.
+    Returns the awards held and questioned after it, and what to send."""
+    awarded = {k: list(v) for k, v in view.awarded.items()}
+    questioned = list(view.questioned)
+    view.awarded, view.questioned = awarded, questioned  # pathways see the awards as they settle
     names = {badge.id: badge.name for badge in badge_classes}
     awards: list[AwardGranted] = []
     questions: list[AwardQuestioned] = []
@@ -63,8 +81,7 @@ def settle(progress: Progress, badge_classes: list[BadgeClass], recipient_key: s
         for badge in badge_classes:
             if badge.manual_only:  # awarded only directly, never by the engine
                 continue
-            now = progress.model_copy(update={"awarded": awarded, "questioned": questioned})
-            earned = _newly_earned(badge, now)
+            earned = _newly_earned(badge, view)
             for occurrence, result in earned:
                 assert result.earned_at is not None
                 awarded.setdefault(badge.id, []).append(result.earned_at)
@@ -72,7 +89,7 @@ def settle(progress: Progress, badge_classes: list[BadgeClass], recipient_key: s
                 changed = True
             if earned or not awarded.get(badge.id):
                 continue
-            undone, result = _undone_occurrences(badge, now)
+            undone, result = _undone_occurrences(badge, view)
             if badge.id in questioned:
                 if not undone:
                     questioned.remove(badge.id)
@@ -84,71 +101,51 @@ def settle(progress: Progress, badge_classes: list[BadgeClass], recipient_key: s
                 changed = True
         if not changed:
             break
-    # Exactly the versions just evaluated: a class missing from `badge_classes` (not loaded yet)
-    # must read as unchecked, so that the re-evaluation after it loads does not skip this recipient.
-    checked = {badge.id: badge.version for badge in badge_classes}
-    updated = progress.model_copy(update={"awarded": awarded, "questioned": questioned, "checked": checked})
-    return Settlement(updated, awards, questions)
+    return awarded, questioned, awards, questions
 
 
-def _newly_earned(badge: BadgeClass, progress: Progress) -> list[tuple[int, Result]]:
-    """Occurrences of this badge that the progress earns and that were not awarded yet."""
-    held = progress.awarded.get(badge.id, [])
+def _newly_earned(badge: BadgeClass, view: View) -> list[tuple[int, Result]]:
+    """Occurrences of this badge that the activities earn and that were not awarded yet."""
+    held = view.awarded.get(badge.id, [])
     zone = zone_of(badge.timezone)
     if badge.repeat is None:
-        result = evaluate(badge.criteria, progress, zone) if not held else None
+        result = evaluate(badge.criteria, view, zone) if not held else None
         return [(1, result)] if result and result.met else []
     if badge.repeat == "calendar_year":  # the occurrence is the year, in the organisation's time zone
         earned = []
-        years = {_year(r.at, zone) for _, r in progress.records()} - {_year(t, zone) for t in held}
+        years = view.years(zone) - {year_of(t, zone) for t in held}
         for year in sorted(years):
-            result = evaluate(badge.criteria, _within_year(progress, year, zone), zone)
+            result = evaluate(badge.criteria, view, zone, year=year)
             if result.met:
                 earned.append((year, result))
         return earned
     assert isinstance(badge.criteria, TotalHours | ActivityCount)  # each_multiple, checked by the schema
     earned = []
     for occurrence in range(len(held) + 1, len(held) + 1000):
-        result = evaluate(_times(badge.criteria, occurrence), progress, zone)
+        result = evaluate(badge.criteria, view, zone, multiple=occurrence)
         if not result.met:
             break
         earned.append((occurrence, result))
     return earned
 
 
-def _year(moment: datetime, zone: tzinfo) -> int:
-    return moment.astimezone(zone).year
-
-
-def _within_year(progress: Progress, year: int, zone: tzinfo) -> Progress:
-    """The progress as it stands with only that calendar year's activities (yearly badges)."""
-    in_year = {k: r for k, r in progress.activities.items() if _year(r.at, zone) == year}
-    compacted = [r for r in progress.compacted if _year(r.at, zone) == year]
-    return progress.model_copy(update={"activities": in_year, "compacted": compacted})
-
-
-def _times(criterion: TotalHours | ActivityCount, multiple: int) -> TotalHours | ActivityCount:
-    """The requirement scaled for the n-th occurrence of an each_multiple badge."""
-    return criterion.model_copy(update={"at_least": criterion.at_least * multiple})
-
-
-def _undone_occurrences(badge: BadgeClass, progress: Progress) -> tuple[list[int], Result]:
+def _undone_occurrences(badge: BadgeClass, view: View) -> tuple[list[int], Result]:
     """Occurrences already awarded that the activities as they stand no longer earn (after a
     void), and the figures as they stand now."""
-    held = progress.awarded.get(badge.id, [])
+    held = view.awarded.get(badge.id, [])
     zone = zone_of(badge.timezone)
-    result = evaluate(badge.criteria, progress, zone)
+    result = evaluate(badge.criteria, view, zone)
     if badge.repeat == "calendar_year":
         undone = []
-        for year in sorted(_year(t, zone) for t in held):
-            if not evaluate(badge.criteria, _within_year(progress, year, zone), zone).met:
+        for year in sorted(year_of(t, zone) for t in held):
+            if not evaluate(badge.criteria, view, zone, year=year).met:
                 undone.append(year)
         return undone, result
     if badge.repeat == "each_multiple":
         assert isinstance(badge.criteria, TotalHours | ActivityCount)
         earned = 0
         while earned < len(held):
-            if not evaluate(_times(badge.criteria, earned + 1), progress, zone).met:
+            if not evaluate(badge.criteria, view, zone, multiple=earned + 1).met:
                 break
             earned += 1
         return list(range(earned + 1, len(held) + 1)), result

@@ -4,17 +4,18 @@ holds a badge). Every measure is exact: whole seconds and whole counts against t
 """
 
 import math
-from bisect import bisect_left, bisect_right
-from collections import Counter
+from abc import ABC, abstractmethod
+from collections import Counter, deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from fractions import Fraction
 from functools import cache
-from itertools import groupby
 from zoneinfo import ZoneInfo
 
 from cairn.domain.criteria.progress import ActivityRecord, Progress
+from cairn.domain.criteria.spans import Union as _Union
+from cairn.domain.criteria.spans import longest_weekly_run as _longest_weekly_run
 from schemas.badge_class import (
     ActivityCount,
     ActivityFilter,
@@ -42,11 +43,30 @@ class Figure:
     badges: tuple[str, ...] = ()  # badges held: their ids
 
 
-@dataclass(frozen=True)
 class Result:
-    met: bool
-    earned_at: datetime | None
-    figures: list[Figure] = field(default_factory=list)
+    """Whether a criterion is met, when it first was, and its figures. The figures are worked
+    out only when read (evidence, the progress report): settling mostly asks only `met`."""
+
+    __slots__ = ("_figures", "_make", "earned_at", "met")
+
+    def __init__(
+        self,
+        met: bool,
+        earned_at: datetime | None,
+        figures: list[Figure] | None = None,
+        make: Callable[[], list[Figure]] | None = None,
+    ) -> None:
+        self.met, self.earned_at = met, earned_at
+        self._figures, self._make = figures, make
+
+    @property
+    def figures(self) -> list[Figure]:
+        if self._figures is None:
+            self._figures = self._make() if self._make is not None else []
+        return self._figures
+
+    def __repr__(self) -> str:
+        return f"Result(met={self.met}, earned_at={self.earned_at!r}, figures={self.figures!r})"
 
 
 Leaf = TotalHours | ActivityCount | DistinctCount | Streak
@@ -75,58 +95,6 @@ def _value(record: ActivityRecord, name: str, zone: tzinfo) -> str | None:
 def _monday(record: ActivityRecord, zone: tzinfo) -> date:
     day = _local_day(record.at, zone)
     return day - timedelta(days=day.weekday())
-
-
-class _Union:
-    """The length of the union of spans that join and leave, so overlapping time counts once.
-    Joining merges into a sorted list of disjoint spans; a span leaving (a rolling window)
-    makes the union be rebuilt from the spans still in, when it is next asked for."""
-
-    def __init__(self) -> None:
-        self._members: Counter[tuple[int, int]] = Counter()
-        self._starts: list[int] = []
-        self._ends: list[int] = []
-        self._length = 0
-        self._stale = False
-
-    def add(self, span: tuple[int, int]) -> None:
-        self._members[span] += 1
-        if self._members[span] == 1 and not self._stale:
-            self._merge(*span)
-
-    def remove(self, span: tuple[int, int]) -> None:
-        self._members[span] -= 1
-        if self._members[span] == 0:
-            del self._members[span]
-            self._stale = True
-
-    def length(self) -> int:
-        if self._stale:
-            self._starts, self._ends, self._length, self._stale = [], [], 0, False
-            for span in sorted(self._members):
-                self._merge(*span)
-        return self._length
-
-    def _merge(self, start: int, end: int) -> None:
-        first = bisect_left(self._ends, start)  # the spans this one touches: ends >= start ...
-        last = bisect_right(self._starts, end)  # ... and starts <= end
-        if first < last:
-            covered = sum(self._ends[i] - self._starts[i] for i in range(first, last))
-            start, end = min(start, self._starts[first]), max(end, self._ends[last - 1])
-        else:
-            covered = 0
-        self._starts[first:last] = [start]
-        self._ends[first:last] = [end]
-        self._length += end - start - covered
-
-
-def _longest_weekly_run(weeks: Iterable[date]) -> int:
-    ordered = sorted(weeks)
-    best = run = 0
-    for i, monday in enumerate(ordered):
-        run = run + 1 if i and (monday - ordered[i - 1]).days == 7 else 1
-        best = max(best, run)
-    return best
 
 
 class _Tally:
@@ -174,6 +142,10 @@ class _Tally:
             elif self.values[key] == 1 and sign > 0:
                 self._run = None
 
+    def measure(self) -> int:
+        """Whole seconds (hours) or activities (counts): what each_multiple scales against."""
+        return self.time.length() if isinstance(self.criterion, TotalHours) else self.total
+
     def reached(self) -> bool:
         """Exact: whole seconds against the requirement in seconds, whole counts otherwise."""
         criterion = self.criterion
@@ -205,57 +177,212 @@ def _hours(at_least: float) -> Fraction:
     return Fraction(str(at_least))
 
 
-def _evaluate_leaf(criterion: Leaf, progress: Progress, zone: tzinfo) -> Result:
-    """Walks the matching activities in event time; earned_at is the first moment the measure,
-    over the rolling window ending then (or everything so far), reached the requirement."""
-    matches = _matcher(criterion.filter)
-    matching = sorted(
-        ((eid, r) for eid, r in progress.records() if matches(r)),
-        key=lambda item: (item[1].at, item[0] or ""),
-    )
-    window = timedelta(days=criterion.within_days) if criterion.within_days else None
-    tally = _Tally(criterion, zone)
-    earned_at = None
-    first = 0  # the oldest activity still inside the window
-    for end, group in groupby((r for _, r in matching), key=lambda r: r.at):
-        for record in group:  # activities at the same moment count together
-            tally.add(record)
-        while window is not None and matching[first][1].at <= end - window:
-            tally.remove(matching[first][1])
-            first += 1
-        if earned_at is None and tally.reached():
-            earned_at = end
-    return Result(
-        met=earned_at is not None,
-        earned_at=earned_at,
-        figures=[tally.figure()],
+class LeafRun:
+    """One leaf's walk through its matching activities in event time: the running tally, the
+    activities inside the rolling window (oldest first), and `firsts`, the first moment the
+    measure reached one, two, ... times the requirement (one only, for distinct values and
+    streaks). Fed in time order, one activity at a time; activities at one moment may come one
+    by one, because every measure only grows as activities join."""
+
+    __slots__ = (
+        "criterion",
+        "firsts",
+        "inside",
+        "kind",
+        "matches",
+        "need",
+        "results",
+        "scalable",
+        "tally",
+        "window",
+        "zone",
     )
 
+    def __init__(self, criterion: Leaf, zone: tzinfo) -> None:
+        self.criterion = criterion
+        self.zone = zone
+        self.matches = _matcher(criterion.filter)
+        self.kind = criterion.filter.kind
+        self.window = timedelta(days=criterion.within_days) if criterion.within_days else None
+        self.tally = _Tally(criterion, zone)
+        self.inside: deque[ActivityRecord] = deque()
+        self.firsts: list[datetime] = []
+        self.scalable = isinstance(criterion, TotalHours | ActivityCount)
+        self.need = _needed(criterion, 1) if self.scalable else 0  # for the next multiple
+        self.results: dict[int, Result] = {}  # by multiple, until the next activity
 
-def evaluate(criterion: Criterion, progress: Progress, zone: tzinfo = UTC) -> Result:
-    """`zone`: the time zone calendar days and weeks are counted in."""
+    def feed(self, record: ActivityRecord) -> None:
+        """Takes in one matching activity no earlier than any fed before."""
+        tally, end = self.tally, record.at
+        self.results = {}
+        tally.add(record)
+        if self.window is not None:
+            self.inside.append(record)
+            inside, start = self.inside, end - self.window
+            while inside[0].at <= start:
+                tally.remove(inside.popleft())
+        if self.scalable:
+            while tally.measure() >= self.need:
+                self.firsts.append(end)
+                self.need = _needed(self.criterion, len(self.firsts) + 1)
+        elif not self.firsts and tally.reached():
+            self.firsts.append(end)
+
+    def result(self, multiple: int = 1) -> Result:
+        """The leaf as evaluated with its requirement `multiple` times over (each_multiple)."""
+        known = self.results.get(multiple)
+        if known is not None:
+            return known
+        met = len(self.firsts) >= multiple
+
+        def figures() -> list[Figure]:
+            figure = self.tally.figure()
+            if multiple != 1:
+                figure = replace(figure, required=_required(self.criterion, multiple))
+            return [figure]
+
+        result = Result(met=met, earned_at=self.firsts[multiple - 1] if met else None, make=figures)
+        self.results[multiple] = result
+        return result
+
+
+def _scaled(criterion: Leaf, multiple: int) -> float:
+    """The requirement for the n-th occurrence, multiplied as a float as it always was."""
+    assert isinstance(criterion, TotalHours | ActivityCount)
+    return criterion.at_least * multiple
+
+
+def _needed(criterion: Leaf, multiple: int) -> int:
+    """Whole seconds (hours) or activities (counts) the n-th occurrence needs."""
+    if isinstance(criterion, TotalHours):
+        return math.ceil(_hours(_scaled(criterion, multiple)) * 3600)
+    return _scaled(criterion, multiple)  # type: ignore[return-value]
+
+
+def _required(criterion: Leaf, multiple: int) -> Fraction:
+    if isinstance(criterion, TotalHours):
+        return _hours(_scaled(criterion, multiple))
+    return Fraction(_scaled(criterion, multiple))
+
+
+class View(ABC):
+    """What criteria are evaluated against: the badges held and questioned, the years with
+    activity, and each leaf's run. Replay walks a Progress's records; the incremental engine
+    (standing.py) keeps its runs between events."""
+
+    awarded: dict[str, list[datetime]]
+    questioned: list[str]
+
+    @abstractmethod
+    def leaf(self, criterion: Leaf, zone: tzinfo, year: int | None) -> LeafRun: ...
+
+    @abstractmethod
+    def years(self, zone: tzinfo) -> set[int]: ...
+
+
+def year_of(moment: datetime, zone: tzinfo) -> int:
+    return moment.astimezone(zone).year
+
+
+class Replay(View):
+    """A Progress evaluated from its records, each leaf walked once per view (the slow path)."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.awarded, self.questioned = progress.awarded, progress.questioned
+        self._ordered = sorted((r for _, r in progress.records()), key=lambda r: r.at)
+        self._runs: dict[tuple[int, tzinfo, int | None], tuple[Leaf, LeafRun]] = {}
+
+    def leaf(self, criterion: Leaf, zone: tzinfo, year: int | None) -> LeafRun:
+        key = (id(criterion), zone, year)
+        known = self._runs.get(key)
+        if known is not None and known[0] is criterion:
+            return known[1]
+        run = replay(criterion, zone, year, self._ordered)
+        self._runs[key] = (criterion, run)
+        return run
+
+    def years(self, zone: tzinfo) -> set[int]:
+        return {year_of(r.at, zone) for r in self._ordered}
+
+
+def replay(criterion: Leaf, zone: tzinfo, year: int | None, ordered: Iterable[ActivityRecord]) -> LeafRun:
+    """A leaf's run over activities in time order (of one calendar year, if given)."""
+    run = LeafRun(criterion, zone)
+    matches = run.matches
+    for record in ordered:
+        if matches(record) and (year is None or year_of(record.at, zone) == year):
+            run.feed(record)
+    return run
+
+
+def evaluate(
+    criterion: Criterion,
+    progress: "Progress | View",
+    zone: tzinfo = UTC,
+    year: int | None = None,
+    multiple: int = 1,
+) -> Result:
+    """`zone`: the time zone calendar days and weeks are counted in; `year`: only that calendar
+    year's activities (yearly badges); `multiple`: a leaf's requirement that many times over."""
+    view = progress if isinstance(progress, View) else Replay(progress)
+    return _compiled(criterion)(view, zone, year, multiple)
+
+
+Compiled = Callable[[View, tzinfo, int | None, int], Result]
+_COMPILED: dict[int, tuple[Criterion, Compiled]] = {}  # id(criterion) -> (criterion, its function)
+
+
+def _compiled(criterion: Criterion) -> Compiled:
+    """The criterion as a function, built once per badge class version (the tree's objects live
+    as long as the catalog holds the class; the identity check guards a reused id)."""
+    known = _COMPILED.get(id(criterion))
+    if known is not None and known[0] is criterion:
+        return known[1]
+    if len(_COMPILED) > 100_000:
+        _COMPILED.clear()
+    function = _compile(criterion)
+    _COMPILED[id(criterion)] = (criterion, function)
+    return function
+
+
+def _compile(criterion: Criterion) -> Compiled:
     if isinstance(criterion, HoldsBadge):
-        # A questioned award does not open a pathway until the organisation has decided on it.
-        times = [] if criterion.badge in progress.questioned else progress.awarded.get(criterion.badge, [])
-        held = (criterion.badge,) if times else ()
-        return Result(
-            met=bool(times),
-            earned_at=min(times) if times else None,
-            figures=[Figure(HELD, Fraction(len(held)), Fraction(1), badges=held)],
-        )
+        badge = criterion.badge
+
+        def holds(view: View, zone: tzinfo, year: int | None, multiple: int) -> Result:
+            # A questioned award does not open a pathway until the organisation has decided on it.
+            times = [] if badge in view.questioned else view.awarded.get(badge, [])
+            held = (badge,) if times else ()
+            return Result(
+                met=bool(times),
+                earned_at=min(times) if times else None,
+                figures=[Figure(HELD, Fraction(len(held)), Fraction(1), badges=held)],
+            )
+
+        return holds
     if isinstance(criterion, AllOf | AnyOf | AtLeastOf):
-        parts = [evaluate(child, progress, zone) for child in criterion.of]
+        children = [_compiled(child) for child in criterion.of]
         if isinstance(criterion, AllOf):
-            needed = len(parts)
+            needed = len(children)
         elif isinstance(criterion, AnyOf):
             needed = 1
         else:
             needed = criterion.n
-        met_times = sorted(p.earned_at for p in parts if p.met and p.earned_at is not None)
-        met = len(met_times) >= needed
-        return Result(
-            met=met,
-            earned_at=met_times[needed - 1] if met else None,
-            figures=[f for p in parts for f in p.figures],
-        )
-    return _evaluate_leaf(criterion, progress, zone)
+
+        def combined(view: View, zone: tzinfo, year: int | None, multiple: int) -> Result:
+            parts = [child(view, zone, year, 1) for child in children]
+            met_times = sorted(p.earned_at for p in parts if p.met and p.earned_at is not None)
+            met = len(met_times) >= needed
+            return Result(
+                met=met,
+                earned_at=met_times[needed - 1] if met else None,
+                make=lambda: [f for p in parts for f in p.figures],
+            )
+
+        return combined
+    leaf = criterion
+
+    def measured(view: View, zone: tzinfo, year: int | None, multiple: int) -> Result:
+        return view.leaf(leaf, zone, year).result(multiple)
+
+    return measured

@@ -104,24 +104,29 @@ class Progress(BaseModel):
         return [*self.activities.items(), *((None, r) for r in self.compacted)]
 
 
-def _record_of(data: VolunteerShiftLogged | WorkshopAttendanceRecorded) -> ActivityRecord:
+def record_fields(data: VolunteerShiftLogged | WorkshopAttendanceRecorded) -> dict[str, object]:
+    """What is kept of one activity (ActivityRecord's fields), from its event."""
     if isinstance(data, VolunteerShiftLogged):
-        return ActivityRecord(
-            at=event_time(data),
-            kind=data.kind,
-            seconds=data.duration_seconds,
-            program=data.program,
-            role=data.role,
-            site=data.site,
-        )
-    return ActivityRecord(
-        at=data.attended_at,
-        kind=data.kind,
-        seconds=round((data.minutes or 0) * 60),
-        series=data.series,
-        session=data.session,
-        completed=data.completed,
-    )
+        return {
+            "at": event_time(data),
+            "kind": data.kind,
+            "seconds": data.duration_seconds,
+            "program": data.program,
+            "role": data.role,
+            "site": data.site,
+        }
+    return {
+        "at": data.attended_at,
+        "kind": data.kind,
+        "seconds": round((data.minutes or 0) * 60),
+        "series": data.series,
+        "session": data.session,
+        "completed": data.completed,
+    }
+
+
+def _record_of(data: VolunteerShiftLogged | WorkshopAttendanceRecorded) -> ActivityRecord:
+    return ActivityRecord(**record_fields(data))
 
 
 def record_activity(
@@ -151,10 +156,10 @@ def record_activity(
             f"(before {progress.compacted_before.isoformat()}); it cannot be told from a duplicate"
         )
     updated = progress.model_copy(update={"activities": {**progress.activities, event_id: record}})
-    return _compacted(updated, keep) if len(updated.activities) > keep else updated
+    return compacted(updated, keep) if len(updated.activities) > keep else updated
 
 
-def _compacted(progress: Progress, keep: int) -> Progress:
+def compacted(progress: Progress, keep: int) -> Progress:
     """Keeps the newest three quarters of `keep` activities by id and forgets the ids of the
     older ones. Activities at the cut time stay, so the cut is a strict boundary. Only records
     at the same instant with the same fields are folded: folding across instants would move an
