@@ -211,3 +211,77 @@ def stop(broker: Broker, timeout: float = 30) -> None:
         written.unlink()
     else:
         written.replace(archive)  # atomic: a starting JVM sees the whole archive or none
+
+
+# --- cluster mode: N combined broker+controller nodes on loopback, a static voter quorum ---
+
+
+def cluster_properties(
+    node_id: int, nodes: list[tuple[int, int]], data_dir: Path, partitions: int = 6
+) -> str:
+    """One node's server.properties in an N-node cluster: the single-node template with this node's
+    id, a static voter set of every node's controller port, and internal topics replicated to
+    min(3, N) with min.insync.replicas one less, so the cluster survives losing one node."""
+    port, controller_port = nodes[node_id - 1]
+    text = string.Template((INFRA / "server.properties.template").read_text()).substitute(
+        port=port, controller_port=controller_port, data_dir=data_dir, partitions=partitions
+    )
+    replicas = min(3, len(nodes))
+    min_isr = max(1, replicas - 1)
+    overrides = {
+        "node.id": str(node_id),
+        "controller.quorum.bootstrap.servers": None,
+        "controller.quorum.voters": ",".join(f"{i}@127.0.0.1:{c}" for i, (_, c) in enumerate(nodes, 1)),
+        "offsets.topic.replication.factor": str(replicas),
+        "transaction.state.log.replication.factor": str(replicas),
+        "transaction.state.log.min.isr": str(min_isr),
+        "share.coordinator.state.topic.replication.factor": str(replicas),
+        "share.coordinator.state.topic.min.isr": str(min_isr),
+        "default.replication.factor": str(replicas),
+        "min.insync.replicas": str(min_isr),
+    }
+    lines = []
+    for line in text.splitlines():
+        key = line.partition("=")[0].strip()
+        if key in overrides and not line.startswith("#"):
+            value = overrides.pop(key)
+            if value is not None:
+                lines.append(f"{key}={value}")
+        else:
+            lines.append(line)
+    lines += [f"{k}={v}" for k, v in overrides.items() if v is not None]
+    return "\n".join(lines) + "\n"
+
+
+def prepare_cluster(
+    var_dir: Path, root: Path, nodes: list[tuple[int, int]], partitions: int = 6
+) -> list[Broker]:
+    """Writes each node's config under root/node-<id> and formats its storage with one shared
+    cluster id (static voters, so no --standalone)."""
+    libs = fetch(var_dir)
+    brokers = []
+    cluster_id = _cluster_id()
+    for node_id, (port, controller_port) in enumerate(nodes, 1):
+        home = root / f"node-{node_id}"
+        home.mkdir(parents=True, exist_ok=True)
+        config = home / "server.properties"
+        config.write_text(cluster_properties(node_id, nodes, home / "data", partitions))
+        if not (home / "data" / "meta.properties").exists():
+            subprocess.run(
+                _java_command(libs, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config)),
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+        brokers.append(Broker(home=home, port=port, controller_port=controller_port))
+    return brokers
+
+
+def kill(broker: Broker) -> None:
+    """SIGKILLs one node (a crash, no clean shutdown); `start` brings it back on the same log dir."""
+    if broker.process is not None and broker.process.poll() is None:
+        os.killpg(broker.process.pid, signal.SIGKILL)
+        broker.process.wait()
+
+
+def cluster_bootstrap(brokers: list[Broker]) -> str:
+    return ",".join(b.bootstrap for b in brokers)
