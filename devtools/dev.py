@@ -109,16 +109,18 @@ async def run_dev(settings: Settings, stopping: asyncio.Event, external_kafka: b
     var = settings.var_dir
     (var / "logs").mkdir(parents=True, exist_ok=True)
     (var / "run").mkdir(parents=True, exist_ok=True)
-    broker = None
+    brokers: list[kafka_broker.Broker] = []
     if not external_kafka:
-        port = _bootstrap_port(settings)
-        broker = kafka_broker.prepare(var, var / f"kafka-{port}", port, settings.topic_partitions)
+        brokers = _prepare_brokers(settings)
         started = time.monotonic()
-        kafka_broker.start(broker, var, short_lived=True)
-        (var / "run" / "kafka.pid").write_text(str(broker.process.pid if broker.process else ""))
+        for each in brokers:
+            kafka_broker.start(each, var, short_lived=True)
+        (var / "run" / "kafka.pid").write_text(str(brokers[0].process.pid if brokers[0].process else ""))
     try:
         await kafka_broker.wait_ready(settings)
-        if broker:
+        for each in brokers[1:]:  # a cluster: topics replicated 3 ways need every node up
+            await kafka_broker.wait_ready(each.bootstrap)
+        if brokers:
             print(
                 f"kafka     {settings.kafka_bootstrap} ready in {time.monotonic() - started:.1f}s", flush=True
             )
@@ -149,8 +151,21 @@ async def run_dev(settings: Settings, stopping: asyncio.Event, external_kafka: b
     finally:
         for service in reversed(services if "services" in locals() else []):
             service.stop()
-        if broker:
-            kafka_broker.stop(broker)
+        for each in brokers:
+            kafka_broker.stop(each)
+
+
+def _prepare_brokers(settings: Settings) -> list[kafka_broker.Broker]:
+    """One broker, or a loopback cluster when CAIRN_KAFKA_BOOTSTRAP lists several addresses
+    (`cairn dev --brokers 3`); each node's controller listens one port above its broker."""
+    var = settings.var_dir
+    ports = [int(a.rsplit(":", 1)[1]) for a in bootstrap_servers(settings.kafka_bootstrap)]
+    if len(ports) == 1:
+        return [kafka_broker.prepare(var, var / f"kafka-{ports[0]}", ports[0], settings.topic_partitions)]
+    nodes = [(p, p + 1) for p in ports]
+    return kafka_broker.prepare_cluster(
+        var, var / f"kafka-cluster-{ports[0]}", nodes, settings.topic_partitions
+    )
 
 
 def _service_instances(settings: Settings) -> list[tuple[str, list[str], dict[str, str]]]:

@@ -29,6 +29,8 @@ def _cmd_dev(args: argparse.Namespace) -> int:
     from devtools.demo import run_demo
     from devtools.dev import run_dev, wait_http
 
+    if args.brokers > 1:
+        _use_cluster(args.brokers)
     settings = get_settings()
 
     async def main(stopping: asyncio.Event) -> None:
@@ -49,6 +51,17 @@ def _cmd_dev(args: argparse.Namespace) -> int:
     return 0
 
 
+def _use_cluster(count: int) -> None:
+    """Points every service at `count` loopback brokers (ports two apart from the configured one:
+    each node's controller takes the port between) with topics replicated 3 ways, min ISR 2."""
+    import os
+
+    first = int(os.environ.get("CAIRN_KAFKA_BOOTSTRAP", "127.0.0.1:9092").split(",")[0].rsplit(":", 1)[1])
+    os.environ["CAIRN_KAFKA_BOOTSTRAP"] = ",".join(f"127.0.0.1:{first + 2 * i}" for i in range(count))
+    os.environ["CAIRN_TOPIC_REPLICATION_FACTOR"] = str(min(3, count))
+    os.environ["CAIRN_TOPIC_MIN_INSYNC_REPLICAS"] = str(max(1, min(3, count) - 1))
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     _use_checkout_devtools()
     from devtools.demo import run_demo
@@ -62,6 +75,7 @@ def add_dev_commands(sub: "argparse._SubParsersAction[argparse.ArgumentParser]")
     dev = sub.add_parser("dev", help="run Kafka, the SMTP sink and every service until Ctrl-C")
     dev.add_argument("--demo", action="store_true", help="also seed the demo once everything is up")
     dev.add_argument("--external-kafka", action="store_true", help="use the broker at CAIRN_KAFKA_BOOTSTRAP")
+    dev.add_argument("--brokers", type=int, default=1, help="run a local KRaft cluster of N brokers (e.g. 3)")
     dev.set_defaults(func=_cmd_dev)
 
     demo = sub.add_parser("demo", help="seed a demo food bank, badge and shifts into a running Cairn")
