@@ -55,6 +55,14 @@ def batched(settings: Settings) -> dict[str, int]:
     return {"concurrency": settings.consumer_concurrency, "batch_records": settings.consumer_batch_records}
 
 
+def one_email_at_a_time(settings: Settings) -> dict[str, int]:
+    """The notifier fetches in batches but sends one email at a time. Between the mail server's
+    250 and the "sent" record, a kill means the email is sent again on restart; with records
+    handled side by side, one kill caught every email in flight in that window (the crash test
+    saw two emails to one person), so only one email is ever in it."""
+    return {**batched(settings), "concurrency": 1}
+
+
 @dataclass
 class Signer:
     """Consumes cairn.awards.v1; issues each award's credential and announces it."""
@@ -168,7 +176,7 @@ class Notifier:
                 CredentialIssued,
                 self.handle,
                 stopping,
-                **batched(self.settings),
+                **one_email_at_a_time(self.settings),
             ),
             consume_forever(
                 self.settings,
@@ -177,7 +185,7 @@ class Notifier:
                 ClaimEmailResendRequested,
                 self.handle,
                 stopping,
-                **batched(self.settings),
+                **one_email_at_a_time(self.settings),
             ),
         )
 

@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     aggregator_stall_seconds: float = 30  # an assigned partition unprocessed this long: restart the worker
     consumer_max_attempts: int = 3  # a record failing (not transiently) this often goes to its topic's .dlq
     consumer_batch_records: int = 200  # the signer and notifier: records fetched and committed together
-    consumer_concurrency: int = 16  # ...of which this many, with different keys, handled at once
+    consumer_concurrency: int = 16  # the signer: this many records with different keys handled at once
     progress_keep_ids: int = KEEP_BY_ID  # activities per recipient kept by event id before compacting
     master_key_file: Path | None = None
     claim_token_days: int = 30
