@@ -43,7 +43,19 @@ class WebhookAttemptDue(BaseModel):
 
 
 class WebhookEndpointIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "url": "https://rota.example.org/hooks/cairn",
+                    "events": ["credential.issued", "credential.claimed"],
+                    "include_email": False,
+                    "description": "Rota tool: mark badges on volunteer profiles",
+                }
+            ]
+        },
+    )
 
     url: str = Field(max_length=500, description="https:// URL the events are POSTed to")
     events: list[EventType] = Field(min_length=1, description="The event types to send")

@@ -161,6 +161,10 @@ def test_cross_tenant_matrix(system):
         assert org.post("/v1/badge-classes", json=ten_hours_badge()).status_code == 201
     b_only = ten_hours_badge(id="b-only", name="B only", criteria={"kind": "total_hours", "at_least": 50})
     assert b.post("/v1/badge-classes", json=b_only).status_code == 201
+    b_manual = ten_hours_badge(id="b-manual", name="B by hand", criteria=None, manual_only=True)
+    assert b.post("/v1/badge-classes", json=b_manual).status_code == 201
+    hook = {"url": "https://hooks.example.org/b", "events": ["credential.issued"]}
+    b_endpoint = b.post("/v1/webhooks", json=hook).json()["id"]
     before = len(read_mailbox(system.mail_dir))
     events = [shift(f"kim-{d}", d, 5, email="kim@example.org") for d in (1, 2)]
     assert b.post("/v1/events", json={"events": events}).status_code == 202
@@ -177,6 +181,10 @@ def test_cross_tenant_matrix(system):
     assert b.post("/v1/events", json=void).status_code == 202
     [b_question] = wait_until(lambda: b.get("/v1/award-questions").json(), bool, "B's question never arrived")
     b_key_id = b.get("/v1/api-keys").json()[0]["id"]
+    [b_delivery] = wait_until(
+        lambda: b.get(f"/v1/webhooks/{b_endpoint}/deliveries").json(), bool, "B's webhook delivery never came"
+    )
+    b_delivery = b_delivery["id"]
 
     def b_state() -> dict:
         return {
@@ -187,9 +195,11 @@ def test_cross_tenant_matrix(system):
             "person": b.get("/v1/recipients/kim@example.org/export").json(),
             "progress": b.get("/v1/recipients/kim@example.org/progress").json(),
             "questions": b.get("/v1/award-questions").json(),
+            "webhooks": b.get("/v1/webhooks").json(),
         }
 
     before_state = b_state()
+    direct_award = {"recipients": [{"email": "lee@example.org"}], "narrative": "x", "idempotency_key": "k1"}
     csv = {"file": ("x.csv", "Email,Date,Hours\nlee@example.org,2026-11-05,3\n")}  # A's own volunteer
     png = {"file": ("b.png", PNG_1PX)}
     # (method, route, how A calls it on B's resources, the answers that keep B safe)
@@ -256,6 +266,34 @@ def test_cross_tenant_matrix(system):
             "POST",
             "/v1/award-questions/{award_id}/keep",
             lambda: a.post(f"/v1/award-questions/{b_question['award_id']}/keep"),
+            {404},
+        ),
+        (
+            "POST",
+            "/v1/badge-classes/{badge_id}/awards",
+            lambda: a.post("/v1/badge-classes/b-manual/awards", json=direct_award),
+            {404},
+        ),
+        ("PUT", "/v1/org/logo", lambda: a.put("/v1/org/logo", files=png), {200}),
+        ("GET", "/v1/webhooks", lambda: a.get("/v1/webhooks"), {200}),
+        ("POST", "/v1/webhooks", lambda: a.post("/v1/webhooks", json=hook), {201}),
+        ("DELETE", "/v1/webhooks/{endpoint_id}", lambda: a.delete(f"/v1/webhooks/{b_endpoint}"), {404}),
+        (
+            "GET",
+            "/v1/webhooks/{endpoint_id}/deliveries",
+            lambda: a.get(f"/v1/webhooks/{b_endpoint}/deliveries"),
+            {404},
+        ),
+        (
+            "GET",
+            "/v1/webhooks/deliveries/{delivery_id}",
+            lambda: a.get(f"/v1/webhooks/deliveries/{b_delivery}"),
+            {404},
+        ),
+        (
+            "POST",
+            "/v1/webhooks/deliveries/{delivery_id}/replay",
+            lambda: a.post(f"/v1/webhooks/deliveries/{b_delivery}/replay"),
             {404},
         ),
     ]
