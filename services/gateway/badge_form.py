@@ -6,7 +6,7 @@ again to be edited. Criteria the simple rows cannot show go to the advanced box 
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
 
 import yaml
 from pydantic import ValidationError
@@ -20,7 +20,9 @@ from schemas.badge_class import (
     BadgeClassIn,
     Criterion,
     DistinctCount,
+    Glyph,
     HoldsBadge,
+    Shape,
     Streak,
     TotalHours,
 )
@@ -35,6 +37,7 @@ SHAPES = {
 }
 FILTERS = ["kind", "program", "role", "site", "series"]
 TEXT_FIELDS = ["id", "name", "description", "criteria_narrative"]
+GLYPHS, IMAGE_SHAPES = list(get_args(Glyph)), list(get_args(Shape))  # the drawn image's choices
 
 
 @dataclass
@@ -64,6 +67,7 @@ def form_values(form: Mapping[str, Any], badge_ids: list[str]) -> dict[str, Any]
     """The submitted form as plain values (multi-selects as lists)."""
     values: dict[str, Any] = {name: _get(form, name) for name in [*TEXT_FIELDS, "tags", "repeat", "expires"]}
     values |= {name: _get(form, name) for name in ["combine", "combine_n", "criteria_yaml", "editing"]}
+    values |= {name: _get(form, name) for name in ["glyph", "image_shape"]}
     values["use_yaml"] = bool(_get(form, "use_yaml"))
     getlist = getattr(form, "getlist", None)
     for i in range(ROWS):
@@ -109,6 +113,10 @@ def build(form: Mapping[str, Any], badge_ids: list[str]) -> Built:
         body["repeat"] = values["repeat"]
     if values["expires"]:
         body["expires_after_days"] = _number(values["expires"], whole=True)
+    if values["glyph"]:  # else the drawing picks one from the badge's words
+        body["glyph"] = values["glyph"]
+    if values["image_shape"]:
+        body["shape"] = values["image_shape"]
     if values["use_yaml"]:
         try:
             body["criteria"] = yaml.safe_load(values["criteria_yaml"] or "") or {}
@@ -169,6 +177,8 @@ def values_of(badge: BadgeClassIn) -> dict[str, Any]:
         "expires": str(badge.expires_after_days or ""),
         "criteria_yaml": criteria_yaml(badge),
         "editing": badge.id,
+        "glyph": badge.glyph or "",
+        "image_shape": badge.shape or "",
         "combine": "all",
         "combine_n": "",
     }

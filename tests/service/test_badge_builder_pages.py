@@ -142,3 +142,21 @@ of:
     )
     page = client.post("/dashboard/badges/build", data={**form, "criteria_yaml": nested, "action": "preview"})
     assert re.findall(r'<li class="qualifier"><strong>([^<]+)</strong>', page.text) == ["Ann"]
+
+
+async def test_the_coordinator_picks_the_drawn_images_picture_and_shape(
+    client: TestClient, publisher: FakePublisher
+) -> None:
+    page = client.get("/dashboard/badges/new")
+    assert '<option value="book" >book</option>' in page.text.replace("  ", " ")
+    form = {**FORM, "token": token(page.text), "glyph": "book", "image_shape": "shield"}
+    previewed = client.post("/dashboard/badges/build", data={**form, "action": "preview"})
+    assert '<option value="book" selected>book</option>' in previewed.text
+    digest = re.search(r'name="previewed" value="([^"]+)"', previewed.text).group(1)
+    client.post("/dashboard/badges/build", data={**form, "previewed": digest, "action": "publish"})
+    [published] = publisher.of(BadgeClass)
+    assert (published.glyph, published.shape) == ("book", "shield")
+    edit = client.get("/dashboard/badges/pantry-regular/edit")
+    assert '<option value="shield" selected>shield</option>' in edit.text
+    wrong = client.post("/dashboard/badges/build", data={**form, "glyph": "dragon", "action": "preview"})
+    assert wrong.status_code == 422 and 'id="error-glyph"' in wrong.text

@@ -18,7 +18,7 @@ from cairn.domain.criteria.wording import describe_class
 from cairn.domain.records import ApiKeyInfo
 from cairn.domain.svg_sanitise import UnsafeSvg, sanitise_svg
 from cairn.usecases import badge_builder
-from services.gateway.badge_form import FILTERS, ROWS, SHAPES, Built, build, values_of
+from services.gateway.badge_form import FILTERS, GLYPHS, IMAGE_SHAPES, ROWS, SHAPES, Built, build, values_of
 from services.gateway.dependencies import PublisherDep
 from services.gateway.routers.badge_classes import MAX_IMAGE_BYTES
 from services.gateway.routers.dashboard import Desk, DeskDep
@@ -50,7 +50,13 @@ async def _form_page(
     wording = describe_class(built.body, names) if built.body else None
     if built.body and not built.values["use_yaml"]:  # the rows, shown in the language they write
         built.values["criteria_yaml"] = badge_builder.criteria_yaml(built.body)
-    drawn = badge_svg(built.values.get("name") or "Badge", key.org.colour)
+    drawn = badge_svg(
+        built.values.get("name") or "Badge",
+        key.org.colour,
+        glyph=built.values.get("glyph") or None,
+        shape=built.values.get("image_shape") or None,
+        key=built.values.get("id") or "",
+    )
     return desk.page(
         "dashboard_badge_form.html",
         key,
@@ -61,6 +67,8 @@ async def _form_page(
         rows=range(ROWS),
         shapes=SHAPES,
         filters=FILTERS,
+        glyphs=GLYPHS,
+        image_shapes=IMAGE_SHAPES,
         badge_names=names,
         image_data=image,
         image_src=_data_url(image)
