@@ -22,10 +22,9 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _: ConnectionPoolEntry) -
     """WAL and a busy timeout let the gateway, signer and notifier share one SQLite file."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    # In WAL mode NORMAL syncs at checkpoints, not at every commit: a commit survives the
-    # process dying, only the last ones may go with the machine's power. Every write of the
-    # gateway, signer and notifier waited for an fsync before (see bench/README.md).
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    # synchronous stays FULL (SQLite's default): with NORMAL a power cut could take back the
+    # volunteer's address after their event was accepted (a 202), and their badge would never
+    # be emailed. The fsync it costs per commit is measured in bench/README.md.
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
