@@ -92,6 +92,8 @@ class ActivityEntry:
     reason: str | None = None
     voided_by: str | None = None
     void_reason: str | None = None
+    # the record as cairn.activity.v1 carries it (no contact details), for the builder's dry run
+    data: ActivityData | None = field(default=None, compare=False, repr=False)
 
 
 def activity_entry(event_id: str, data: ActivityData, at: datetime) -> ActivityEntry:
@@ -99,15 +101,15 @@ def activity_entry(event_id: str, data: ActivityData, at: datetime) -> ActivityE
     if isinstance(data, VolunteerShiftLogged):
         label = " · ".join(x for x in (data.program, data.role, data.site) if x)
         return ActivityEntry(
-            event_id, data.recipient_key, data.kind, data.started_at, data.duration_seconds, label
+            event_id, data.recipient_key, data.kind, data.started_at, data.duration_seconds, label, data=data
         )
     if isinstance(data, ActivityVoided):
         return ActivityEntry(
-            event_id, data.recipient_key, data.kind, at, voids=data.voids, reason=data.reason
+            event_id, data.recipient_key, data.kind, at, voids=data.voids, reason=data.reason, data=data
         )
     seconds = round(data.minutes * 60) if data.minutes is not None else None
     label = f"{data.series} · session {data.session}"
-    return ActivityEntry(event_id, data.recipient_key, data.kind, data.attended_at, seconds, label)
+    return ActivityEntry(event_id, data.recipient_key, data.kind, data.attended_at, seconds, label, data=data)
 
 
 @dataclass(frozen=True)

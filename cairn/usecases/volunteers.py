@@ -65,7 +65,7 @@ async def void_activity(
     clock: Clock = SYSTEM_CLOCK,
 ) -> str:
     """Posts the void of one of the person's activities; returns the void's id."""
-    entry = await store.activity(org.id, event_id)
+    entry = await store.activity(org.id, event_id, recipient_key)
     contact = await store.recipient(org.id, recipient_key)
     if entry is None or contact is None or entry.recipient_key != recipient_key:
         raise CannotVoid("no such activity for this volunteer")

@@ -21,7 +21,6 @@ from cairn.adapters.kafka.consume import consume_forever
 from cairn.ports import Store
 from cairn.service_runner import run_until_stopped
 from cairn.settings import get_settings
-from schemas.activity import ActivityRecordValue
 from schemas.awards import AwardQuestioned, ProgressUpdated
 from schemas.envelope import CloudEvent
 
@@ -49,13 +48,6 @@ PROJECTIONS = [
         topics.AWARD_QUESTIONS,
         AwardQuestioned,
         lambda store, question: store.save_question(question),
-    ),
-    Projection(  # for the badge builder's dry run of new criteria over everyone's history
-        "cairn-projector-activity-log",
-        topics.ACTIVITY,
-        ActivityRecordValue,
-        lambda store, event: store.save_activity(event.orgid, event.id, event.data.root),
-        envelope=True,
     ),
 ]
 

@@ -32,7 +32,6 @@ from cairn.domain.records import (
     StatusListRecord,
 )
 from cairn.ports import SlugTaken
-from schemas.activity import ActivityData
 from schemas.awards import ProgressUpdated
 from schemas.badge_class import BadgeClass, BadgeClassIn
 from tests.service.fakes_volunteers import FakeVolunteers
@@ -81,7 +80,6 @@ class FakeStore(FakeWebhookTables, FakeVolunteers):
         self.direct_awards_: dict[tuple[str, str], DirectAwardRecord] = {}
         self.check_in_sessions_: dict[str, CheckInSessionRecord] = {}
         self.check_ins_: dict[str, CheckInRecord] = {}
-        self.activity_log: dict[tuple[str, str], dict[str, ActivityData]] = {}
         self.closed = False
 
     async def claim_direct_award(self, award: DirectAwardRecord) -> tuple[DirectAwardRecord, bool]:
@@ -421,18 +419,6 @@ class FakeStore(FakeWebhookTables, FakeVolunteers):
             sent_at=_now() if status == "sent" else row.sent_at,
         )
 
-    # the activity log
-
-    async def save_activity(self, org_id: str, event_id: str, activity: ActivityData) -> None:
-        self.activity_log.setdefault((org_id, activity.recipient_key), {}).setdefault(event_id, activity)
-
-    async def activity_histories(self, org_id: str) -> dict[str, list[tuple[str, ActivityData]]]:
-        return {
-            key: list(events.items())
-            for (org, key), events in sorted(self.activity_log.items())
-            if org == org_id
-        }
-
     # progress, export and erasure
 
     async def save_progress(self, update: ProgressUpdated) -> None:
@@ -482,5 +468,4 @@ class FakeStore(FakeWebhookTables, FakeVolunteers):
         self.progress_.pop((org_id, recipient_key), None)
         self.forget_emails(org_id, recipient_key)
         self.activities_ = {k: e for k, e in self.activities_.items() if e.recipient_key != recipient_key}
-        self.activity_log.pop((org_id, recipient_key), None)
         return True

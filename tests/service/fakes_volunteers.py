@@ -16,6 +16,7 @@ from cairn.domain.volunteers import (
     closeness,
     natural_key,
 )
+from schemas.activity import ActivityData
 from schemas.awards import BadgeProgress, ProgressUpdated
 
 HISTORY_LIMIT = 500
@@ -30,39 +31,55 @@ class FakeVolunteers:
     claim_tokens: dict[str, Any]
 
     @property
-    def activities_(self) -> dict[tuple[str, str], ActivityEntry]:
+    def activities_(self) -> dict[tuple[str, str, str], ActivityEntry]:
         if "_activities" not in self.__dict__:
             self.__dict__["_activities"] = {}
         return self.__dict__["_activities"]
 
     @activities_.setter
-    def activities_(self, value: dict[tuple[str, str], ActivityEntry]) -> None:
+    def activities_(self, value: dict[tuple[str, str, str], ActivityEntry]) -> None:
         self.__dict__["_activities"] = value
 
     async def record_activities(self, org_id: str, entries: Sequence[ActivityEntry]) -> None:
         for e in entries:
-            self.activities_.setdefault((org_id, e.event_id), e)
-        for (org, _), void in list(self.activities_.items()):
-            target = self.activities_.get((org, void.voids or ""))
-            if org == org_id and void.voids and target and target.recipient_key == void.recipient_key:
-                self.activities_[org, target.event_id] = dataclasses.replace(
+            self.activities_.setdefault((org_id, e.recipient_key, e.event_id), e)
+        for (org, key, _), void in list(self.activities_.items()):
+            target = self.activities_.get((org, key, void.voids or ""))
+            if org == org_id and void.voids and target:
+                self.activities_[org, key, target.event_id] = dataclasses.replace(
                     target, voided_by=void.event_id, void_reason=void.reason
                 )
 
     async def activity_history(self, org_id: str, recipient_key: str) -> list[ActivityEntry]:
-        mine = [
-            e for (o, _), e in self.activities_.items() if (o, e.recipient_key) == (org_id, recipient_key)
-        ]
+        mine = [e for (o, k, _), e in self.activities_.items() if (o, k) == (org_id, recipient_key)]
         mine.sort(key=lambda e: e.event_id)
         mine.sort(key=lambda e: e.at, reverse=True)
         return mine[:HISTORY_LIMIT]
 
-    async def activity(self, org_id: str, event_id: str) -> ActivityEntry | None:
-        return self.activities_.get((org_id, event_id))
+    async def activity(
+        self, org_id: str, event_id: str, recipient_key: str | None = None
+    ) -> ActivityEntry | None:
+        found = sorted(
+            (k, e)
+            for (o, k, i), e in self.activities_.items()
+            if (o, i) == (org_id, event_id) and recipient_key in (None, k)
+        )
+        return found[0][1] if found else None
+
+    async def activity_histories(self, org_id: str) -> dict[str, list[tuple[str, ActivityData]]]:
+        rows = sorted(
+            (k, e.at, i, e.data)
+            for (o, k, i), e in self.activities_.items()
+            if o == org_id and e.data is not None
+        )
+        histories: dict[str, list[tuple[str, ActivityData]]] = {}
+        for key, _, event_id, data in rows:
+            histories.setdefault(key, []).append((event_id, data))
+        return histories
 
     def _last_activity(self, org_id: str) -> dict[str, Any]:
         latest: dict[str, Any] = {}
-        for (o, _), e in self.activities_.items():
+        for (o, _, _), e in self.activities_.items():
             if o == org_id and not e.voids and e.at > latest.get(e.recipient_key, _EPOCH):
                 latest[e.recipient_key] = e.at
         return latest

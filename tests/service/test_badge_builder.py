@@ -1,6 +1,7 @@
 """The badge builder's use cases on the fakes: the preview is the engine's dry run over the
-activity log (exactly who the engine would award, nothing published), publishing makes versions,
-an edit's changes are listed, and each version lists who holds it."""
+activity history the gateway keeps at intake (exactly who the engine would award, nothing
+published), publishing makes versions, an edit's changes are listed, and each version lists
+who holds it."""
 
 from cairn.domain.criteria import awards_for_history
 from cairn.ports import Store
@@ -26,12 +27,6 @@ def pantry(at_least: float, within_days: int | None = None, **extra: object) -> 
     )
 
 
-async def project(store: Store, publisher: FakePublisher) -> None:
-    """What the projector does with cairn.activity.v1: each record into the activity log."""
-    for record in publisher.of(OrgActivity):
-        await store.save_activity(record.org_id, record.event_id, record.activity.root)
-
-
 async def season(store: Store, publisher: FakePublisher, riverside: Riverside) -> None:
     events = [
         shift("a1", "ann@example.org", 0, 6, name="Ann"),
@@ -44,7 +39,6 @@ async def season(store: Store, publisher: FakePublisher, riverside: Riverside) -
         shift("d1", "di@example.org", 0, 9, name="Di"),  # the same id twice counts once
     ]
     await accept_events(store, publisher, riverside.org, events)
-    await project(store, publisher)
 
 
 async def test_preview_is_the_engines_dry_run_and_publishes_nothing(
@@ -91,7 +85,6 @@ async def test_repeats_pathways_and_windows(
 
     # a pathway counts the badges people hold: Sam's ten-hours credential, issued for real
     await accept_events(store, publisher, riverside.org, [shift("s1", "sam@example.org", 0, 10)])
-    await project(store, publisher)
     sam = await store.recipient_key_of(riverside.org.id, "sam@example.org")
     [award] = [a for a in await awards_from(publisher, store, riverside.org.id) if a.recipient_key == sam]
     await issue_and_announce(store, publisher, award, PUBLIC_URL, FakeClock(award.earned_at))

@@ -17,7 +17,6 @@ from services.gateway.rate_limits import RateLimiter
 from tests.service.conftest import Riverside
 from tests.service.fakes import FakePublisher
 from tests.service.flow import shift
-from tests.service.test_badge_builder import project
 
 
 @pytest.fixture
@@ -28,7 +27,6 @@ async def client(store: Store, publisher: FakePublisher, riverside: Riverside) -
         shift("b1", "bo@example.org", 1, 4, name="Bo"),
     ]
     await accept_events(store, publisher, riverside.org, events)
-    await project(store, publisher)
     app = create_app(Settings(public_url="http://cairn.test"))
     limits = Limits(*(RateLimiter(per_minute=6000, burst=1000) for _ in range(3)))
     app.dependency_overrides.update(

@@ -16,6 +16,7 @@ from cairn.adapters.store import Store, open_store
 from cairn.credentials.multikey import public_key_multibase
 from cairn.credentials.status_list import get_bit
 from cairn.domain.records import CheckInRecord, CheckInSessionRecord, DirectAwardRecord
+from cairn.domain.volunteers import activity_entry
 from cairn.domain.webhooks import Attempt, Delivery
 from schemas.activity import ActivityVoided, VolunteerShiftLogged
 from schemas.awards import BadgeProgress, ProgressUpdated
@@ -171,15 +172,20 @@ async def _scenario(store: Any) -> list[Any]:
     say((made.badge_class_version, versioned.badge_class_version))
     say((await store.credential("urn:uuid:c2")).badge_class_version)
 
-    # the activity log: first record of an id per person kept, voids too
+    # the one activity history, as the builder reads it: first record of an id per person kept, voids too
     ann = await store.recipient_key_of(org.id, "ann@example.org")
     shift = VolunteerShiftLogged(
         recipient_key=sam, started_at=ISSUED_AT - timedelta(hours=3), ended_at=ISSUED_AT, program="pantry"
     )
-    await store.save_activity(org.id, "e1", shift)
-    await store.save_activity(org.id, "e1", shift.model_copy(update={"program": "other"}))
-    await store.save_activity(org.id, "e2", ActivityVoided(recipient_key=sam, voids="e1", reason="typo"))
-    await store.save_activity(org.id, "e1", shift.model_copy(update={"recipient_key": ann}))
+    void = ActivityVoided(recipient_key=sam, voids="e1", reason="typo")
+    await store.record_activities(org.id, [activity_entry("e1", shift, ISSUED_AT)])
+    again = shift.model_copy(update={"program": "other"})
+    await store.record_activities(org.id, [activity_entry("e1", again, ISSUED_AT)])
+    await store.record_activities(org.id, [activity_entry("e2", void, ISSUED_AT + timedelta(hours=1))])
+    theirs = shift.model_copy(update={"recipient_key": ann})
+    await store.record_activities(org.id, [activity_entry("e1", theirs, ISSUED_AT)])
+    of_ann, of_sam = await store.activity(org.id, "e1", ann), await store.activity(org.id, "e1", sam)
+    say([(e.recipient_key == ann, e.label, e.voided_by) for e in (of_ann, of_sam)])
     histories = await store.activity_histories(org.id)
     say(
         {

@@ -45,7 +45,6 @@ BY_ORG: list[Table] = [
     t.CheckInSessionRow.__table__,  # type: ignore[list-item]
     t.CheckInRow.__table__,  # type: ignore[list-item]
     t.ActivityRow.__table__,  # type: ignore[list-item]
-    t.ActivityLogRow.__table__,  # type: ignore[list-item]
 ]
 BY_CREDENTIAL: list[Table] = [
     t.ClaimToken.__table__,  # type: ignore[list-item]

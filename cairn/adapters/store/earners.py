@@ -335,10 +335,5 @@ class EarnerTables(StoreBase):
                 )
             )
             await forget_emails(s, org_id, recipient_key)
-            await s.execute(
-                delete(t.ActivityLogRow).where(
-                    t.ActivityLogRow.org_id == org_id, t.ActivityLogRow.recipient_key == recipient_key
-                )
-            )
             await s.delete(person)
         return True

@@ -5,7 +5,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cairn.adapters.keyring import Keyring
 from cairn.adapters.secrets import load_or_create_master_key
-from cairn.adapters.store.activity_log import ActivityLogTables
 from cairn.adapters.store.backup import BackupTables
 from cairn.adapters.store.check_ins import CheckInTables
 from cairn.adapters.store.credentials import CredentialTables
@@ -36,7 +35,6 @@ class Store(
     DirectAwardTables,
     CheckInTables,
     WebhookTables,
-    ActivityLogTables,
 ):
     """All parts over one engine and one keyring."""
 

@@ -372,8 +372,9 @@ class ActivityRow(Base):
     )
 
     org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    # per person, as the aggregator counts them: an id reused for someone else is theirs too
+    recipient_key: Mapped[str] = mapped_column(String(64), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(200), primary_key=True)
-    recipient_key: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(30))
     at: Mapped[datetime]
     seconds: Mapped[int | None] = mapped_column(Integer)
@@ -382,16 +383,6 @@ class ActivityRow(Base):
     reason: Mapped[str | None] = mapped_column(String(500), doc="on a void: why")
     voided_by: Mapped[str | None] = mapped_column(String(200), doc="the void that took this back")
     void_reason: Mapped[str | None] = mapped_column(String(500))
-
-
-class ActivityLogRow(Base):
-    """Each accepted activity record as the aggregator got it (keyed by recipient key, no contact
-    details), so the badge builder can dry-run a new class's criteria over everyone's history."""
-
-    __tablename__ = "activity_log"
-
-    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
-    recipient_key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    event_id: Mapped[str] = mapped_column(String(200), primary_key=True)
-    data: Mapped[dict] = mapped_column(JSON, doc="the ActivityData record (shift, attendance or void)")
-    received_at: Mapped[datetime]
+    data: Mapped[dict | None] = mapped_column(
+        JSON, doc="the record as cairn.activity.v1 carries it (no contact details): the builder's dry run"
+    )

@@ -17,6 +17,7 @@ from cairn.domain.volunteers import (
     VolunteerQuery,
     VolunteerRow,
 )
+from schemas.activity import ActivityData, ActivityRecordValue
 from schemas.awards import BadgeProgress
 
 HISTORY_LIMIT = 500
@@ -38,6 +39,7 @@ def _activity_values(org_id: str, e: ActivityEntry) -> dict[str, object]:
         "label": e.label[:320],
         "voids": e.voids,
         "reason": e.reason[:500] if e.reason else None,
+        "data": e.data.model_dump(mode="json") if e.data is not None else None,
     }
 
 
@@ -50,7 +52,9 @@ class VolunteerTables(StoreBase):
         a = t.ActivityRow
         async with self._session.begin() as s:
             insert = self._insert(a).values([_activity_values(org_id, e) for e in entries])
-            await s.execute(insert.on_conflict_do_nothing(index_elements=[a.org_id, a.event_id]))
+            await s.execute(
+                insert.on_conflict_do_nothing(index_elements=[a.org_id, a.recipient_key, a.event_id])
+            )
             for void in (e for e in entries if e.voids):
                 await s.execute(
                     update(a)
@@ -60,11 +64,13 @@ class VolunteerTables(StoreBase):
                 )
             done = [e.event_id for e in entries if not e.voids]
             if done:  # a void that arrived before the activity it takes back
-                waiting = select(a.event_id, a.voids, a.reason).where(a.org_id == org_id, a.voids.in_(done))
-                for void_id, target, reason in (await s.execute(waiting)).all():
+                waiting = select(a.event_id, a.voids, a.reason, a.recipient_key).where(
+                    a.org_id == org_id, a.voids.in_(done)
+                )
+                for void_id, target, reason, key in (await s.execute(waiting)).all():
                     await s.execute(
                         update(a)
-                        .where(a.org_id == org_id, a.event_id == target)
+                        .where(a.org_id == org_id, a.event_id == target, a.recipient_key == key)
                         .values(voided_by=void_id, void_reason=reason)
                     )
             people = sorted({e.recipient_key for e in entries if not e.voids})
@@ -96,10 +102,33 @@ class VolunteerTables(StoreBase):
             )
             return [_entry(row) for row in rows.all()]
 
-    async def activity(self, org_id: str, event_id: str) -> ActivityEntry | None:
+    async def activity(
+        self, org_id: str, event_id: str, recipient_key: str | None = None
+    ) -> ActivityEntry | None:
+        """The activity by id (the person's own when a key is given: ids are kept per person)."""
+        a = t.ActivityRow
+        where = [a.org_id == org_id, a.event_id == event_id]
+        if recipient_key is not None:
+            where.append(a.recipient_key == recipient_key)
         async with self._session() as s:
-            row = await s.get(t.ActivityRow, (org_id, event_id))
+            row = (await s.scalars(select(a).where(*where).order_by(a.recipient_key).limit(1))).first()
         return None if row is None else _entry(row)
+
+    async def activity_histories(self, org_id: str) -> dict[str, list[tuple[str, ActivityData]]]:
+        """recipient_key -> (event id, record) of each of their activities and voids, for the
+        badge builder's dry run (the order does not change what the criteria engine decides)."""
+        a = t.ActivityRow
+        async with self._session() as s:
+            rows = await s.execute(
+                select(a.recipient_key, a.event_id, a.data)
+                .where(a.org_id == org_id, a.data.is_not(None))
+                .order_by(a.recipient_key, a.at, a.event_id)
+            )
+            histories: dict[str, list[tuple[str, ActivityData]]] = {}
+            for key, event_id, data in rows.all():
+                record = ActivityRecordValue.model_validate(data).root
+                histories.setdefault(key, []).append((event_id, record))
+        return histories
 
     async def volunteer_page(self, org_id: str, query: VolunteerQuery) -> VolunteerPage:
         """One page of the organisation's volunteers matching the search, in the asked order

@@ -29,8 +29,8 @@ def upgrade() -> None:
         op.create_table(
             "activities",
             sa.Column("org_id", sa.String(length=36), nullable=False),
-            sa.Column("event_id", sa.String(length=200), nullable=False),
             sa.Column("recipient_key", sa.String(length=64), nullable=False),
+            sa.Column("event_id", sa.String(length=200), nullable=False),
             sa.Column("kind", sa.String(length=30), nullable=False),
             sa.Column("at", UTC_TIME, nullable=False),
             sa.Column("seconds", sa.Integer(), nullable=True),
@@ -39,8 +39,9 @@ def upgrade() -> None:
             sa.Column("reason", sa.String(length=500), nullable=True),
             sa.Column("voided_by", sa.String(length=200), nullable=True),
             sa.Column("void_reason", sa.String(length=500), nullable=True),
+            sa.Column("data", sa.JSON(), nullable=True),  # the record, for the builder's dry run
             sa.ForeignKeyConstraint(["org_id"], ["organisations.id"]),
-            sa.PrimaryKeyConstraint("org_id", "event_id"),
+            sa.PrimaryKeyConstraint("org_id", "recipient_key", "event_id"),
         )
         op.create_index("ix_activities_person", "activities", ["org_id", "recipient_key", "at"])
         op.create_index("ix_activities_voids", "activities", ["org_id", "voids"])
