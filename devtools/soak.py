@@ -101,6 +101,19 @@ def service_rss_mb(var_dir: Path) -> dict[str, float]:
     return {name: round(mb, 1) for name, mb in totals.items()}
 
 
+class PacedClient(httpx.AsyncClient):
+    """At most `in_flight` requests wait in httpx's pool: thousands of waiters there (a starved
+    driver on a shared machine) make each hand-over slow, and the driver, not Cairn, stalls."""
+
+    def __init__(self, in_flight: int, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._slots = asyncio.Semaphore(in_flight)
+
+    async def send(self, request: httpx.Request, **kwargs: object) -> httpx.Response:  # type: ignore[override]
+        async with self._slots:
+            return await super().send(request, **kwargs)  # type: ignore[arg-type]
+
+
 async def sample(var_dir: Path, out: Path, every: float, run_seconds: float) -> list[dict]:
     """Samples every `every` seconds until `run_seconds` have passed, appending to `out`."""
     lines: list[dict] = []
@@ -115,7 +128,8 @@ async def sample(var_dir: Path, out: Path, every: float, run_seconds: float) -> 
             say(f"soak {elapsed / 60:.1f} min: " + ", ".join(f"{k} {v}" for k, v in line["rss_mb"].items()))
             if elapsed + every > run_seconds + 1:
                 return lines
-            await asyncio.sleep(max(0.0, started + len(lines) * every - time.monotonic()))
+            # The next slot on the grid: a late sample (a starved event loop) is not repeated.
+            await asyncio.sleep(every - (time.monotonic() - started) % every)
 
 
 async def main(minutes: float, every: float, out: Path) -> int:
@@ -127,7 +141,8 @@ async def main(minutes: float, every: float, out: Path) -> int:
         await kafka_broker.wait_ready(broker.bootstrap)
         say(f"broker {broker.bootstrap} ready; starting cairn dev in {home}")
         with running_cairn(broker.bootstrap, home / "var") as env:
-            async with httpx.AsyncClient(
+            async with PacedClient(
+                in_flight=100,
                 base_url=env["CAIRN_PUBLIC_URL"],
                 headers={"Authorization": f"Bearer {create_org(env)}"},
                 timeout=120,
