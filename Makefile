@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test fuzz lint schemas messages bench clean
+.PHONY: demo test fuzz lint schemas messages bench soak clean
 
 $(BIN)/cairn: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,13 @@ bench: $(BIN)/cairn
 	PYTHONPATH=. $(BIN)/python bench/gateway.py
 	PYTHONPATH=. $(BIN)/python bench/aggregate.py
 	PYTHONPATH=. $(BIN)/python bench/pipeline.py
+
+# The soak (not in `make test`): 20 events/s for SOAK_MINUTES with every service running, each
+# service's RSS sampled every SOAK_SAMPLE_SECONDS into test-output/soak.jsonl; exit 1 unless flat.
+SOAK_MINUTES ?= 60
+SOAK_SAMPLE_SECONDS ?= 60
+soak: $(BIN)/cairn
+	PYTHONPATH=. $(BIN)/python devtools/soak.py --minutes $(SOAK_MINUTES) --sample-seconds $(SOAK_SAMPLE_SECONDS)
 
 schemas: $(BIN)/cairn
 	$(BIN)/python -m schemas.export
