@@ -3,14 +3,12 @@ processes at once: one key's award is kept once and every racer gets it back; on
 check-in at a session is kept once; a status moves once however many click."""
 
 import asyncio
-import secrets
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import text
 
-from cairn.adapters.store import open_store
 from cairn.domain.records import CheckInRecord, CheckInSessionRecord, DirectAwardRecord
+from tests.integration.racing_stores import racing_stores
 
 pytestmark = pytest.mark.integration
 
@@ -20,20 +18,8 @@ PROCESSES, AT_ONCE = 3, 4
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def stores(request, tmp_path):
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'cairn.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    master_key = secrets.token_bytes(32)
-    stores = [open_store(url, master_key) for _ in range(PROCESSES)]
-    await stores[0].create_schema()
-    yield stores
-    if request.param == "postgresql":
-        async with stores[0].engine.begin() as conn:
-            await conn.execute(text("DROP SCHEMA public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
-    for store in stores:
-        await store.close()
+    async for made in racing_stores(request, tmp_path, PROCESSES):
+        yield made
 
 
 async def _all_at_once(stores, call):

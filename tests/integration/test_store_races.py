@@ -2,15 +2,14 @@
 succeeds (or, for a taken slug, gets the domain's answer) and one row is left."""
 
 import asyncio
-import secrets
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
 
-from cairn.adapters.store import open_store
 from cairn.usecases.provisioning import OrgExists, create_organisation
 from schemas.admin import OrgCreateIn
+from tests.integration.racing_stores import racing_stores
 
 pytestmark = pytest.mark.integration
 
@@ -20,20 +19,8 @@ AT_ONCE = 6  # concurrent calls in each
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def stores(request, tmp_path):
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'cairn.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    master_key = secrets.token_bytes(32)
-    stores = [open_store(url, master_key) for _ in range(PROCESSES)]
-    await stores[0].create_schema()
-    yield stores
-    if request.param == "postgresql":
-        async with stores[0].engine.begin() as conn:
-            await conn.execute(text("DROP SCHEMA public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
-    for store in stores:
-        await store.close()
+    async for made in racing_stores(request, tmp_path, PROCESSES):
+        yield made
 
 
 async def _all_at_once(stores, call):
