@@ -30,7 +30,9 @@ def _cmd_dev(args: argparse.Namespace) -> int:
     from devtools.dev import run_dev, wait_http
 
     if args.brokers > 1:
-        _use_cluster(args.brokers)
+        os.environ.update(
+            cluster_environment(args.brokers, os.environ.get("CAIRN_KAFKA_BOOTSTRAP", "127.0.0.1:9092"))
+        )
     settings = get_settings()
 
     async def main(stopping: asyncio.Event) -> None:
@@ -51,15 +53,16 @@ def _cmd_dev(args: argparse.Namespace) -> int:
     return 0
 
 
-def _use_cluster(count: int) -> None:
-    """Points every service at `count` loopback brokers (ports two apart from the configured one:
-    each node's controller takes the port between) with topics replicated 3 ways, min ISR 2."""
-    import os
-
-    first = int(os.environ.get("CAIRN_KAFKA_BOOTSTRAP", "127.0.0.1:9092").split(",")[0].rsplit(":", 1)[1])
-    os.environ["CAIRN_KAFKA_BOOTSTRAP"] = ",".join(f"127.0.0.1:{first + 2 * i}" for i in range(count))
-    os.environ["CAIRN_TOPIC_REPLICATION_FACTOR"] = str(min(3, count))
-    os.environ["CAIRN_TOPIC_MIN_INSYNC_REPLICAS"] = str(max(1, min(3, count) - 1))
+def cluster_environment(count: int, bootstrap: str) -> dict[str, str]:
+    """The settings that point every service at `count` loopback brokers (ports two apart from
+    the configured one: each node's controller takes the port between), replicated 3 ways, min
+    ISR 2. Returned, not set, so only `cairn dev`'s own process takes them."""
+    first = int(bootstrap.split(",")[0].rsplit(":", 1)[1])
+    return {
+        "CAIRN_KAFKA_BOOTSTRAP": ",".join(f"127.0.0.1:{first + 2 * i}" for i in range(count)),
+        "CAIRN_TOPIC_REPLICATION_FACTOR": str(min(3, count)),
+        "CAIRN_TOPIC_MIN_INSYNC_REPLICAS": str(max(1, min(3, count) - 1)),
+    }
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:

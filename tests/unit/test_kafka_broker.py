@@ -49,13 +49,12 @@ def test_a_one_node_cluster_keeps_single_replicas(tmp_path):
     assert props["min.insync.replicas"] == "1"
 
 
-def test_dev_with_three_brokers_points_every_service_at_the_cluster(monkeypatch):
-    from cairn.cli.dev import _use_cluster
+def test_dev_with_three_brokers_points_every_service_at_the_cluster():
+    from cairn.cli.dev import cluster_environment
 
-    monkeypatch.setenv("CAIRN_KAFKA_BOOTSTRAP", "127.0.0.1:19092")
-    _use_cluster(3)
-    import os
-
-    assert os.environ["CAIRN_KAFKA_BOOTSTRAP"] == "127.0.0.1:19092,127.0.0.1:19094,127.0.0.1:19096"
-    assert os.environ["CAIRN_TOPIC_REPLICATION_FACTOR"] == "3"
-    assert os.environ["CAIRN_TOPIC_MIN_INSYNC_REPLICAS"] == "2"
+    assert cluster_environment(3, "127.0.0.1:19092") == {
+        "CAIRN_KAFKA_BOOTSTRAP": "127.0.0.1:19092,127.0.0.1:19094,127.0.0.1:19096",
+        "CAIRN_TOPIC_REPLICATION_FACTOR": "3",
+        "CAIRN_TOPIC_MIN_INSYNC_REPLICAS": "2",
+    }
+    assert cluster_environment(1, "127.0.0.1:9092")["CAIRN_TOPIC_REPLICATION_FACTOR"] == "1"
