@@ -1,6 +1,7 @@
 """Headless Debian chromium driven by chromedriver (selenium), with a fresh profile per test,
 downloads kept in a folder of the test's, and screenshots saved under test-output/screenshots."""
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,17 +28,19 @@ class Browser:
         """Clicks what the locator finds, which loads a new page, and waits until the old page is
         gone. Found afresh on each try: a loaded chromium can report the node it just found as
         no longer in the document, and the click then has not happened."""
-        for attempt in range(3):
+        tries = 6  # after a window resize (a screenshot) chromium may re-lay the page out for a while
+        for attempt in range(tries):
             old_page = self.driver.find_element(By.TAG_NAME, "html")
             try:
                 self.driver.find_element(by, value).click()
                 break
             except StaleElementReferenceException:
-                if attempt == 2:
+                if attempt == tries - 1:
                     raise
             except WebDriverException as e:
-                if attempt == 2 or "does not belong to the document" not in str(e):
+                if attempt == tries - 1 or "does not belong to the document" not in str(e):
                     raise
+            time.sleep(0.25 * (attempt + 1))
         WebDriverWait(self.driver, 15).until(expected_conditions.staleness_of(old_page))
 
     def screenshot(self, label: str) -> Path:
