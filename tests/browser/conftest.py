@@ -10,13 +10,27 @@ from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
 from cairn.settings import REPO_ROOT
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 SCREENSHOTS = REPO_ROOT / "test-output" / "screenshots"
+
+
+def is_gone(element: WebElement) -> bool:
+    """True once the element has left the document. Chromium says so either as a stale element
+    or, mid-navigation, as an inspector error that the node "does not belong to the document"."""
+    try:
+        element.is_enabled()
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as e:
+        if "does not belong to the document" in str(e):
+            return True
+        raise
+    return False
 
 
 class Browser:
@@ -41,7 +55,7 @@ class Browser:
                 if attempt == tries - 1 or "does not belong to the document" not in str(e):
                     raise
             time.sleep(0.25 * (attempt + 1))
-        WebDriverWait(self.driver, 15).until(expected_conditions.staleness_of(old_page))
+        WebDriverWait(self.driver, 15).until(lambda _: is_gone(old_page))
 
     def screenshot(self, label: str) -> Path:
         self.shots += 1
