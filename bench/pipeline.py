@@ -83,8 +83,11 @@ def event_for(label: str, n: int) -> tuple[dict[str, Any], str | None]:
 
 
 @contextmanager
-def running_cairn(bootstrap: str, var_dir: Path) -> Iterator[dict[str, str]]:
-    """`cairn dev --external-kafka` on this broker, as tests/e2e run it; yields its environment."""
+def running_cairn(
+    bootstrap: str, var_dir: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[dict[str, str]]:
+    """`cairn dev --external-kafka` on this broker, as tests/e2e run it, with these settings
+    added; yields its environment."""
     port = free_port()
     env = {
         **os.environ,
@@ -99,8 +102,9 @@ def running_cairn(bootstrap: str, var_dir: Path) -> Iterator[dict[str, str]]:
         "CAIRN_API_BURST": str(10**6),
         **{
             f"CAIRN_METRICS_PORT_{s}": str(free_port())
-            for s in ("AGGREGATOR", "SIGNER", "NOTIFIER", "PROJECTOR")
+            for s in ("AGGREGATOR", "SIGNER", "NOTIFIER", "PROJECTOR", "WEBHOOKS")
         },
+        **(extra_env or {}),
     }
     var_dir.mkdir(parents=True, exist_ok=True)
     log_path = var_dir / "dev.log"
@@ -124,9 +128,10 @@ def running_cairn(bootstrap: str, var_dir: Path) -> Iterator[dict[str, str]]:
         process.wait(60)
 
 
-def create_org(env: dict[str, str]) -> str:
+def create_org(env: dict[str, str], name: str = "Bench", slug: str = "bench") -> str:
+    """Creates the organisation; returns its API key."""
     created = subprocess.run(
-        [sys.executable, "-m", "cairn.cli", "org", "create", "Bench", "--slug", "bench"],
+        [sys.executable, "-m", "cairn.cli", "org", "create", name, "--slug", slug],
         env=env,
         capture_output=True,
         text=True,

@@ -17,7 +17,7 @@ from cairn.adapters.kafka.topics import AWARD_QUESTIONED_TYPE, PROGRESS_UPDATED_
 from schemas.awards import AwardQuestioned, ProgressUpdated
 from schemas.envelope import CloudEvent
 from tests.conftest import System, ten_hours_badge
-from tests.e2e.dead_letters import dead_letters, write_raw
+from devtools.topic_reader import dead_letters, write_raw
 from tests.e2e.volunteering import organisation, shift, wait_for_mail, wait_for_progress, wait_until
 
 pytestmark = pytest.mark.e2e

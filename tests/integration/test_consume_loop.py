@@ -14,7 +14,7 @@ from cairn.domain.failures import RetryPolicy
 from devtools.dev import free_port
 from schemas.awards import AwardQuestioned
 from schemas.envelope import CloudEvent
-from tests.e2e.dead_letters import read_dead_letters
+from devtools.topic_reader import read_dead_letters
 
 pytestmark = pytest.mark.integration
 

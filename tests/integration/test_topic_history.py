@@ -5,7 +5,7 @@ import asyncio
 import pytest
 
 from cairn.adapters.kafka.history import read_topics
-from tests.e2e.dead_letters import write_raw
+from devtools.topic_reader import write_raw
 
 pytestmark = pytest.mark.integration
 

@@ -1,11 +1,12 @@
-"""Reading a topic's dead-letter queue and writing records straight onto the bus, as the
-end-to-end tests of poison records do."""
+"""Reading what is on the bus (a topic's dead-letter queue, or every record of every topic) and
+writing records straight onto it, as the end-to-end tests of poison records and the chaos run do."""
 
 import asyncio
 import json
 import time
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.structs import ConsumerRecord
 
 from cairn.adapters.kafka import topics
 
@@ -54,3 +55,30 @@ async def _write(bootstrap: str, topic: str, key: bytes, value: bytes) -> None:
 
 def write_raw(bootstrap: str, topic: str, key: bytes, value: bytes) -> None:
     asyncio.run(_write(bootstrap, topic, key, value))
+
+
+async def read_every_record(
+    bootstrap: str, timeout: float = 300
+) -> dict[str, list[ConsumerRecord[bytes, bytes]]]:
+    """Every record of every topic but Kafka's own, up to the end offsets at the start, by topic."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        names = [name for name in await consumer.topics() if not name.startswith("__")]
+        partitions = [
+            TopicPartition(name, p) for name in names for p in consumer.partitions_for_topic(name) or ()
+        ]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        found: dict[str, list[ConsumerRecord[bytes, bytes]]] = {name: [] for name in names}
+        deadline = time.monotonic() + timeout
+        while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"topics not read to their ends within {timeout}s")
+            batches = await consumer.getmany(timeout_ms=500, max_records=5000)
+            for tp, records in batches.items():
+                found[tp.topic] += [r for r in records if r.offset < ends[tp]]
+        return found
+    finally:
+        await consumer.stop()
