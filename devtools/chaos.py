@@ -55,7 +55,8 @@ class Run:
     """What happened, with wall-clock times (the SMTP sink names its files by wall clock)."""
 
     accepted: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # org -> events
-    accepted_at: dict[tuple[str, str], list[float]] = field(default_factory=dict)  # (org, email)
+    # (org, email) -> (when accepted, when it happened) of each of their events
+    arrivals: dict[tuple[str, str], list[tuple[float, str]]] = field(default_factory=dict)
     refused: list[str] = field(default_factory=list)
     retries: int = 0
     faults: list[dict[str, Any]] = field(default_factory=list)
@@ -86,7 +87,8 @@ async def post_until_accepted(client: httpx.AsyncClient, post: Post, run: Run, d
     run.accepted.setdefault(post.org, []).extend(post.events)
     for event in post.events:
         person = event.get("volunteer") or event["attendee"]
-        run.accepted_at.setdefault((post.org, person["email"].lower()), []).append(now)
+        arrived = (now, chaos_plan.event_time(event))
+        run.arrivals.setdefault((post.org, person["email"].lower()), []).append(arrived)
 
 
 async def send(plan: Plan, clients: dict[str, httpx.AsyncClient], seconds: float, run: Run) -> None:
@@ -128,10 +130,13 @@ async def inject(fault: Fault, parts: Parts, run: Run) -> None:
     at = time.time()
     done: dict[str, Any] = {"kind": fault.kind, "target": fault.target, "at": at}
     if fault.kind == "kill":
+        pid_file = parts.var_dir / "run" / f"{fault.target}.pid"
         try:
-            os.kill(int((parts.var_dir / "run" / f"{fault.target}.pid").read_text()), signal.SIGKILL)
-        except (ProcessLookupError, FileNotFoundError, ValueError):
-            done["missed"] = "not running (being restarted)"
+            os.kill(int(pid_file.read_text()), signal.SIGKILL)
+        except FileNotFoundError:
+            done["missed"] = "no such instance"
+        except ProcessLookupError:
+            done["missed"] = "not running: being restarted"
     elif fault.kind == "broker-kill":
         parts.victim = parts.brokers[-1]
         kafka_broker.kill(parts.victim)
@@ -185,7 +190,7 @@ async def main(args: argparse.Namespace) -> int:
         brokers = kafka_broker.prepare_cluster(REPO_ROOT / "var", home / "kafka", nodes, 3)
     database = None
     if args.database == "postgres":
-        from devtools.postgres import start_cluster  # noqa: PLC0415 - TEMPORARY until merged
+        from devtools.postgres import start_cluster
 
         database = start_cluster(home / "postgres")
     try:
@@ -234,10 +239,13 @@ async def _chaos(
     await asyncio.gather(send(plan, clients, args.minutes * 60, run), break_things(plan, parts, run))
     sent_at = time.time()
     say(f"chaos: every post accepted in {sent_at - started:.0f}s ({run.retries} retries); now the mail")
-    expected = await chaos_collect.expected_awards(run.accepted, BADGES, env)
+    expected, owners = await chaos_collect.expected_awards(run.accepted, BADGES, env)
     finished = await chaos_collect.until_all_emailed(env, len(expected), timeout=args.settle_minutes * 60)
     after_warm_up = await warm_up
-    report, emailed = await chaos_collect.collect(env, bootstrap, expected, plan, parts.var_dir)
+    late = {
+        award for award, owner in owners.items() if chaos_verdict.out_of_order(run.arrivals.get(owner, []))
+    }
+    report, emailed = await chaos_collect.collect(env, bootstrap, expected, late, plan, parts.var_dir)
     report["memory"] = chaos_verdict.memory_verdict(after_warm_up, service_rss_mb(parts.var_dir))
     last_fault = max([f.get("back_at", f.get("until", f["at"])) for f in run.faults] or [started])
     report["figures"] = {
@@ -256,7 +264,7 @@ async def _chaos(
         "recovery_after_last_fault_s": round(finished - last_fault, 1) if finished else None,
         "settled_after_last_post_s": round(finished - sent_at, 1) if finished else None,
     }
-    pairs = chaos_collect.delay_pairs(emailed, run.accepted_at)
+    pairs = chaos_collect.delay_pairs(emailed, run.arrivals)
     report["delays"] = chaos_verdict.delays_outside_faults(pairs, run.windows)
     report["passed"] = chaos_verdict.passed(report) and finished is not None and not run.refused
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -5,6 +5,7 @@ record on the bus. The comparisons are devtools/chaos_verdict.py's."""
 import asyncio
 import bisect
 import json
+import re
 import subprocess
 import sys
 import time
@@ -25,6 +26,8 @@ from devtools import chaos_verdict
 from devtools.chaos_plan import Plan
 from devtools.topic_reader import read_dead_letters, read_every_record
 from schemas.awards import AwardGranted, award_id_for
+
+EARNED_ON = re.compile(r"earned on (\d{1,2} \w+ \d{4})")
 
 
 def database_url(env: dict[str, str]) -> str:
@@ -66,16 +69,16 @@ def _criteria_check(
 
 async def expected_awards(
     accepted: dict[str, list[dict[str, Any]]], badges: dict[str, list[dict[str, Any]]], env: dict[str, str]
-) -> dict[str, tuple[str, ...]]:
+) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, str]]]:
     """Award id (as Cairn names it: organisation, class, recipient key, occurrence) -> the
-    evidence its credential should carry."""
+    dates its credential's evidence should give, and -> whose it is (organisation slug, email)."""
     orgs = {slug: org_id for org_id, slug in await query(env, "SELECT id, slug FROM organisations")}
     keys = {
         (org_id, email.lower()): key
         for org_id, key, email in await query(env, "SELECT org_id, recipient_key, email FROM recipients")
     }
     home = Path(env["CAIRN_VAR_DIR"])
-    expected = {}
+    expected, owners = {}, {}
     for slug, events in accepted.items():
         classes = {c.id: c for c in load_badge_classes(json.dumps(badges[slug]))}
         for award in await asyncio.to_thread(_criteria_check, slug, events, badges[slug], home):
@@ -83,12 +86,16 @@ async def expected_awards(
             award_id = award_id_for(org_id, award["badge_class_id"], key, award["occurrence"])
             fields = {k: v for k, v in award.items() if k != "recipient"}
             granted = AwardGranted.model_validate({**fields, "org_id": org_id, "recipient_key": key})
-            expected[award_id] = _evidence(evidence_entries(granted, classes[award["badge_class_id"]]))
-    return expected
+            expected[award_id] = _dates(evidence_entries(granted, classes[award["badge_class_id"]]))
+            owners[award_id] = (slug, award["recipient"].lower())
+    return expected, owners
 
 
-def _evidence(entries: list[dict[str, Any]]) -> tuple[str, ...]:
-    return tuple(json.dumps(e, sort_keys=True) for e in entries)
+def _dates(entries: list[dict[str, Any]]) -> tuple[str, ...]:
+    """The dates a credential's evidence says it was earned on ("earned on 6 October 2026").
+    Its figures are not compared: Cairn states them as they stood when the criteria were met,
+    the whole-history check as they stand at the end."""
+    return tuple(date for e in entries for date in EARNED_ON.findall(e.get("description", "")))
 
 
 async def until_all_emailed(env: dict[str, str], expected: int, timeout: float) -> float | None:
@@ -127,7 +134,12 @@ def smtp_faults_injected(var_dir: Path) -> dict[str, int]:
 
 
 async def collect(
-    env: dict[str, str], bootstrap: str, expected: dict[str, tuple[str, ...]], plan: Plan, var_dir: Path
+    env: dict[str, str],
+    bootstrap: str,
+    expected: dict[str, tuple[str, ...]],
+    arrived_late: set[str],
+    plan: Plan,
+    var_dir: Path,
 ) -> tuple[dict[str, Any], list[tuple[str, str, float]]]:
     """The verdict's parts, and (organisation slug, volunteer email, when stored) per email."""
     rows = await query(
@@ -138,7 +150,7 @@ async def collect(
     issued, owners = [], {}
     for credential_id, award_id, document, org_id, email in rows:
         document = json.loads(document) if isinstance(document, str) else document
-        issued.append(chaos_verdict.Issued(credential_id, award_id, _evidence(document.get("evidence", []))))
+        issued.append(chaos_verdict.Issued(credential_id, award_id, _dates(document.get("evidence", []))))
         owners[message_id_for(credential_id)] = (org_id, email.lower())
     slugs = {org_id: slug for org_id, slug in await query(env, "SELECT id, slug FROM organisations")}
     mails = mailbox(var_dir / "mail")
@@ -150,7 +162,7 @@ async def collect(
     every = await read_every_record(bootstrap)
     pairs = {topic: [(r.key or b"", r.value or b"") for r in records] for topic, records in every.items()}
     report = {
-        "credentials": chaos_verdict.credentials_verdict(expected, issued),
+        "credentials": chaos_verdict.credentials_verdict(expected, issued, arrived_late),
         "emails": chaos_verdict.emails_verdict(
             {c.credential_id: message_id_for(c.credential_id) for c in issued}, [m for m, _, _ in mails]
         ),
@@ -165,13 +177,13 @@ async def collect(
 
 
 def delay_pairs(
-    emailed: list[tuple[str, str, float]], accepted_at: dict[tuple[str, str], list[float]]
+    emailed: list[tuple[str, str, float]], arrivals: dict[tuple[str, str], list[tuple[float, str]]]
 ) -> list[tuple[float, float]]:
     """(accepted, emailed) per email: from the last post for that volunteer and organisation
     accepted before the email was stored, to the moment the SMTP server stored it."""
     pairs = []
     for slug, email, at in emailed:
-        times = sorted(accepted_at.get((slug, email), []))
+        times = sorted(at for at, _ in arrivals.get((slug, email), []))
         n = bisect.bisect_right(times, at)
         if n:
             pairs.append((times[n - 1], at))

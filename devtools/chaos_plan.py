@@ -4,13 +4,16 @@ Two organisations and the demo's six badge classes (a repeating sum, a streak, a
 window, a pathway, N of M sessions, a second pathway) for many made-up volunteers; their events
 go out in three phases, as batches and single posts:
 
-- early: the voids of entries made twice, and about half of the real events;
-- middle: most of the rest, shuffled, so events reach Cairn out of time order;
-- late: events held back (late events), duplicates of events already accepted (a rota tool
-  retrying), and the entries made twice, which their voids, already accepted, keep from counting.
+- early: the voids of entries made twice, and the first half of the events in time order;
+- middle: the second half, in time order (retries through faults reorder some of them);
+- late: a tenth of the events held back (late events), duplicates of events already accepted (a
+  rota tool retrying), and the entries made twice, which their voids, already accepted, keep
+  from counting.
 
-A void is accepted before the entry it takes back, so what the whole history earns does not
-depend on the order Cairn happened to process things in: the verdict can be exact.
+A void is accepted before the entry it takes back, so which awards the whole history earns does
+not depend on the order Cairn processed things in, and the verdict on them can be exact. A
+credential's figures and date can depend on it: one is signed as soon as what has arrived meets
+the criteria, and an earlier-dated event arriving later cannot change a signed credential.
 """
 
 import random
@@ -130,29 +133,46 @@ def _posts(org: str, phase: str, events: list[dict[str, Any]], rng: random.Rando
     return posts
 
 
+def event_time(event: dict[str, Any]) -> str:
+    """When the activity happened (a void has no time of its own)."""
+    return event.get("started_at") or event.get("attended_at") or ""
+
+
+def _interleave(first: list[Post], second: list[Post], rng: random.Random) -> list[Post]:
+    """Both organisations' posts in one stream, each keeping its own order."""
+    merged, a, b = [], list(first), list(second)
+    while a or b:
+        merged.append((a if a and (not b or rng.random() < len(a) / (len(a) + len(b))) else b).pop(0))
+    return merged
+
+
 def sends(by_org: dict[str, list[dict[str, Any]]], rng: random.Random) -> tuple[list[Post], dict[str, int]]:
-    """The posts of each phase, organisations interleaved, and how many of each kind of event."""
+    """The posts of each phase, organisations interleaved, and how many of each kind of event.
+    A rota tool sends in time order, so most events do; a tenth are held back to the end."""
     phases: dict[str, list[Post]] = {phase: [] for phase in PHASES}
     counts = {"events": 0, "duplicates": 0, "late": 0, "voids": 0, "entered_twice": 0}
     for org, events in by_org.items():
-        shuffled = rng.sample(events, len(events))
-        late_cut = len(shuffled) // 10
-        late, rest = shuffled[:late_cut], shuffled[late_cut:]
+        late = rng.sample(events, len(events) // 10)
+        held = {e["id"] for e in late}
+        rest = sorted((e for e in events if e["id"] not in held), key=lambda e: (event_time(e), e["id"]))
         half = len(rest) // 2
         shifts = [e for e in events if e["type"] == "volunteer_shift"]
         mistaken = rng.sample(shifts, min(len(shifts), max(1, len(events) // 40)))
         again = [_twice_entered(e) for e in mistaken]
         duplicates = rng.sample(rest, min(len(rest), max(1, len(events) // 8)))
-        phases[EARLY] += _posts(org, EARLY, [void for _, void in again] + rest[:half], rng)
-        phases[MIDDLE] += _posts(org, MIDDLE, rest[half:], rng)
         tail = rng.sample(late + duplicates + [a for a, _ in again], len(late) + len(duplicates) + len(again))
-        phases[LATE] += _posts(org, LATE, tail, rng)
+        for phase, sent in (
+            (EARLY, [void for _, void in again] + rest[:half]),
+            (MIDDLE, rest[half:]),
+            (LATE, tail),
+        ):
+            phases[phase] = _interleave(phases[phase], _posts(org, phase, sent, rng), rng)
         counts["events"] += len(events) + 2 * len(again) + len(duplicates)
         counts["duplicates"] += len(duplicates)
         counts["late"] += len(late)
         counts["voids"] += len(again)
         counts["entered_twice"] += len(again)
-    posts = [p for phase in PHASES for p in rng.sample(phases[phase], len(phases[phase]))]
+    posts = [p for phase in PHASES for p in phases[phase]]
     counts["posts"] = len(posts)
     counts["single_posts"] = sum(p.single for p in posts)
     return posts, counts

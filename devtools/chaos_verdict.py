@@ -22,25 +22,42 @@ _EMAIL = re.compile(rb"[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+", re.IGNORECAS
 class Issued:
     credential_id: str
     award_id: str
-    evidence: tuple[str, ...]
+    dates: tuple[str, ...]  # the dates its evidence gives for when it was earned
 
 
-def credentials_verdict(expected: dict[str, tuple[str, ...]], issued: list[Issued]) -> dict[str, Any]:
-    """Expected: award id -> the evidence sentences its credential should carry (the figures
-    and the date earned). Lost: expected, never issued; unexpected: issued, never earned;
-    twice: one award, two credentials; different: issued with other figures or another date."""
+def out_of_order(arrivals: list[tuple[float, str]]) -> bool:
+    """(when accepted, when it happened) of one volunteer's events at one organisation: did an
+    event arrive after one that happened later than it?"""
+    latest = ""
+    for _, happened in sorted(arrivals):
+        if happened and happened < latest:
+            return True
+        latest = max(latest, happened)
+    return False
+
+
+def credentials_verdict(
+    expected: dict[str, tuple[str, ...]], issued: list[Issued], arrived_late: set[str] = frozenset()
+) -> dict[str, Any]:
+    """Expected: award id -> the dates its credential should say it was earned on (from the
+    whole history). Lost: expected, never issued; unexpected: issued, never earned; twice: one
+    award, two credentials; other dates: issued with another date although none of that
+    volunteer's events arrived out of time order (`arrived_late`: the awards whose volunteer's
+    did; their credential was rightly signed on what had arrived by then, and is only counted)."""
     per_award = Counter(i.award_id for i in issued)
     found = {i.award_id: i for i in issued}
-    different = [a for a, i in found.items() if a in expected and i.evidence != expected[a]]
+    differ = {a for a, i in found.items() if a in expected and i.dates != expected[a]}
+    different = sorted(differ - arrived_late)
     return {
         "expected": len(expected),
         "issued": len(issued),
         "lost": sorted(set(expected) - set(found)),
         "unexpected": sorted(set(found) - set(expected)),
         "twice": sorted(a for a, n in per_award.items() if n > 1),
-        "different_evidence": [
-            {"award_id": a, "expected": expected[a], "issued": found[a].evidence} for a in sorted(different)
+        "other_dates": [
+            {"award_id": a, "expected": expected[a], "issued": found[a].dates} for a in different
         ],
+        "signed_before_a_late_event": len(differ & arrived_late),
     }
 
 
@@ -115,7 +132,7 @@ def delays_outside_faults(
 def passed(verdict: dict[str, Any]) -> bool:
     c, m, d = verdict["credentials"], verdict["emails"], verdict["dead_letters"]
     return (
-        not (c["lost"] or c["unexpected"] or c["twice"] or c["different_evidence"])
+        not (c["lost"] or c["unexpected"] or c["twice"] or c["other_dates"])
         and not (m["credentials_without_email"] or m["emailed_twice"] or m["emails_for_no_credential"])
         and not (d["missing"] or d["unexpected"] or d["without_cause"])
         and not verdict["personal_data"]

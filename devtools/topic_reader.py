@@ -6,6 +6,7 @@ import json
 import time
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import ConsumerRecord
 
 from cairn.adapters.kafka import topics
@@ -61,13 +62,17 @@ async def read_every_record(
     bootstrap: str, timeout: float = 300
 ) -> dict[str, list[ConsumerRecord[bytes, bytes]]]:
     """Every record of every topic but Kafka's own, up to the end offsets at the start, by topic."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        names = [name for name in await admin.list_topics() if not name.startswith("__")]
+        described = await admin.describe_topics(names)
+    finally:
+        await admin.close()
+    partitions = [TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]]
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
     await consumer.start()
     try:
-        names = [name for name in await consumer.topics() if not name.startswith("__")]
-        partitions = [
-            TopicPartition(name, p) for name in names for p in consumer.partitions_for_topic(name) or ()
-        ]
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)

@@ -60,9 +60,9 @@ def test_the_credentials_verdict_names_lost_unexpected_doubled_and_different():
     ]
     verdict = chaos_verdict.credentials_verdict(expected, issued)
     assert verdict["lost"] == ["c"] and verdict["unexpected"] == ["d"] and verdict["twice"] == ["a"]
-    assert [d["award_id"] for d in verdict["different_evidence"]] == ["b"]
+    assert [d["award_id"] for d in verdict["other_dates"]] == ["b"]
     clean = chaos_verdict.credentials_verdict({"a": ("x",)}, [Issued("1", "a", ("x",))])
-    assert not (clean["lost"] or clean["unexpected"] or clean["twice"] or clean["different_evidence"])
+    assert not (clean["lost"] or clean["unexpected"] or clean["twice"] or clean["other_dates"])
 
 
 def test_the_email_verdict_counts_messages_at_the_server_by_message_id():
@@ -100,3 +100,16 @@ def test_delays_count_only_emails_whose_span_misses_every_fault():
 def test_memory_beyond_one_and_a_half_times_fails():
     assert chaos_verdict.memory_verdict({"signer": 100.0}, {"signer": 150.0})["within_limit"]
     assert not chaos_verdict.memory_verdict({"signer": 100.0}, {"signer": 151.0})["within_limit"]
+
+
+def test_an_event_that_happened_before_one_already_accepted_is_out_of_order():
+    assert not chaos_verdict.out_of_order([(1.0, "2026-10-01"), (2.0, "2026-10-08"), (3.0, "")])
+    assert chaos_verdict.out_of_order([(1.0, "2026-10-08"), (2.0, "2026-10-01")])
+
+
+def test_another_date_is_excused_only_when_an_earlier_dated_event_arrived_late():
+    issued = [Issued("1", "a", ("13 October 2026",)), Issued("2", "b", ("2 May 2026",))]
+    expected = {"a": ("6 October 2026",), "b": ("1 May 2026",)}
+    verdict = chaos_verdict.credentials_verdict(expected, issued, arrived_late={"a"})
+    assert [d["award_id"] for d in verdict["other_dates"]] == ["b"]
+    assert verdict["signed_before_a_late_event"] == 1
