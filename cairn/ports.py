@@ -70,8 +70,10 @@ class MailRefused(Permanent):
 
 
 class MailNotSent(Transient):
-    """Still failing after every retry: with 4xx replies, or (`unreachable`) with no server at all.
-    The notifier records the first as failed; the second it leaves to the consumer to retry."""
+    """Still failing after every retry: with a 4xx about this recipient (mailbox full,
+    greylisted), or (`unreachable`) with the relay in trouble: no server, a dropped or silent
+    connection, 421, a 4xx to MAIL FROM or DATA. The notifier records the first as failed; the
+    second it leaves to the consumer to retry (up to `smtp_give_up_after_rounds`)."""
 
     def __init__(self, reason: str, unreachable: bool) -> None:
         super().__init__(reason)

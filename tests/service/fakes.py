@@ -33,8 +33,8 @@ class FakePublisher:
 
 class FakeMailer:
     """Keeps each message it accepts. Told to refuse, it answers as the SMTP adapter does: a 4xx
-    is retried within the same send (up to `max_attempts`), a 5xx bounces at once, an unreachable
-    server raises for the consumer to retry the record."""
+    about the recipient is retried within the same send (up to `max_attempts`), a 5xx bounces at
+    once, an unreachable relay (or one in trouble) raises for the consumer to retry the record."""
 
     def __init__(self, max_attempts: int = 3) -> None:
         self.max_attempts = max_attempts
