@@ -61,11 +61,11 @@ def one_email_at_a_time(settings: Settings) -> dict[str, int]:
     handled side by side, one kill caught every email in flight in that window (the crash test
     saw two emails to one person), so only one email is ever in it.
 
-    It may hold one record while the relay is in trouble (up to `smtp_give_up_after_rounds`
-    rounds, an hour or more): past max.poll.interval the group would hand the record to the
-    other notifier while this one still tries it, and both would send it when the relay is
-    back. A killed notifier is still noticed by its heartbeats stopping."""
-    return {**batched(settings), "concurrency": 1, "max_poll_interval_ms": 6 * 3600 * 1000}
+    It may hold one record while the relay is in trouble (`smtp_give_up_after_rounds` rounds:
+    45 to 90 minutes, hours if every attempt times out): past max.poll.interval the group would
+    hand the record to the other notifier while this one still tries it, and both would send
+    it when the relay is back. A killed notifier is still noticed by its heartbeats stopping."""
+    return {**batched(settings), "concurrency": 1, "max_poll_interval_ms": 24 * 3600 * 1000}
 
 
 @dataclass
