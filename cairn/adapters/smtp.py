@@ -78,10 +78,15 @@ class Mailer:
             self._client.close()
         self._client = None
 
-    async def send(self, message: EmailMessage) -> str:
-        """Returns the server's answer (e.g. "250 OK queued as ...")."""
+    async def send(
+        self, message: EmailMessage, still_wanted: Callable[[], Awaitable[bool]] | None = None
+    ) -> str:
+        """Returns the server's answer (e.g. "250 OK queued as ..."). `still_wanted`, asked
+        before each retry, stops the retries when it says False."""
         last_error, unreachable = "", False
         for attempt in range(1, self._settings.smtp_max_attempts + 1):
+            if attempt > 1 and still_wanted is not None and not await still_wanted():
+                raise TemporaryFailure(f"no longer wanted after: {last_error}", unreachable)
             try:
                 client = await self._connected()
             except (aiosmtplib.SMTPException, OSError, TimeoutError) as e:

@@ -140,14 +140,24 @@ async def notify_earner(
         await store.record_notification(issued.credential_id, message_id, "failed", str(e)[:500], generation)
         raise
     await store.record_notification(issued.credential_id, message_id, "sending", None, generation)
+    mine = await store.notification(issued.credential_id)
+
+    async def still_mine() -> bool:
+        """No other notifier has taken this email over (its record handed on in a rebalance
+        while this one waited between retries): else one of them would send it twice."""
+        return await store.notification(issued.credential_id) == mine
+
     crash_point("notifier.before_send")
     try:
-        await mailer.send(message)
+        await mailer.send(message, still_wanted=still_mine)
     except MailRefused as e:
         await store.record_notification(issued.credential_id, message_id, "bounced", str(e)[:500], generation)
         log.warning("claim email for %s bounced: %s", issued.credential_id, e)
         return False
     except MailNotSent as e:
+        if not await still_mine():
+            log.info("claim email for %s taken over by another notifier", issued.credential_id)
+            return False
         if e.unreachable and rounds_tried(existing, generation) + 1 < settings.smtp_give_up_after_rounds:
             raise  # the relay's trouble: the consumer retries the record, nothing is lost
         await store.record_notification(issued.credential_id, message_id, "failed", str(e)[:500], generation)

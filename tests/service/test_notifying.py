@@ -82,6 +82,21 @@ async def test_relay_trouble_then_recovery_sends_once(store, settings, mailer, i
     assert len(mailer.sent) == 1 and (await store.notification(issued.credential_id)).status == "sent"
 
 
+async def test_a_notifier_stops_retrying_an_email_another_has_taken_over(store, settings, mailer, issued):
+    """A rebalance hands the record to another notifier while this one waits between retries:
+    the other writes "sending" and sends; this one sees that and sends nothing more."""
+    mailer.refuse(451)
+
+    async def the_other_notifier_takes_over() -> None:
+        await store.record_notification(issued.credential_id, "<c@claim.cairn>", "sending", None, 0)
+        await store.record_notification(issued.credential_id, "<c@claim.cairn>", "sent", None, 0)
+
+    mailer.between_attempts = the_other_notifier_takes_over
+    assert await notify_earner(store, issued, settings, mailer) is False
+    assert mailer.sent == [] and mailer.attempts == 1, "no second attempt"
+    assert (await store.notification(issued.credential_id)).status == "sent", "the other's outcome stands"
+
+
 async def test_an_unsubscribed_earner_gets_none(store, settings, mailer, issued, riverside):
     code = store.unsubscribe_code(riverside.org.id, issued.recipient_key)
     assert await store.unsubscribe(riverside.org.id, issued.recipient_key, code)
