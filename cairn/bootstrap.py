@@ -59,8 +59,13 @@ def one_email_at_a_time(settings: Settings) -> dict[str, int]:
     """The notifier fetches in batches but sends one email at a time. Between the mail server's
     250 and the "sent" record, a kill means the email is sent again on restart; with records
     handled side by side, one kill caught every email in flight in that window (the crash test
-    saw two emails to one person), so only one email is ever in it."""
-    return {**batched(settings), "concurrency": 1}
+    saw two emails to one person), so only one email is ever in it.
+
+    It may hold one record while the relay is in trouble (`smtp_give_up_after_rounds` rounds:
+    45 to 90 minutes, hours if every attempt times out): past max.poll.interval the group would
+    hand the record to the other notifier while this one still tries it, and both would send
+    it when the relay is back. A killed notifier is still noticed by its heartbeats stopping."""
+    return {**batched(settings), "concurrency": 1, "max_poll_interval_ms": 24 * 3600 * 1000}
 
 
 @dataclass

@@ -3,7 +3,7 @@
 The adapters in cairn/adapters/ implement them for real (Kafka, SQLAlchemy, the keyring, SMTP);
 tests/service/ implements them in memory. A use case names only these, never an adapter."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -60,8 +60,11 @@ class Publisher(Protocol):
 class Mailer(Protocol):
     """Sends one email, retrying what a retry can fix; raises MailRefused or MailNotSent."""
 
-    async def send(self, message: EmailMessage) -> str:
-        """Returns the server's answer to the accepted message."""
+    async def send(
+        self, message: EmailMessage, still_wanted: Callable[[], Awaitable[bool]] | None = None
+    ) -> str:
+        """Returns the server's answer to the accepted message. `still_wanted` is asked before
+        each retry: False stops the retries (MailNotSent), as when another sender took over."""
         ...
 
 
@@ -70,8 +73,10 @@ class MailRefused(Permanent):
 
 
 class MailNotSent(Transient):
-    """Still failing after every retry: with 4xx replies, or (`unreachable`) with no server at all.
-    The notifier records the first as failed; the second it leaves to the consumer to retry."""
+    """Still failing after every retry: with a 4xx about this recipient (mailbox full,
+    greylisted), or (`unreachable`) with the relay in trouble: no server, a dropped or silent
+    connection, 421, a 4xx to MAIL FROM or DATA. The notifier records the first as failed; the
+    second it leaves to the consumer to retry (up to `smtp_give_up_after_rounds`)."""
 
     def __init__(self, reason: str, unreachable: bool) -> None:
         super().__init__(reason)

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     smtp_ca_file: Path | None = None  # trust this CA for STARTTLS (e.g. a private relay)
     smtp_max_attempts: int = 6
     smtp_timeout_seconds: float = 30
+    # rounds of smtp_max_attempts the notifier gives one email while the relay is in trouble, each
+    # round retried by the consumer (capped backoff): at least ~45 minutes before it is "failed"
+    smtp_give_up_after_rounds: int = 120
     mail_from: str = "Cairn <badges@cairn.invalid>"
     mail_dir: Path | None = None
     public_url: str = "http://127.0.0.1:8000"

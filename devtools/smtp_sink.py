@@ -1,5 +1,6 @@
 """The development SMTP server: accepts every message and stores it as an .eml file that tests
-and the demo read back (python -m devtools.smtp_sink; `cairn dev` runs it)."""
+and the demo read back (python -m devtools.smtp_sink; `cairn dev` runs it). On request it
+refuses, drops or stalls some transactions, like a relay in trouble (devtools/smtp_faults.py)."""
 
 import asyncio
 import logging
@@ -13,6 +14,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from cairn.service_runner import run_until_stopped
 from cairn.settings import get_settings
+from devtools.smtp_faults import FaultInjector
 
 log = logging.getLogger("cairn.smtp_sink")
 
@@ -21,19 +23,36 @@ BOUNCES = "bounce"  # a recipient whose local part starts with this is refused (
 
 
 class _MaildirHandler:
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, faults: FaultInjector | None) -> None:
         self.directory = directory
+        self.faults = faults
+
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        """A transaction starts: draws its fault, if faults are switched on."""
+        if self.faults is not None:
+            self.faults.begin(envelope)
+            if fault := await self.faults.spring(server, envelope, "MAIL"):
+                return fault
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
         """Refuses bounce*@ addresses the way a real server refuses an unknown mailbox."""
+        if self.faults is not None and (fault := await self.faults.spring(server, envelope, "RCPT")):
+            return fault
         if address.lower().startswith(BOUNCES):
             return "550 5.1.1 mailbox unavailable (the dev sink bounces bounce*@ addresses)"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.faults is not None and (fault := await self.faults.spring(server, envelope, "DATA")):
+            return fault  # before anything is stored: a faulted transaction keeps nothing
         name = f"{time.time_ns()}.eml"
         data = envelope.original_content or envelope.content
         assert isinstance(data, bytes)
@@ -43,9 +62,11 @@ class _MaildirHandler:
         return "250 Message accepted"
 
 
-def start_sink(directory: Path, host: str, port: int) -> Controller:
+def start_sink(directory: Path, host: str, port: int, run_dir: Path | None = None) -> Controller:
+    """`run_dir`: where the fault switch and counts live (<var>/run); None: never any faults."""
     directory.mkdir(parents=True, exist_ok=True)
-    controller = Controller(_MaildirHandler(directory), hostname=host, port=port)
+    faults = FaultInjector(run_dir) if run_dir is not None else None
+    controller = Controller(_MaildirHandler(directory, faults), hostname=host, port=port)
     controller.start()
     return controller
 
@@ -62,7 +83,9 @@ def main() -> None:
     settings = get_settings()
 
     async def serve(stopping: asyncio.Event) -> None:
-        controller = start_sink(settings.resolved_mail_dir, settings.smtp_host, settings.smtp_port)
+        controller = start_sink(
+            settings.resolved_mail_dir, settings.smtp_host, settings.smtp_port, settings.var_dir / "run"
+        )
         print(
             f"SMTP sink on {settings.smtp_host}:{settings.smtp_port} -> {settings.resolved_mail_dir}",
             flush=True,

@@ -21,9 +21,18 @@ PermanentFailure = MailRefused
 TemporaryFailure = MailNotSent
 
 
+def relay_trouble(code: int, message: str) -> bool:
+    """Whether a 4xx to RCPT is the relay's trouble (421 closing, or RFC 3463's 4.3.x mail
+    system and 4.4.x network status) rather than this recipient's (4.2.2 mailbox full, 4.7.1
+    greylisted, ...)."""
+    return code == 421 or message.lstrip().startswith(("4.3.", "4.4."))
+
+
 class Mailer:
     """Sends over one reused connection (STARTTLS and AUTH if configured), retrying temporary
-    failures; raises PermanentFailure or TemporaryFailure. Never logs the password."""
+    failures `smtp_max_attempts` times; raises PermanentFailure or TemporaryFailure, `unreachable`
+    when the relay, not the address, is in trouble: no server, a dropped or silent connection, a
+    421, a 4xx to MAIL FROM or DATA. Never logs the password."""
 
     def __init__(
         self,
@@ -69,10 +78,15 @@ class Mailer:
             self._client.close()
         self._client = None
 
-    async def send(self, message: EmailMessage) -> str:
-        """Returns the server's answer (e.g. "250 OK queued as ...")."""
+    async def send(
+        self, message: EmailMessage, still_wanted: Callable[[], Awaitable[bool]] | None = None
+    ) -> str:
+        """Returns the server's answer (e.g. "250 OK queued as ..."). `still_wanted`, asked
+        before each retry, stops the retries when it says False."""
         last_error, unreachable = "", False
         for attempt in range(1, self._settings.smtp_max_attempts + 1):
+            if attempt > 1 and still_wanted is not None and not await still_wanted():
+                raise TemporaryFailure(f"no longer wanted after: {last_error}", unreachable)
             try:
                 client = await self._connected()
             except (aiosmtplib.SMTPException, OSError, TimeoutError) as e:
@@ -84,11 +98,13 @@ class Mailer:
                     _, answer = await client.send_message(message)
                     return answer
                 except aiosmtplib.SMTPRecipientsRefused as e:
-                    last_error, unreachable = "; ".join(f"{r.code} {r.message}" for r in e.recipients), False
+                    last_error = "; ".join(f"{r.code} {r.message}" for r in e.recipients)
                     if all(500 <= r.code < 600 for r in e.recipients):
                         raise PermanentFailure(last_error) from e
+                    unreachable = any(relay_trouble(r.code, r.message) for r in e.recipients)
                 except aiosmtplib.SMTPResponseException as e:
-                    last_error, unreachable = f"{e.code} {e.message}", False
+                    # a 4xx to MAIL FROM or DATA is about the relay, never the recipient
+                    last_error, unreachable = f"{e.code} {e.message}", True
                     if 500 <= e.code < 600:
                         raise PermanentFailure(last_error) from e
                     await self._drop()

@@ -15,7 +15,7 @@ from cairn.crash_points import crash_point
 from cairn.domain import languages
 from cairn.domain.badge_images import badge_png
 from cairn.domain.failures import PoisonRecord
-from cairn.domain.records import CredentialRecord, Org
+from cairn.domain.records import CredentialRecord, NotificationRecord, Org
 from cairn.ports import Mailer, MailNotSent, MailRefused, Store
 from cairn.settings import Settings
 from cairn.usecases.credential_texts import figure_text
@@ -58,14 +58,25 @@ def occurrence_of(document: dict[str, Any]) -> str | None:
     return None
 
 
+def rounds_tried(existing: NotificationRecord | None, generation: int) -> int:
+    """Rounds of the Mailer's retries this email has had before (each wrote "sending" once),
+    counted in the store so that restarts and redeliveries do not start the count again."""
+    if existing is None or existing.generation != generation or existing.status != "sending":
+        return 0
+    return existing.attempts
+
+
 async def notify_earner(
     store: Store, issued: CredentialIssued | ClaimEmailResendRequested, settings: Settings, mailer: Mailer
 ) -> bool:
     """Sends the claim email unless this generation of it is done; returns whether it sent one.
     A CredentialIssued asks for generation 0, a resend command for the generation it names.
 
-    A server that cannot be reached raises (the record is retried, nothing is lost); a 5xx is
-    recorded as bounced and a 4xx that outlasts every retry as failed, for the organisation to see.
+    A relay in trouble (unreachable, dropping, silent, 421, a 4xx to MAIL or DATA) raises: the
+    consumer retries the record, nothing is lost, until this email has had
+    `smtp_give_up_after_rounds` rounds (then failed, so one email cannot hold the notifier for
+    ever). A 5xx is recorded as bounced, and a 4xx about the recipient that outlasts the Mailer's
+    retries as failed, for the organisation to see (and resend).
     """
     generation = issued.claim_generation if isinstance(issued, ClaimEmailResendRequested) else 0
     existing = await store.notification(issued.credential_id)
@@ -129,16 +140,26 @@ async def notify_earner(
         await store.record_notification(issued.credential_id, message_id, "failed", str(e)[:500], generation)
         raise
     await store.record_notification(issued.credential_id, message_id, "sending", None, generation)
+    mine = await store.notification(issued.credential_id)
+
+    async def still_mine() -> bool:
+        """No other notifier has taken this email over (its record handed on in a rebalance
+        while this one waited between retries): else one of them would send it twice."""
+        return await store.notification(issued.credential_id) == mine
+
     crash_point("notifier.before_send")
     try:
-        await mailer.send(message)
+        await mailer.send(message, still_wanted=still_mine)
     except MailRefused as e:
         await store.record_notification(issued.credential_id, message_id, "bounced", str(e)[:500], generation)
         log.warning("claim email for %s bounced: %s", issued.credential_id, e)
         return False
     except MailNotSent as e:
-        if e.unreachable:
-            raise
+        if not await still_mine():
+            log.info("claim email for %s taken over by another notifier", issued.credential_id)
+            return False
+        if e.unreachable and rounds_tried(existing, generation) + 1 < settings.smtp_give_up_after_rounds:
+            raise  # the relay's trouble: the consumer retries the record, nothing is lost
         await store.record_notification(issued.credential_id, message_id, "failed", str(e)[:500], generation)
         log.warning("claim email for %s failed after retries: %s", issued.credential_id, e)
         return False

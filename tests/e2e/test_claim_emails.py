@@ -1,8 +1,11 @@
 """Claim emails on the running system: resend retires the old link, an expired link asks for a
-fresh one, and one-click unsubscribe stops the next email."""
+fresh one, one-click unsubscribe stops the next email, and an SMTP outage loses none."""
 
 import asyncio
+import json
 import re
+import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -13,7 +16,14 @@ from cairn.adapters.store import open_store
 from cairn.adapters.store import tables as t
 from devtools.smtp_sink import read_mailbox
 from tests.conftest import ten_hours_badge
-from tests.e2e.volunteering import claim_link, organisation, shift, wait_for_mail, wait_until
+from tests.e2e.volunteering import (
+    claim_link,
+    organisation,
+    shift,
+    wait_for_mail,
+    wait_until,
+    wait_until_consumed,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -100,3 +110,41 @@ def test_resend_expiry_renewal_and_unsubscribe(system):
     assert read_mailbox(system.mail_dir)[-1]["Message-ID"] == fresh["Message-ID"], (
         "no email after unsubscribing"
     )
+
+
+def test_an_smtp_outage_then_thirty_percent_faults_each_claim_email_once(system):
+    """The sink (as `cairn dev` runs it) refuses, drops and stalls every transaction for 4 s,
+    then 30% for 6 s, while four volunteers earn a badge: the notifier rides it out, each claim
+    email is stored exactly once (by Message-ID) and none is failed (issue 15)."""
+    run_dir = system.var_dir / "run"
+    kinds = ["refuse", "drop", "timeout"]
+
+    def faults(rate: float, seconds: float) -> None:
+        plan = {"rate": rate, "until": time.time() + seconds, "kinds": kinds, "timeout_seconds": 3}
+        (run_dir / ".smtp-faults.json.tmp").write_text(json.dumps(plan))
+        (run_dir / ".smtp-faults.json.tmp").replace(run_dir / "smtp-faults.json")
+
+    client = organisation(system, "Hillside Pantry", "hillside-outage")
+    assert client.post("/v1/badge-classes", json=ten_hours_badge()).status_code == 201
+    before = len(read_mailbox(system.mail_dir))
+    people = [f"outage{n}@example.org" for n in range(4)]
+    try:
+        faults(1.0, 4)
+        started = time.monotonic()
+        events = [shift(f"{email}-{day}", day, 5, email=email) for email in people for day in (1, 2)]
+        assert client.post("/v1/events", json={"events": events}).status_code == 202
+        time.sleep(max(0.0, 4 - (time.monotonic() - started)))
+        assert len(read_mailbox(system.mail_dir)) == before, "nothing stored during the outage"
+        faults(0.3, 6)
+        wait_for_mail(system.mail_dir, before + len(people), timeout=90)
+        wait_until_consumed(system)
+    finally:
+        faults(0.0, -1)
+    mails = read_mailbox(system.mail_dir)[before:]
+    ids = Counter(mail["Message-ID"] for mail in mails)
+    assert len(ids) == len(people) and set(ids.values()) == {1}, ids
+    assert sorted(mail["To"].addresses[0].addr_spec for mail in mails) == people
+    statuses = [c["email_status"] for c in client.get("/v1/credentials").json()]
+    assert statuses == ["sent"] * len(people)
+    injected = json.loads((run_dir / "smtp-faults-injected.json").read_text())
+    assert sum(injected.values()) >= 1, injected

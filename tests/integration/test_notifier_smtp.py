@@ -233,6 +233,35 @@ async def test_refusals_that_outlast_the_retries_are_failed(setup, scripted_serv
     await mailer.close()
 
 
+async def test_relay_trouble_at_rcpt_is_retried_by_the_consumer_not_failed(setup, scripted_server):
+    """A 451 4.3.0 (the relay's own trouble) outlasting a round raises for the consumer to retry
+    the record; the email stays "sending" and goes once the relay is well."""
+    store, settings, issued, _, _ = setup
+    handler, port = scripted_server(["451 4.3.0 Temporary local problem"] * 4)
+    mailer = Mailer(settings.model_copy(update={"smtp_port": port, "smtp_max_attempts": 3}), sleep=no_sleep)
+    with pytest.raises(TemporaryFailure) as trouble:
+        await notify_earner(store, issued, settings, mailer)
+    assert trouble.value.unreachable and (await store.notification("urn:uuid:c1")).status == "sending"
+    assert await notify_earner(store, issued, settings, mailer) is True, "the consumer's retry"
+    assert len(handler.delivered) == 1 and handler.rcpt_answers == []
+    await mailer.close()
+
+
+async def test_a_takeover_between_retries_stops_this_sender(setup, scripted_server):
+    """Another notifier writes "sending" (its record handed over in a rebalance) while this one
+    waits to retry: this one makes no second attempt, so the email cannot go twice."""
+    store, settings, issued, _, _ = setup
+    handler, port = scripted_server(["451 4.3.0 Temporary local problem"])
+
+    async def taken_over(_: float) -> None:
+        await store.record_notification("urn:uuid:c1", "<c1@claim.cairn>", "sending", None, 0)
+
+    mailer = Mailer(settings.model_copy(update={"smtp_port": port}), sleep=taken_over)
+    assert await notify_earner(store, issued, settings, mailer) is False
+    assert handler.delivered == [] and (await store.notification("urn:uuid:c1")).status == "sending"
+    await mailer.close()
+
+
 async def test_connection_is_reused_across_messages(setup, scripted_server):
     _, settings, _, _, _ = setup
     handler, port = scripted_server([])

@@ -2,7 +2,7 @@
 are given in the service-layer tier instead of Kafka, an SMTP server and the system clock."""
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import TypeVar
@@ -33,8 +33,8 @@ class FakePublisher:
 
 class FakeMailer:
     """Keeps each message it accepts. Told to refuse, it answers as the SMTP adapter does: a 4xx
-    is retried within the same send (up to `max_attempts`), a 5xx bounces at once, an unreachable
-    server raises for the consumer to retry the record."""
+    about the recipient is retried within the same send (up to `max_attempts`), a 5xx bounces at
+    once, an unreachable relay (or one in trouble) raises for the consumer to retry the record."""
 
     def __init__(self, max_attempts: int = 3) -> None:
         self.max_attempts = max_attempts
@@ -42,6 +42,7 @@ class FakeMailer:
         self.attempts = 0
         self._answers: list[int] = []  # SMTP codes to answer with before accepting
         self._unreachable = 0
+        self.between_attempts: Callable[[], Awaitable[None]] | None = None  # e.g. a takeover
 
     def refuse(self, code: int, times: int = 1) -> None:
         self._answers += [code] * times
@@ -49,12 +50,18 @@ class FakeMailer:
     def unreachable(self, times: int = 1) -> None:
         self._unreachable += times
 
-    async def send(self, message: EmailMessage) -> str:
+    async def send(
+        self, message: EmailMessage, still_wanted: Callable[[], Awaitable[bool]] | None = None
+    ) -> str:
         if self._unreachable:
             self._unreachable -= 1
             raise MailNotSent("ConnectionRefusedError: nobody at the SMTP port", unreachable=True)
         last = ""
-        for _ in range(self.max_attempts):
+        for attempt in range(self.max_attempts):
+            if attempt and self.between_attempts is not None:
+                await self.between_attempts()
+            if attempt and still_wanted is not None and not await still_wanted():
+                raise MailNotSent(f"no longer wanted after: {last}", unreachable=False)
             self.attempts += 1
             if not self._answers:
                 self.sent.append(message)

@@ -22,10 +22,10 @@ class GatedMailer(FakeMailer):
         self.held = held
         self.release = asyncio.Event()
 
-    async def send(self, message: EmailMessage) -> str:
+    async def send(self, message: EmailMessage, still_wanted=None) -> str:
         if message["To"].addresses[0].addr_spec == self.held:
             await self.release.wait()
-        return await super().send(message)
+        return await super().send(message, still_wanted)
 
 
 def record(data: CredentialIssued | ClaimEmailResendRequested) -> CloudEvent:

@@ -1,9 +1,10 @@
 """Notifying on fakes: one claim email per credential and generation; a 4xx is retried, a 5xx
-bounces for good, an unreachable server leaves the record to be retried by the consumer."""
+bounces for good, a relay in trouble leaves the record to be retried by the consumer."""
 
 import pytest
 
 from cairn.domain.failures import Failure, classify
+from cairn.ports import MailNotSent
 from cairn.usecases.notifying import notify_earner
 from schemas.awards import CredentialIssued
 
@@ -50,6 +51,50 @@ async def test_no_server_leaves_the_record_to_be_retried(store, settings, mailer
     assert classify(failure.value) is Failure.TRANSIENT, "the consumer retries it, never dead-letters it"
     assert await notify_earner(store, issued, settings, mailer) is True
     assert len(mailer.sent) == 1
+
+
+async def test_relay_trouble_is_retried_by_the_consumer_for_rounds_then_failed(
+    store, settings, mailer, issued
+):
+    """A relay refusing, dropping or stalling is retried round after round (the count kept in the
+    store, so a restarted notifier goes on counting), never failed within a realistic outage;
+    only an email that has had every round is failed, so it cannot hold the notifier for ever."""
+    settings = settings.model_copy(update={"smtp_give_up_after_rounds": 3})
+    mailer.unreachable(times=3)
+    for _ in range(2):
+        with pytest.raises(Exception) as failure:
+            await notify_earner(store, issued, settings, mailer)
+        assert classify(failure.value) is Failure.TRANSIENT
+        assert (await store.notification(issued.credential_id)).status == "sending"
+    assert await notify_earner(store, issued, settings, mailer) is False, "the third round gives up"
+    notification = await store.notification(issued.credential_id)
+    assert notification.status == "failed" and "ConnectionRefusedError" in notification.last_error
+    assert mailer.sent == []
+
+
+async def test_relay_trouble_then_recovery_sends_once(store, settings, mailer, issued):
+    mailer.unreachable(times=5)
+    for _ in range(5):
+        with pytest.raises(MailNotSent):
+            await notify_earner(store, issued, settings, mailer)
+    assert await notify_earner(store, issued, settings, mailer) is True
+    assert await notify_earner(store, issued, settings, mailer) is False
+    assert len(mailer.sent) == 1 and (await store.notification(issued.credential_id)).status == "sent"
+
+
+async def test_a_notifier_stops_retrying_an_email_another_has_taken_over(store, settings, mailer, issued):
+    """A rebalance hands the record to another notifier while this one waits between retries:
+    the other writes "sending" and sends; this one sees that and sends nothing more."""
+    mailer.refuse(451)
+
+    async def the_other_notifier_takes_over() -> None:
+        await store.record_notification(issued.credential_id, "<c@claim.cairn>", "sending", None, 0)
+        await store.record_notification(issued.credential_id, "<c@claim.cairn>", "sent", None, 0)
+
+    mailer.between_attempts = the_other_notifier_takes_over
+    assert await notify_earner(store, issued, settings, mailer) is False
+    assert mailer.sent == [] and mailer.attempts == 1, "no second attempt"
+    assert (await store.notification(issued.credential_id)).status == "sent", "the other's outcome stands"
 
 
 async def test_an_unsubscribed_earner_gets_none(store, settings, mailer, issued, riverside):
