@@ -10,10 +10,10 @@ from aiokafka import AIOKafkaProducer
 
 from cairn.adapters.kafka import codec, topics
 from cairn.adapters.kafka.topics import ACTIVITY_TYPES
+from devtools.topic_reader import dead_letters
 from schemas.activity import ActivityRecordValue, VolunteerShiftLogged
 from schemas.envelope import CloudEvent
 from tests.conftest import system_with, ten_hours_badge
-from devtools.topic_reader import dead_letters
 from tests.e2e.volunteering import organisation, shift, wait_for_mail, wait_for_progress, wait_until
 
 pytestmark = pytest.mark.e2e

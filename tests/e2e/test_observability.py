@@ -12,8 +12,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from cairn.adapters.kafka import topics
-from tests.conftest import System, ten_hours_badge
 from devtools.topic_reader import write_raw
+from tests.conftest import System, ten_hours_badge
 from tests.e2e.volunteering import (
     organisation,
     shift,

@@ -14,10 +14,10 @@ import pytest
 
 from cairn.adapters.kafka import codec, topics
 from cairn.adapters.kafka.topics import AWARD_QUESTIONED_TYPE, PROGRESS_UPDATED_TYPE
+from devtools.topic_reader import dead_letters, write_raw
 from schemas.awards import AwardQuestioned, ProgressUpdated
 from schemas.envelope import CloudEvent
 from tests.conftest import System, ten_hours_badge
-from devtools.topic_reader import dead_letters, write_raw
 from tests.e2e.volunteering import organisation, shift, wait_for_mail, wait_for_progress, wait_until
 
 pytestmark = pytest.mark.e2e

@@ -12,9 +12,9 @@ from cairn.adapters.kafka import codec, consume, publisher, topics
 from cairn.adapters.kafka.topics import AWARD_QUESTIONED_TYPE
 from cairn.domain.failures import RetryPolicy
 from devtools.dev import free_port
+from devtools.topic_reader import read_dead_letters
 from schemas.awards import AwardQuestioned
 from schemas.envelope import CloudEvent
-from devtools.topic_reader import read_dead_letters
 
 pytestmark = pytest.mark.integration
 
