@@ -55,8 +55,8 @@ class Run:
     """What happened, with wall-clock times (the SMTP sink names its files by wall clock)."""
 
     accepted: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # org -> events
-    # (org, email) -> (when accepted, when it happened) of each of their events
-    arrivals: dict[tuple[str, str], list[tuple[float, str]]] = field(default_factory=dict)
+    # (org, email) -> (first attempt sent, accepted, when it happened) of each of their events
+    arrivals: dict[tuple[str, str], list[tuple[float, float, str]]] = field(default_factory=dict)
     refused: list[str] = field(default_factory=list)
     retries: int = 0
     faults: list[dict[str, Any]] = field(default_factory=list)
@@ -67,7 +67,7 @@ async def post_until_accepted(client: httpx.AsyncClient, post: Post, run: Run, d
     """Retries through gateway kills, broker and database outages (the same event ids, so a
     retry is never a second event); a 4xx other than 429 is the plan's fault and is reported."""
     body: Any = post.events[0] if post.single else {"events": list(post.events)}
-    pause = 0.5
+    pause, first_sent = 0.5, time.time()
     while True:
         try:
             response = await client.post("/v1/events", json=body)
@@ -87,7 +87,7 @@ async def post_until_accepted(client: httpx.AsyncClient, post: Post, run: Run, d
     run.accepted.setdefault(post.org, []).extend(post.events)
     for event in post.events:
         person = event.get("volunteer") or event["attendee"]
-        arrived = (now, chaos_plan.event_time(event))
+        arrived = (first_sent, now, chaos_plan.event_time(event))
         run.arrivals.setdefault((post.org, person["email"].lower()), []).append(arrived)
 
 
@@ -246,6 +246,9 @@ async def _chaos(
         award for award, owner in owners.items() if chaos_verdict.out_of_order(run.arrivals.get(owner, []))
     }
     report, emailed = await chaos_collect.collect(env, bootstrap, expected, late, plan, parts.var_dir)
+    for other in report["credentials"]["other_dates"]:  # what the reader needs to look into one
+        owner = owners[other["award_id"]]
+        other |= {"owner": owner, "arrivals": sorted(run.arrivals.get(owner, []))}
     report["memory"] = chaos_verdict.memory_verdict(after_warm_up, service_rss_mb(parts.var_dir))
     last_fault = max([f.get("back_at", f.get("until", f["at"])) for f in run.faults] or [started])
     report["figures"] = {

@@ -177,13 +177,13 @@ async def collect(
 
 
 def delay_pairs(
-    emailed: list[tuple[str, str, float]], arrivals: dict[tuple[str, str], list[tuple[float, str]]]
+    emailed: list[tuple[str, str, float]], arrivals: dict[tuple[str, str], list[tuple[float, float, str]]]
 ) -> list[tuple[float, float]]:
     """(accepted, emailed) per email: from the last post for that volunteer and organisation
     accepted before the email was stored, to the moment the SMTP server stored it."""
     pairs = []
     for slug, email, at in emailed:
-        times = sorted(at for at, _ in arrivals.get((slug, email), []))
+        times = sorted(accepted for _, accepted, _ in arrivals.get((slug, email), []))
         n = bisect.bisect_right(times, at)
         if n:
             pairs.append((times[n - 1], at))

@@ -25,15 +25,13 @@ class Issued:
     dates: tuple[str, ...]  # the dates its evidence gives for when it was earned
 
 
-def out_of_order(arrivals: list[tuple[float, str]]) -> bool:
-    """(when accepted, when it happened) of one volunteer's events at one organisation: did an
-    event arrive after one that happened later than it?"""
-    latest = ""
-    for _, happened in sorted(arrivals):
-        if happened and happened < latest:
-            return True
-        latest = max(latest, happened)
-    return False
+def out_of_order(arrivals: list[tuple[float, float, str]]) -> bool:
+    """(first attempt sent, accepted, when it happened) of one volunteer's events at one
+    organisation: may an event have reached Cairn after one that happened later than it? Posts
+    in flight together (or a post retried after a kill, which may have gone through the first
+    time) can reach Kafka in either order, so "after" means accepted after the other was sent."""
+    dated = [a for a in arrivals if a[2]]
+    return any(e[2] < f[2] and e[1] > f[0] for e in dated for f in dated)
 
 
 def credentials_verdict(

@@ -102,9 +102,12 @@ def test_memory_beyond_one_and_a_half_times_fails():
     assert not chaos_verdict.memory_verdict({"signer": 100.0}, {"signer": 151.0})["within_limit"]
 
 
-def test_an_event_that_happened_before_one_already_accepted_is_out_of_order():
-    assert not chaos_verdict.out_of_order([(1.0, "2026-10-01"), (2.0, "2026-10-08"), (3.0, "")])
-    assert chaos_verdict.out_of_order([(1.0, "2026-10-08"), (2.0, "2026-10-01")])
+def test_an_event_accepted_after_a_later_one_was_sent_may_have_arrived_out_of_order():
+    in_order = [(0.0, 1.0, "2026-10-01"), (1.5, 2.0, "2026-10-08"), (2.5, 3.0, "")]
+    assert not chaos_verdict.out_of_order(in_order)
+    assert chaos_verdict.out_of_order([(0.0, 1.0, "2026-10-08"), (1.5, 2.0, "2026-10-01")])
+    # in flight together: the later-dated one may have reached Kafka first
+    assert chaos_verdict.out_of_order([(0.0, 2.0, "2026-10-01"), (1.0, 1.5, "2026-10-08")])
 
 
 def test_another_date_is_excused_only_when_an_earlier_dated_event_arrived_late():
