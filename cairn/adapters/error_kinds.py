@@ -51,3 +51,7 @@ ADAPTER_ERRORS.transient = (
     sqlalchemy.exc.TimeoutError,
 )
 ADAPTER_ERRORS.transient_if = (database_unavailable,)
+# A restart of the database takes seconds: a record waiting on it is tried at least this often,
+# so it goes on within DATABASE_RETRY_SECONDS of the database being back.
+DATABASE_RETRY_SECONDS = 2.0
+ADAPTER_ERRORS.short_waits = ((database_unavailable, DATABASE_RETRY_SECONDS),)
