@@ -105,7 +105,7 @@ async def test_the_pool_recovers_after_a_restart_with_one_transient_failure(clus
 
 async def test_a_write_while_the_database_is_down_is_retried_until_it_is_back(cluster, store):
     """What the consume loop does with a record (until_done): with room for no unknown failure
-    at all, the write is retried through a 3 s outage and done once the database is back."""
+    at all, the write is retried through a 2 s outage and done once the database is back."""
     org, _ = await store.create_org("Pantry", f"pantry-{secrets.token_hex(4)}")
     attempts = 0
 
@@ -118,7 +118,7 @@ async def test_a_write_while_the_database_is_down_is_retried_until_it_is_back(cl
         await asyncio.sleep(seconds)
         return True
 
-    outage = restart_in_background(cluster, 3)
+    outage = restart_in_background(cluster, 2)
     await asyncio.sleep(0.3)  # the stop is under way
     policy = RetryPolicy(max_attempts=1, base_delay=0.1, max_delay=0.5)
     refused = await until_done(attempt, policy, "a record", pause)
@@ -131,10 +131,10 @@ async def test_a_write_while_the_database_is_down_is_retried_until_it_is_back(cl
 async def test_a_service_starting_while_the_database_is_down_waits_for_it(cluster, tmp_path):
     await asyncio.to_thread(cluster.stop)
     started = time.monotonic()
-    threading.Timer(2, cluster.start).start()
+    threading.Timer(1, cluster.start).start()
     store = await current_store(Settings(var_dir=tmp_path, database_url=cluster.url), wait=30)
     try:
-        assert time.monotonic() - started >= 2
+        assert time.monotonic() - started >= 1
         assert await select_one(store) == 1
     finally:
         await store.close()
