@@ -26,7 +26,7 @@ from cairn.adapters.smtp import Mailer
 from cairn.adapters.store import Store, store_for
 from cairn.adapters.webhook_http import HttpPoster
 from cairn.crash_points import crash_point
-from cairn.domain.failures import Transient
+from cairn.domain.failures import Failure, Transient, backoff, classify
 from cairn.domain.records import NotificationRecord
 from cairn.domain.webhooks import UrlPolicy
 from cairn.ports import SYSTEM_CLOCK, Clock
@@ -108,16 +108,36 @@ class Signer:
         await self.store.close()
 
 
-async def current_store(settings: Settings) -> Store:
+# How long a service starting while the database is away waits for it before giving up (and
+# being restarted by its supervisor): longer than a restart of the database takes.
+DATABASE_WAIT_SECONDS = 120.0
+
+
+async def current_store(settings: Settings, wait: float = DATABASE_WAIT_SECONDS) -> Store:
     """The store, its database first brought to this Cairn's schema: every service does this at
-    start (under a lock, so services starting together upgrade it once)."""
+    start (under a lock, so services starting together upgrade it once). A database that is down
+    or restarting is waited for (up to `wait` seconds), so a service started meanwhile does not
+    exit and restart in a loop."""
     store = store_for(settings)
+    deadline = asyncio.get_running_loop().time() + wait
+    tries = 0
     try:
-        await store.create_schema()
+        while True:
+            try:
+                await store.create_schema()
+                return store
+            except Exception as error:
+                tries += 1
+                left = deadline - asyncio.get_running_loop().time()
+                if classify(error) is not Failure.TRANSIENT or left <= 0:
+                    raise
+                pause = min(left, backoff(tries, 0.5, 5.0))
+                why = str(error).split("\n")[0]
+                log.warning("database unavailable at start (%s); trying again in %.1fs", why, pause)
+                await asyncio.sleep(pause)
     except BaseException:
         await store.close()
         raise
-    return store
 
 
 async def signer(settings: Settings | None = None) -> Signer:

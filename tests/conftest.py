@@ -9,7 +9,6 @@ Safe under pytest-xdist: each worker has its own tmp folders and ports.
 import asyncio
 import os
 import queue
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -24,6 +23,7 @@ import pytest
 
 from cairn.settings import REPO_ROOT
 from devtools import kafka_broker
+from devtools import postgres as postgres_cluster
 from devtools.dev import free_port
 
 OUTPUT = REPO_ROOT / "test-output"
@@ -212,41 +212,24 @@ def _keep_logs(var_dir: Path) -> None:
             (target / log.name).write_bytes(log.read_bytes())
 
 
-def _postgres_bin() -> Path | None:
-    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
-    return versions[-1].parent if versions else None
-
-
 @pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A throwaway PostgreSQL cluster (Debian's package) on a free port, owned by user postgres."""
-    bin_dir = _postgres_bin()
-    if bin_dir is None:
+def postgres() -> Iterator[postgres_cluster.Cluster]:
+    """A throwaway PostgreSQL cluster (Debian's package) on a free port, owned by user postgres;
+    a test may restart it (devtools/postgres.py), though one that does is better off with its own
+    (`postgres_cluster.start_cluster`), as other modules' systems share this one."""
+    if postgres_cluster.server_bin() is None:
         if os.environ.get("CI"):
             pytest.fail("PostgreSQL is not installed; .ci/run should have installed it")
         pytest.skip("PostgreSQL server not installed (apt-get install postgresql)")
     # Not under pytest's tmp folder: that is private to root, and the server runs as postgres.
-    data = Path(tempfile.mkdtemp(prefix="cairn-pg-")) / "data"
-    port = free_port()
-    as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    if as_postgres:
-        subprocess.run(["chown", "-R", "postgres", str(data.parent)], check=True)
-    run = lambda *cmd: subprocess.run([*as_postgres, *cmd], check=True, capture_output=True)  # noqa: E731
-    run(str(bin_dir / "initdb"), "-D", str(data), "-U", "cairn", "--auth=trust")
-    run(
-        str(bin_dir / "pg_ctl"),
-        "-D",
-        str(data),
-        "-l",
-        str(data.parent / "pg.log"),
-        "-w",
-        "-o",
-        f"-p {port} -k {data.parent} -c listen_addresses=127.0.0.1",
-        "start",
-    )
+    cluster = postgres_cluster.start_cluster(Path(tempfile.mkdtemp(prefix="cairn-pg-")))
     try:
-        run(str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "cairn", "cairn")
-        yield f"postgresql+asyncpg://cairn@127.0.0.1:{port}/cairn"
+        yield cluster
     finally:
-        run(str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop")
-        shutil.rmtree(data.parent, ignore_errors=True)
+        cluster.remove()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres: postgres_cluster.Cluster) -> str:
+    """The URL of the database `cairn` on the session's cluster (superuser `cairn`)."""
+    return postgres.url

@@ -47,6 +47,9 @@ class AdapterErrors:
     permanent: tuple[type[BaseException], ...] = ()
     transient: tuple[type[BaseException], ...] = ()
     transient_if: tuple[Callable[[BaseException], bool], ...] = ()
+    # transient failures that pass in seconds (a database restarting), with the longest wait
+    # between tries: a record must not sit out a 30 s backoff long after its cause is gone
+    short_waits: tuple[tuple[Callable[[BaseException], bool], float], ...] = ()
 
 
 ADAPTER_ERRORS = AdapterErrors()
@@ -102,15 +105,17 @@ class Attempts:
         failure = classify(error, self.policy.permanent)
         if failure is Failure.PERMANENT:
             return Decision(True, 0.0, failure, self.counted + 1)
+        cap = self.policy.max_delay
         if failure is Failure.TRANSIENT:
             self.transient += 1
             attempt = self.transient
+            cap = min([cap, *(wait for test, wait in ADAPTER_ERRORS.short_waits if test(error))])
         else:
             self.counted += 1
             if self.counted >= self.policy.max_attempts:
                 return Decision(True, 0.0, failure, self.counted)
             attempt = self.counted
-        delay = backoff(attempt, self.policy.base_delay, self.policy.max_delay, self.draw)
+        delay = backoff(attempt, self.policy.base_delay, cap, self.draw)
         return Decision(False, delay, failure, self.counted)
 
 

@@ -7,14 +7,16 @@ SMTP server accepting the message and the row being written, the re-sent email i
 the same message.
 """
 
+import asyncio
 import logging
+import time
 from datetime import timedelta
 from typing import Any
 
 from cairn.crash_points import crash_point
 from cairn.domain import languages
 from cairn.domain.badge_images import badge_png
-from cairn.domain.failures import PoisonRecord
+from cairn.domain.failures import PoisonRecord, RetryPolicy, Stopped, until_done
 from cairn.domain.records import CredentialRecord, NotificationRecord, Org
 from cairn.ports import Mailer, MailNotSent, MailRefused, Store
 from cairn.settings import Settings
@@ -64,6 +66,37 @@ def rounds_tried(existing: NotificationRecord | None, generation: int) -> int:
     if existing is None or existing.generation != generation or existing.status != "sending":
         return 0
     return existing.attempts
+
+
+# Recording "sent" once the server has the message is retried in place, this long at most,
+# while the failure is transient (the database restarting): a retry of the whole record would
+# send the email again.
+SENT_RECORD_PATIENCE_SECONDS = 120.0
+SENT_RECORD_RETRIES = RetryPolicy(max_attempts=1, base_delay=0.1, max_delay=5.0)
+
+
+async def record_sent(store: Store, credential_id: str, message_id: str, generation: int) -> None:
+    """Records the email as sent, waiting out a database that is away (up to the patience);
+    any other failure, or one that outlasts it, is raised for the consumer as before."""
+    deadline = time.monotonic() + SENT_RECORD_PATIENCE_SECONDS
+
+    async def pause(seconds: float) -> bool:
+        if time.monotonic() + seconds > deadline:
+            return False
+        await asyncio.sleep(seconds)
+        return True
+
+    try:
+        refused = await until_done(
+            lambda: store.record_notification(credential_id, message_id, "sent", None, generation),
+            SENT_RECORD_RETRIES,
+            f"recording claim email {message_id} as sent",
+            pause,
+        )
+    except Stopped as outlasted:
+        raise outlasted.__cause__ or outlasted from None
+    if refused is not None:
+        raise refused[0]
 
 
 async def notify_earner(
@@ -163,7 +196,7 @@ async def notify_earner(
         await store.record_notification(issued.credential_id, message_id, "failed", str(e)[:500], generation)
         log.warning("claim email for %s failed after retries: %s", issued.credential_id, e)
         return False
-    await store.record_notification(issued.credential_id, message_id, "sent", None, generation)
+    await record_sent(store, issued.credential_id, message_id, generation)
     crash_point("notifier.sent_recorded")
     log.info("claim email sent for %s (generation %d)", issued.credential_id, generation)
     return True

@@ -5,6 +5,7 @@ rate limit, an unknown route) gets a page saying what happened and where to go n
 (/v1, /admin, the wallet exchanges) keeps FastAPI's JSON errors whatever the client accepts.
 """
 
+import logging
 from http import HTTPStatus
 
 from fastapi import FastAPI, Request
@@ -13,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
+from cairn.adapters.error_kinds import DatabaseError, database_unavailable
 from cairn.usecases.translated_templates import N_
 from services.gateway.dependencies import templates
 
@@ -29,6 +31,11 @@ TITLES = {
     422: N_("Please check what you entered"),
     429: N_("Too many attempts"),
 }
+# seconds a client is asked to wait while the database is away (a restart takes a few)
+DATABASE_RETRY_AFTER = "5"
+DATABASE_AWAY = "the database is unavailable (restarting or unreachable); try again in a few seconds"
+
+log = logging.getLogger(__name__)
 
 SOMETHING_WRONG = N_("Something went wrong")
 
@@ -73,6 +80,21 @@ def error_page(
     return templates.TemplateResponse(request, "error.html", context, status_code=status, headers=headers)
 
 
+async def database_error(request: Request, exc: DatabaseError) -> Response:
+    """A database that is down or restarting is a 503 with Retry-After, for the client to send
+    the same request again (events are kept once per id, so a batch that reached Kafka before
+    the database went counts once); any other database error stays a 500, logged in full."""
+    if not database_unavailable(exc):
+        raise exc
+    first_line = str(exc).split("\n")[0]
+    log.warning("database unavailable for %s %s: %s", request.method, request.url.path, first_line)
+    headers = {"Retry-After": DATABASE_RETRY_AFTER}
+    if wants_page(request):
+        return error_page(request, 503, [], DATABASE_RETRY_AFTER, headers)
+    return await http_exception_handler(request, HTTPException(503, DATABASE_AWAY, headers))
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(DatabaseError, database_error)  # type: ignore[arg-type]

@@ -3,7 +3,7 @@ bounces for good, a relay in trouble leaves the record to be retried by the cons
 
 import pytest
 
-from cairn.domain.failures import Failure, classify
+from cairn.domain.failures import Failure, Transient, classify
 from cairn.ports import MailNotSent
 from cairn.usecases.notifying import notify_earner
 from schemas.awards import CredentialIssued
@@ -78,6 +78,26 @@ async def test_relay_trouble_then_recovery_sends_once(store, settings, mailer, i
         with pytest.raises(MailNotSent):
             await notify_earner(store, issued, settings, mailer)
     assert await notify_earner(store, issued, settings, mailer) is True
+    assert await notify_earner(store, issued, settings, mailer) is False
+    assert len(mailer.sent) == 1 and (await store.notification(issued.credential_id)).status == "sent"
+
+
+async def test_a_database_away_after_the_server_took_the_email_sends_it_once(
+    store, settings, mailer, issued, monkeypatch
+):
+    """The server accepted the message and then the database was restarting: recording "sent"
+    is retried in place; a retry of the whole record would have sent the email twice."""
+    record = store.record_notification
+    failures = iter([Transient("database restarting"), Transient("database restarting")])
+
+    async def flaky(credential_id, message_id, status, error=None, generation=0):
+        if status == "sent" and (failure := next(failures, None)):
+            raise failure
+        await record(credential_id, message_id, status, error, generation)
+
+    monkeypatch.setattr(store, "record_notification", flaky)
+    assert await notify_earner(store, issued, settings, mailer) is True
+    assert next(failures, None) is None, "both failures were met"
     assert await notify_earner(store, issued, settings, mailer) is False
     assert len(mailer.sent) == 1 and (await store.notification(issued.credential_id)).status == "sent"
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ValidationError
 
 from cairn.adapters.smtp import PermanentFailure, TemporaryFailure
 from cairn.domain.failures import (
+    ADAPTER_ERRORS,
     Attempts,
     Failure,
     PoisonRecord,
@@ -147,3 +148,43 @@ def test_until_done_stops_when_asked_and_a_consumer_may_name_its_own_permanent_e
     policy = RetryPolicy(permanent=(ZeroDivisionError,))
     _, decision = asyncio.run(until_done(attempt, policy, "record", stop))
     assert decision.failure is Failure.PERMANENT and len(calls) == 1
+
+
+def test_a_failure_the_adapters_call_short_is_retried_at_least_that_often(monkeypatch):
+    """A database restarting: the record goes on within seconds of it being back, not after
+    the policy's 30 s cap."""
+    monkeypatch.setattr(ADAPTER_ERRORS, "short_waits", ((lambda e: "restarting" in str(e), 2.0),))
+    attempts = Attempts(RetryPolicy(max_attempts=3, base_delay=0.5, max_delay=30), draw=lambda: 1.0)
+    restarting = [attempts.failed(ConnectionRefusedError(111, "restarting")).delay for _ in range(10)]
+    assert restarting[:3] == [0.5, 1.0, 2.0] and max(restarting) == 2.0
+    assert attempts.failed(ConnectionRefusedError(111, "refused")).delay == 30
+
+
+class _DriverError(Exception):
+    def __init__(self, message: str, sqlstate: str) -> None:
+        super().__init__(message)
+        self.sqlstate = sqlstate
+
+
+@pytest.mark.parametrize(
+    ("message", "sqlstate"),
+    [
+        ("the database system is starting up", "57P03"),
+        ("the database system is shutting down", "57P03"),
+        ("terminating connection due to administrator command", "57P01"),
+        ("connection was closed in the middle of operation", "08003"),
+        ("sorry, too many clients already", "53300"),
+    ],
+)
+def test_postgresql_restarting_is_transient_and_retried_within_seconds(message, sqlstate):
+    """asyncpg's answers while PostgreSQL restarts arrive as a bare DBAPIError: only the
+    SQLSTATE says the database is away (they were unknown, dead-lettered after three tries)."""
+    error = sqlalchemy.exc.DBAPIError("SELECT 1", {}, _DriverError(message, sqlstate))
+    assert classify(error) is Failure.TRANSIENT
+    attempts = Attempts(RetryPolicy(max_attempts=3, base_delay=0.5, max_delay=30), draw=lambda: 1.0)
+    assert max(attempts.failed(error).delay for _ in range(10)) == 2.0
+
+
+def test_a_database_error_of_the_statement_is_not_transient():
+    unique = sqlalchemy.exc.DBAPIError("INSERT", {}, _DriverError("duplicate key", "23505"))
+    assert classify(unique) is Failure.UNKNOWN
