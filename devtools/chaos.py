@@ -41,6 +41,7 @@ from devtools import chaos_collect, chaos_plan, chaos_verdict, kafka_broker
 from devtools.chaos_plan import Fault, Plan, Post
 from devtools.demo_season import BADGES, FIXIT, RIVERSIDE
 from devtools.dev import free_port
+from devtools.postgres import start_cluster
 from devtools.soak import service_rss_mb
 from devtools.topic_reader import write_raw
 
@@ -188,11 +189,12 @@ async def main(args: argparse.Namespace) -> int:
     else:
         nodes = [(free_port(), free_port()) for _ in range(args.brokers)]
         brokers = kafka_broker.prepare_cluster(REPO_ROOT / "var", home / "kafka", nodes, 3)
-    database = None
-    if args.database == "postgres":
-        from devtools.postgres import start_cluster
-
-        database = start_cluster(home / "postgres")
+    # its own folder: the server runs as postgres, who cannot enter root's private temp folder
+    database = (
+        start_cluster(Path(tempfile.mkdtemp(prefix="cairn-chaos-pg-")))
+        if args.database == "postgres"
+        else None
+    )
     try:
         for broker in brokers:
             kafka_broker.start(broker, REPO_ROOT / "var", short_lived=True)
@@ -216,7 +218,7 @@ async def main(args: argparse.Namespace) -> int:
         for broker in brokers:
             kafka_broker.kill(broker)
         if database is not None:
-            database.stop()
+            database.remove()
 
 
 async def _chaos(
