@@ -23,6 +23,7 @@ from cairn.domain.colour import contrast_ratio
 from cairn.domain.records import ApiKeyInfo, Org
 from cairn.ports import SYSTEM_CLOCK, Clock, Publisher
 from cairn.settings import Settings
+from cairn.usecases.intake_batches import IntakeBatcher
 from cairn.usecases.issuer_documents import own_then
 from cairn.usecases.verifying import FetchJson, http_fetcher
 from services.gateway import rate_limits, strict_json
@@ -89,6 +90,18 @@ ClockDep = Annotated[Clock, Depends(get_clock)]
 
 
 # ---- what the providers make up ----
+
+
+async def get_intake(request: Request, store: StoreDep, publisher: PublisherDep) -> IntakeBatcher:
+    """The app's one IntakeBatcher over the store and publisher these requests get (so that
+    concurrent POST /v1/events share commits and acks); a new one if an override changed either."""
+    intake = getattr(request.app.state, "intake", None)
+    if intake is None or intake.store is not store or intake.publisher is not publisher:
+        intake = request.app.state.intake = IntakeBatcher(store, publisher)
+    return intake
+
+
+IntakeDep = Annotated[IntakeBatcher, Depends(get_intake)]
 
 
 async def get_fetcher(store: StoreDep, settings: SettingsDep, http: HttpDep) -> FetchJson:

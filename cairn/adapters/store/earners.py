@@ -2,6 +2,7 @@
 claim emails and unsubscribing, and a person's export and erasure."""
 
 from datetime import timedelta
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -30,30 +31,35 @@ class EarnerTables(StoreBase):
 
     async def upsert_recipients(self, org_id: str, people: dict[str, tuple[str, str | None]]) -> None:
         """recipient_key -> (email, name); keeps the first salt, refreshes the name if given.
-        One INSERT … ON CONFLICT, so two first POSTs for the same new person both succeed."""
+        INSERT … ON CONFLICT, so two first POSTs for the same new person both succeed."""
         if not people:
             return
-        insert = self._insert(t.Recipient)
-        new = insert.excluded
-        statement = insert.values(
-            [
-                {
-                    "org_id": org_id,
-                    "recipient_key": key,
-                    "email": email,
-                    "name": name,
-                    "salt": self.keyring.new_salt(),
-                    "sort_name": natural_key(name or email),
-                }
-                for key, (email, name) in sorted(people.items())  # one lock order: no deadlocks
-            ]
-        ).on_conflict_do_update(
-            index_elements=[t.Recipient.org_id, t.Recipient.recipient_key],
-            set_={"name": new.name, "sort_name": new.sort_name},
-            where=(func.coalesce(new.name, "") != "") & t.Recipient.name.is_distinct_from(new.name),
-        )
+        rows = [
+            {
+                "org_id": org_id,
+                "recipient_key": key,
+                "email": email,
+                "name": name,
+                "salt": self.keyring.new_salt(),
+                "sort_name": natural_key(name or email),
+            }
+            for key, (email, name) in sorted(people.items())  # one lock order: no deadlocks
+        ]
         async with self._session.begin() as s:
-            await s.execute(statement)
+            await s.execute(self._recipient_upsert, rows)
+
+    @cached_property
+    def _recipient_upsert(self) -> Any:
+        """Built once and run with many parameter sets: SQLAlchemy compiles it once per process
+        (a multi-row VALUES was compiled anew for every POST: a tenth of the gateway's CPU)."""
+        table = t.Recipient.__table__
+        insert = self._insert(table)
+        new = insert.excluded
+        return insert.on_conflict_do_update(
+            index_elements=[table.c.org_id, table.c.recipient_key],
+            set_={"name": new.name, "sort_name": new.sort_name},
+            where=(func.coalesce(new.name, "") != "") & table.c.name.is_distinct_from(new.name),
+        )
 
     async def recipient(self, org_id: str, recipient_key: str) -> RecipientContact | None:
         async with self._session() as s:

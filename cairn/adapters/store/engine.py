@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, event, inspect
+from sqlalchemy import Connection, Table, event, inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine.interfaces import DBAPIConnection, Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -83,7 +83,7 @@ class StoreBase:
         self._org_secrets: dict[str, bytes] = {}
         self._api_keys: dict[str, tuple[float, Any]] = {}
 
-    def _insert(self, model: type[t.Base]) -> postgresql.Insert | sqlite.Insert:
+    def _insert(self, model: type[t.Base] | Table) -> postgresql.Insert | sqlite.Insert:
         """The dialect's INSERT, which has ON CONFLICT: a first insert that two processes may race
         to make (the same new volunteer in two POSTs) must not fail on the unique key."""
         dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite

@@ -3,6 +3,8 @@ recipients (indexed by natural-sort name, latest activity and closeness to a bad
 activity history the gateway keeps as it accepts events, and per-badge delivery counts."""
 
 from collections.abc import Sequence
+from functools import cached_property
+from typing import Any
 
 from sqlalchemy import and_, bindparam, case, func, or_, select, update
 
@@ -51,10 +53,7 @@ class VolunteerTables(StoreBase):
             return
         a = t.ActivityRow
         async with self._session.begin() as s:
-            insert = self._insert(a).values([_activity_values(org_id, e) for e in entries])
-            await s.execute(
-                insert.on_conflict_do_nothing(index_elements=[a.org_id, a.recipient_key, a.event_id])
-            )
+            await s.execute(self._activity_insert, [_activity_values(org_id, e) for e in entries])
             for void in (e for e in entries if e.voids):
                 await s.execute(
                     update(a)
@@ -89,6 +88,14 @@ class VolunteerTables(StoreBase):
                     .values(last_activity_at=bindparam("at")),
                     [{"key": key, "at": at} for key, at in sorted(latest.items())],
                 )
+
+    @cached_property
+    def _activity_insert(self) -> Any:
+        """Built once, run with many parameter sets, compiled once per process (see earners.py)."""
+        table = t.ActivityRow.__table__
+        return self._insert(table).on_conflict_do_nothing(
+            index_elements=[table.c.org_id, table.c.recipient_key, table.c.event_id]
+        )
 
     async def activity_history(self, org_id: str, recipient_key: str) -> list[ActivityEntry]:
         """Newest first, voids included, up to HISTORY_LIMIT entries."""

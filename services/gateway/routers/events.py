@@ -12,7 +12,14 @@ from cairn.domain.csv_import import decode_csv, parse_csv
 from cairn.usecases.intake import accept_events, activity_window, intake_context
 from schemas.activity import ActivityIn, EventBatchIn, EventsAccepted
 from schemas.admin import CsvImportResult, CsvRowError
-from services.gateway.dependencies import EventWriter, PublisherDep, SettingsDep, StoreDep, json_body
+from services.gateway.dependencies import (
+    EventWriter,
+    IntakeDep,
+    PublisherDep,
+    SettingsDep,
+    StoreDep,
+    json_body,
+)
 from services.gateway.strict_json import ParsedOnceRoute
 
 router = APIRouter(route_class=ParsedOnceRoute)
@@ -40,9 +47,10 @@ PREVIEW_EVENTS = 20
     },
 )
 async def post_events(
-    request: Request, org: EventWriter, store: StoreDep, publisher: PublisherDep, settings: SettingsDep
+    request: Request, org: EventWriter, intake: IntakeDep, settings: SettingsDep
 ) -> EventsAccepted:
-    """One event, or {"events": [...]} validated all-or-nothing; 202 once Kafka has them all."""
+    """One event, or {"events": [...]} validated all-or-nothing; 202 once Kafka has them all.
+    Requests in flight together are accepted together (cairn.usecases.intake_batches)."""
     body = await json_body(request)
     context = intake_context(settings)
     try:
@@ -53,7 +61,7 @@ async def post_events(
     except ValidationError as e:
         EVENTS_REFUSED.labels(refusal_reason(e.errors(include_url=False))).inc()
         raise RequestValidationError(e.errors(include_url=False), body=body) from e
-    accepted = await accept_events(store, publisher, org, events)
+    accepted = await intake.accept(org, events)
     EVENTS_ACCEPTED.inc(len(accepted))
     return EventsAccepted(accepted=accepted)
 
