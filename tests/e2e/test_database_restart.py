@@ -21,8 +21,8 @@ import pytest
 from cairn.adapters.kafka import topics
 from devtools.postgres import Cluster, server_bin, start_cluster
 from devtools.smtp_sink import read_mailbox
+from devtools.topic_reader import read_dead_letters
 from tests.conftest import Stopper, System, running_system, ten_hours_badge
-from tests.e2e.dead_letters import read_dead_letters
 from tests.e2e.volunteering import organisation, wait_for_mail, wait_until_consumed
 
 pytestmark = pytest.mark.e2e
