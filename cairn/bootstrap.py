@@ -280,6 +280,7 @@ class Webhooks:
                     self.attempt,
                     stopping,
                     max_poll_interval_ms=max(300_000, longest_wait_ms),
+                    hand_over_seconds=0,  # its handler waits for the attempt's time: hand over now
                 )
                 for topic in (topics.WEBHOOK_DELIVERIES, *topics.WEBHOOK_RETRIES)
             ),
