@@ -13,6 +13,7 @@ from collections import Counter
 import pytest
 
 from cairn.adapters.kafka import consume, publisher, topics
+from cairn.adapters.kafka.rebalancing import sleep_unless_handed_over
 from cairn.bootstrap import one_email_at_a_time
 from cairn.domain.failures import RetryPolicy
 from cairn.settings import Settings
@@ -47,6 +48,10 @@ class Mailbox:
         self.status: dict[str, str] = {}
         self.sent: Counter[str] = Counter()
         self.by_worker: Counter[str] = Counter()
+        self.joined: dict[str, float] = {}
+
+        self.first_send: dict[str, float] = {}
+        self.refuse_until: dict[str, float] = {}  # the relay answers 4xx for these keys until then
 
     def worker(self, name: str):
         async def handle(event: CloudEvent[AwardQuestioned]) -> None:
@@ -54,18 +59,24 @@ class Mailbox:
             if self.status.get(key) == "sent":
                 return
             self.status[key] = "sending"
+            clock = asyncio.get_running_loop().time
+            while clock() < self.refuse_until.get(key, 0):
+                await sleep_unless_handed_over(0.5)  # as the Mailer waits between SMTP attempts
             await asyncio.sleep(SEND_SECONDS)  # the SMTP round trip: another worker may start it too
             self.sent[key] += 1
             self.by_worker[name] += 1
+            self.first_send.setdefault(name, clock())
             self.status[key] = "sent"
 
         return handle
 
 
-async def _workers_joining(kafka: str, group: str, ids: list[str], joins: list[float]) -> Mailbox:
-    """A first worker, then one more at each of `joins` (seconds after the first send): each
+async def _workers_joining(
+    kafka: str, group: str, ids: list[str], joins: list[float], mailbox: Mailbox | None = None
+) -> Mailbox:
+    """A first worker, then one more at each of `joins` (seconds after it began handling): each
     join moves partitions away from workers that may be mid-send on them."""
-    mailbox = Mailbox()
+    mailbox = mailbox or Mailbox()
     stopping = asyncio.Event()
     policy = RetryPolicy(max_attempts=3, base_delay=0.05, max_delay=0.2)
 
@@ -83,13 +94,14 @@ async def _workers_joining(kafka: str, group: str, ids: list[str], joins: list[f
         return asyncio.create_task(loop)
 
     workers = [run("worker-1")]
-    while not mailbox.by_worker["worker-1"]:
+    while not mailbox.status:
         await asyncio.sleep(0.05)
     clock = asyncio.get_running_loop().time
     started = clock()
     for n, at in enumerate(joins, start=2):
         await asyncio.sleep(max(0.0, started + at - clock()))
         workers.append(run(f"worker-{n}"))
+        mailbox.joined[f"worker-{n}"] = clock()
     try:
         deadline = clock() + 90
         while not set(ids) <= set(mailbox.sent) and clock() < deadline:
@@ -108,3 +120,15 @@ async def test_workers_joining_mid_send_never_send_what_another_is_sending(kafka
     twice = {key: n for key, n in mailbox.sent.items() if n > 1}
     assert not twice, f"sent more than once: {twice}"
     assert len(mailbox.by_worker) > 1, "the joining workers were given partitions and worked them"
+
+
+async def test_a_record_waiting_to_retry_does_not_hold_the_group(kafka):
+    """The relay refuses one email for 20 s: its worker, retrying, gives the partition up at its
+    next wait when a second worker joins, instead of holding the whole group until then."""
+    ids = await _produce(kafka, "retry")
+    mailbox = Mailbox()
+    mailbox.refuse_until = {"retry-0": asyncio.get_running_loop().time() + 20}
+    mailbox = await _workers_joining(kafka, "notifiers-retrying", ids, joins=[0.5], mailbox=mailbox)
+    assert set(ids) <= set(mailbox.sent) and max(mailbox.sent.values()) == 1, mailbox.sent
+    waited = mailbox.first_send["worker-2"] - mailbox.joined["worker-2"]
+    assert waited < 10, f"the second worker sent its first email {waited:.1f}s after joining"

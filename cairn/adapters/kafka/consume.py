@@ -4,15 +4,13 @@ once it is handled, or kept with its cause in its topic's DLQ."""
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from aiokafka import (
     AIOKafkaConsumer,
     AIOKafkaProducer,
-    ConsumerRebalanceListener,
     ConsumerRecord,
     TopicPartition,
 )
@@ -21,6 +19,7 @@ from aiokafka.errors import KafkaError
 from cairn.adapters.kafka.codec import decode
 from cairn.adapters.kafka.connection import Brokers, client_options
 from cairn.adapters.kafka.publisher import producer
+from cairn.adapters.kafka.rebalancing import HAND_OVER_SECONDS, HANDING_OVER, Rebalancing, pause_unless
 from cairn.adapters.kafka.topics import dlq
 from cairn.adapters.metrics import CONSUMER_LAG, DEAD_LETTERED
 from cairn.adapters.readiness import WORKER
@@ -38,55 +37,6 @@ _record_written: ContextVar[datetime | None] = ContextVar("record_written", defa
 def record_written_at() -> datetime | None:
     """The Kafka timestamp of the record the current handler was called for."""
     return _record_written.get()
-
-
-# How long a worker whose partitions the group takes away (another worker of its service started
-# or died) may finish the record it is handling before the group hands them on: a claim email's
-# SMTP exchange, or a credential's signing and storing. The group waits this long at most.
-HAND_OVER_SECONDS = 60.0
-
-
-class Rebalancing(ConsumerRebalanceListener):
-    """Keeps two workers of one group from handling a record at once. When the group takes
-    this worker's partitions away, `revoked` tells the loop to stop before its next record
-    (and a retry's pause to end), and the group is held until the record being handled is
-    done (up to HAND_OVER_SECONDS): the partition's next owner then reads it as done ("sent"),
-    not half done ("sending", which it would send again)."""
-
-    def __init__(self, group: str, hand_over_seconds: float = HAND_OVER_SECONDS) -> None:
-        self.group, self.hand_over_seconds = group, hand_over_seconds
-        self.revoked = asyncio.Event()
-        self._handling = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
-
-    @contextmanager
-    def handling(self) -> Iterator[None]:
-        self._handling += 1
-        self._idle.clear()
-        try:
-            yield
-        finally:
-            self._handling -= 1
-            if not self._handling:
-                self._idle.set()
-
-    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        if not revoked:
-            return
-        self.revoked.set()
-        try:
-            await asyncio.wait_for(self._idle.wait(), self.hand_over_seconds)
-        except TimeoutError:
-            log.warning(
-                "%s: a record was still being handled %gs after the group took its partitions; "
-                "handing them on",
-                self.group,
-                self.hand_over_seconds,
-            )
-
-    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        pass
 
 
 def consumer(
@@ -160,18 +110,6 @@ async def report_lag(kafka: AIOKafkaConsumer, group: str) -> None:
         CONSUMER_LAG.labels(group, tp.topic, str(tp.partition)).set(max(0, highwater - position))
 
 
-async def _pause(stopping: asyncio.Event, seconds: float, revoked: asyncio.Event | None = None) -> bool:
-    """Waits `seconds` unless asked to stop (or the partitions are taken away) first; returns
-    whether to go on."""
-    waits = [asyncio.ensure_future(e.wait()) for e in (stopping, revoked) if e is not None]
-    try:
-        done, _ = await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for each in waits:
-            each.cancel()
-    return not done
-
-
 async def _handle_with_retries(
     record: ConsumerRecord,
     attempt: Callable[[], Awaitable[None]],
@@ -185,7 +123,9 @@ async def _handle_with_retries(
     uncommitted, to be read again, here or by the partition's next owner)."""
     where = f"record {record.topic}/{record.partition}@{record.offset}"
     try:
-        refused = await until_done(attempt, policy, where, lambda seconds: _pause(stopping, seconds, revoked))
+        refused = await until_done(
+            attempt, policy, where, lambda seconds: pause_unless(stopping, seconds, revoked)
+        )
     except Stopped:
         return False
     if refused is None:
@@ -211,7 +151,7 @@ async def _dead_letter_until_sent(
         except KafkaError as kafka_down:
             tries += 1
             log.warning("could not write to %s (%s); retrying", dlq(record.topic), kafka_down)
-            if not await _pause(stopping, backoff(tries, policy.base_delay, policy.max_delay)):
+            if not await pause_unless(stopping, backoff(tries, policy.base_delay, policy.max_delay)):
                 return False
 
 
@@ -244,6 +184,7 @@ async def consume_forever(
     policy = policy or RetryPolicy(max_attempts=get_settings().consumer_max_attempts)
     WORKER.joining(group)
     rebalancing = Rebalancing(group, hand_over_seconds)
+    HANDING_OVER.set(rebalancing.revoked)
     started = await _start_clients(
         bootstrap, group, topic, policy, stopping, max_poll_interval_ms, rebalancing
     )
@@ -294,7 +235,7 @@ async def consume_forever(
             except KafkaError as error:
                 fetch_failures += 1
                 log.warning("fetching from %s failed (%s); retrying", topic, error)
-                await _pause(stopping, backoff(fetch_failures, policy.base_delay, policy.max_delay))
+                await pause_unless(stopping, backoff(fetch_failures, policy.base_delay, policy.max_delay))
                 continue
             if not await work_through(batches):
                 if stopping.is_set():
@@ -369,7 +310,7 @@ async def _start_clients(
             await dead_letters.stop()
             tries += 1
             log.warning("cannot reach Kafka to consume %s (%s); trying again", topic, error)
-            await _pause(stopping, backoff(tries, policy.base_delay, policy.max_delay))
+            await pause_unless(stopping, backoff(tries, policy.base_delay, policy.max_delay))
     return None
 
 
