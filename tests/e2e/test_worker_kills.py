@@ -10,6 +10,7 @@ import signal
 import time
 from collections import Counter
 
+import httpx
 import pytest
 
 from devtools.smtp_sink import read_mailbox
@@ -18,9 +19,9 @@ from tests.e2e.volunteering import organisation, wait_until, wait_until_consumed
 
 pytestmark = pytest.mark.e2e
 
-BATCHES = 4
 PER_BATCH = 9
-EARNERS = BATCHES * PER_BATCH
+LAST_BATCH = 18  # once every worker is back: each then holds a partition, and gets awards on it
+EARNERS = 4 * PER_BATCH + LAST_BATCH
 WORKERS = ["signer", "signer-2", "notifier", "notifier-2"]
 # after each batch, two workers die, staggered: every worker twice over the run
 KILLS = [
@@ -35,7 +36,7 @@ workers_system = system_with(
 )
 
 
-def earner_shifts(batch: int) -> list[dict]:
+def earner_shifts(batch: int, volunteers: int = PER_BATCH) -> list[dict]:
     """Two shifts (6 h and 4 h) for each volunteer of the batch: the ten-hour badge each."""
     return [
         {
@@ -45,13 +46,23 @@ def earner_shifts(batch: int) -> list[dict]:
             "started_at": f"2026-11-{n + 1:02d}T09:00:00Z",
             "hours": hours,
         }
-        for v in range(PER_BATCH)
+        for v in range(volunteers)
         for n, hours in enumerate([6, 4])
     ]
 
 
 def kill(system: System, worker: str) -> None:
     os.kill(system.pid_of(worker), signal.SIGKILL)
+
+
+def ready(system: System, worker: str) -> bool:
+    """The worker's /readyz (on its own metrics port, +100 for worker 2): its consumers joined."""
+    service, _, n = worker.partition("-")
+    port = int(system.env[f"CAIRN_METRICS_PORT_{service.upper()}"]) + (100 if n else 0)
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def log_messages(system: System, worker: str) -> list[str]:
@@ -78,15 +89,20 @@ def test_signers_and_notifiers_killed_mid_stream_lose_nothing_and_send_nothing_t
         time.sleep(0.7)
         kill(system, second)
         time.sleep(1.5)
+    for worker in WORKERS:
+        wait_until(lambda w=worker: ready(system, w), bool, f"{worker} ready again", 120, 0.5)
+    last = earner_shifts(len(KILLS), LAST_BATCH)
+    assert client.post("/v1/events", json={"events": last}).status_code == 202
 
     mails = wait_until(
-        lambda: read_mailbox(system.mail_dir), lambda m: len(m) >= EARNERS, f"{EARNERS} emails", 180, 0.5
+        lambda: read_mailbox(system.mail_dir), lambda m: len(m) >= EARNERS, f"{EARNERS} emails", 300, 0.5
     )
     wait_until_consumed(system)  # anything in flight that would be a duplicate has arrived by now
     print(f"\nall {EARNERS} earners emailed {time.monotonic() - started:.1f}s after the first batch")
 
     mails = read_mailbox(system.mail_dir)
-    expected = {f"w{b}-{v}@example.org": 1 for b in range(BATCHES) for v in range(PER_BATCH)}
+    expected = {f"w{b}-{v}@example.org": 1 for b in range(len(KILLS)) for v in range(PER_BATCH)}
+    expected |= {f"w{len(KILLS)}-{v}@example.org": 1 for v in range(LAST_BATCH)}
     assert Counter(m["To"].addresses[0].addr_spec for m in mails) == Counter(expected)
     assert len({m["Message-ID"] for m in mails}) == len(mails) == EARNERS
     credentials = client.get("/v1/credentials").json()
