@@ -15,6 +15,7 @@ import httpx
 from cairn.adapters.kafka import topics
 from cairn.adapters.kafka.consume import consume_forever, record_written_at
 from cairn.adapters.kafka.publisher import KafkaPublisher
+from cairn.adapters.kafka.rebalancing import sleep_unless_handed_over
 from cairn.adapters.metrics import (
     AWARD_TO_CREDENTIAL,
     CREDENTIAL_TO_EMAIL,
@@ -221,7 +222,9 @@ class Notifier:
 
 async def notifier(settings: Settings | None = None) -> Notifier:
     settings = settings or get_settings()
-    return Notifier(settings, await current_store(settings), Mailer(settings))
+    # its SMTP retries stop when the record's partition moves to another notifier mid-send
+    mailer = Mailer(settings, sleep=sleep_unless_handed_over)
+    return Notifier(settings, await current_store(settings), mailer)
 
 
 def url_policy(settings: Settings) -> UrlPolicy:
@@ -305,6 +308,7 @@ class Webhooks:
                     self.attempt,
                     stopping,
                     max_poll_interval_ms=max(300_000, longest_wait_ms),
+                    hand_over_seconds=0,  # its handler waits for the attempt's time: hand over now
                 )
                 for topic in (topics.WEBHOOK_DELIVERIES, *topics.WEBHOOK_RETRIES)
             ),

@@ -3,9 +3,9 @@
 CAIRN_CRASH_POINTS=signer.credential_stored,notifier.email_sent kills the process by SIGKILL
 the first time it reaches each named point; a fault point instead tells the caller to misbehave
 once (the aggregator stops fetching, as faust-streaming sometimes does). A marker file under
-var/run/ keeps a restarted process from failing again. CAIRN_CRASH_ALWAYS=notifier.started
-instead kills the process every time it reaches the point: a service that keeps dying. Unset,
-as in production, every point is a no-op.
+var/run/ keeps a restarted process, or another worker of the service, from failing again.
+CAIRN_CRASH_ALWAYS=notifier.started instead kills the process every time it reaches the point:
+a service that keeps dying. Unset, as in production, every point is a no-op.
 """
 
 import os
@@ -29,10 +29,11 @@ def _first_time(name: str, marker_prefix: str) -> bool:
     if not wanted or name not in wanted.split(","):
         return False
     marker = get_settings().var_dir / "run" / f"{marker_prefix}-{name}"
-    if marker.exists():
-        return False
     marker.parent.mkdir(parents=True, exist_ok=True)
-    marker.touch()
+    try:  # created atomically: of several workers of a service (signer, signer-2) one fails, once
+        marker.open("x").close()
+    except FileExistsError:
+        return False
     return True
 
 

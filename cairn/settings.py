@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     aggregator_web_port: int = 6066
     aggregator_name: str = "aggregator"  # this worker's name: its state folder under var_dir
     aggregator_workers: int = 1
+    # `cairn dev` runs this many signers (signer, signer-2, ...) and notifiers (notifier, notifier-2,
+    # ...); they share their topics' partitions through their consumer groups
+    signer_workers: int = 1
+    notifier_workers: int = 1
+    instance_name: str = ""  # a signer's or notifier's own name among several (signer-2): its logs, port
     aggregator_stall_seconds: float = 30  # an assigned partition unprocessed this long: restart the worker
     consumer_max_attempts: int = 3  # a record failing (not transiently) this often goes to its topic's .dlq
     consumer_batch_records: int = 200  # the signer and notifier: records fetched and committed together
@@ -78,12 +83,21 @@ class Settings(BaseSettings):
     webhook_retry_delays: list[float] = list(RETRY_DELAYS)  # seconds before attempt 2, 3, ...
     # Each worker's Prometheus endpoint (GET /metrics); 0 = off. The gateway's is its /metrics.
     metrics_host: str = "127.0.0.1"
-    metrics_port_aggregator: int = 9101  # the first worker's; aggregator-N uses this + N - 1
+    # the first worker's; a further worker of a service (signer-2) uses its port + 100 x (N - 1)
+    metrics_port_aggregator: int = 9101
     metrics_port_signer: int = 9102
     metrics_port_notifier: int = 9103
     metrics_port_projector: int = 9104
     metrics_port_webhooks: int = 9105
     log_format: str = "json"  # json: one object per line; text: the old human-readable lines
+
+    def metrics_port_of(self, service: str, instance: str) -> int:
+        """The metrics port of one worker (`instance`: signer, signer-2, ...): its service's
+        port, plus 100 for each worker before it, so signer-2 (9202) never takes the port of
+        another service (9103) nor of another worker; 0 stays off."""
+        base: int = getattr(self, f"metrics_port_{service}")
+        n = instance.rpartition("-")[2]
+        return base + 100 * (int(n) - 1) if base and n.isdigit() else base
 
     @property
     def resolved_database_url(self) -> str:

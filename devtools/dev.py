@@ -137,11 +137,7 @@ async def run_dev(settings: Settings, stopping: asyncio.Event, external_kafka: b
             f"smtp sink {settings.smtp_host}:{settings.smtp_port} -> {settings.resolved_mail_dir}", flush=True
         )
         print(f"logs      {var / 'logs'}  (JSON lines)", flush=True)
-        ports = ", ".join(
-            f"{name} {getattr(settings, f'metrics_port_{name}')}"
-            for name in ("aggregator", "signer", "notifier", "projector", "webhooks")
-            if getattr(settings, f"metrics_port_{name}")
-        )
+        ports = ", ".join(f"{s.name} {port}" for s in services if (port := _metrics_port(settings, s.name)))
         print(
             f"metrics   {settings.public_url}/metrics; workers on {settings.metrics_host}: {ports}",
             flush=True,
@@ -169,19 +165,32 @@ def _prepare_brokers(settings: Settings) -> list[kafka_broker.Broker]:
 
 
 def _service_instances(settings: Settings) -> list[tuple[str, list[str], dict[str, str]]]:
-    """Every process to run: one of each service, and CAIRN_AGGREGATOR_WORKERS aggregators
-    (aggregator, aggregator-2, …) that share the partitions through their consumer group."""
+    """Every process to run: one of each service, CAIRN_AGGREGATOR_WORKERS aggregators
+    (aggregator, aggregator-2, …), CAIRN_SIGNER_WORKERS signers (signer, signer-2, …) and
+    CAIRN_NOTIFIER_WORKERS notifiers, each service's workers sharing the partitions through its
+    consumer group. A worker's name is its log, pid file and metrics port (Settings.metrics_port_of)."""
+    workers = {
+        "aggregator": settings.aggregator_workers,
+        "signer": settings.signer_workers,
+        "notifier": settings.notifier_workers,
+    }
     instances = []
-    for name, args in SERVICES.items():
-        if name != "aggregator":
-            instances.append((name, args, {}))
-            continue
-        for n in range(1, settings.aggregator_workers + 1):
-            name = "aggregator" if n == 1 else f"aggregator-{n}"
-            port = str(settings.aggregator_web_port + n - 1)
-            env = {"CAIRN_AGGREGATOR_NAME": name, "CAIRN_AGGREGATOR_WEB_PORT": port}
+    for service, args in SERVICES.items():
+        for n in range(1, workers.get(service, 1) + 1):
+            name = service if n == 1 else f"{service}-{n}"
+            if service == "aggregator":
+                port = str(settings.aggregator_web_port + n - 1)
+                env = {"CAIRN_AGGREGATOR_NAME": name, "CAIRN_AGGREGATOR_WEB_PORT": port}
+            else:
+                env = {"CAIRN_INSTANCE_NAME": name} if service in workers else {}
             instances.append((name, args, env))
     return instances
+
+
+def _metrics_port(settings: Settings, name: str) -> int:
+    """A worker's metrics port by its name (signer-2), 0 for a process that serves none."""
+    service = name if name in SERVICES else name.rpartition("-")[0]
+    return settings.metrics_port_of(service, name) if hasattr(settings, f"metrics_port_{service}") else 0
 
 
 async def _supervise(services: list[Supervised], stopping: asyncio.Event) -> None:

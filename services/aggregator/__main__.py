@@ -9,12 +9,8 @@ from services.aggregator.app import build
 
 def main() -> None:
     settings = get_settings()
-    worker = settings.aggregator_name.rpartition("-")[2]
-    offset = int(worker) - 1 if worker.isdigit() else 0  # aggregator-N: the base port + N - 1
-    if settings.metrics_port_aggregator:
-        serve_metrics(
-            settings.metrics_port_aggregator + offset, settings.aggregator_name, settings.metrics_host
-        )
+    port = settings.metrics_port_of("aggregator", settings.aggregator_name)
+    serve_metrics(port, settings.aggregator_name, settings.metrics_host)
     app = build(settings).app
     # --without-web: Faust's worker command turns the web server on unless told not to, whatever
     # web_enabled says, and a second worker's port (the first's + 1) may be some socket's by then

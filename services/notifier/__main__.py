@@ -19,7 +19,9 @@ async def serve(stopping: asyncio.Event) -> None:
 
 
 def main() -> None:
-    run_until_stopped(serve, "notifier", get_settings().metrics_port_notifier)
+    settings = get_settings()
+    name = settings.instance_name or "notifier"  # notifier-2, ... when `cairn dev` runs several
+    run_until_stopped(serve, name, settings.metrics_port_of("notifier", name))
 
 
 if __name__ == "__main__":

@@ -16,7 +16,9 @@ async def serve(stopping: asyncio.Event) -> None:
 
 
 def main() -> None:
-    run_until_stopped(serve, "signer", get_settings().metrics_port_signer)
+    settings = get_settings()
+    name = settings.instance_name or "signer"  # signer-2, ... when `cairn dev` runs several
+    run_until_stopped(serve, name, settings.metrics_port_of("signer", name))
 
 
 if __name__ == "__main__":

@@ -8,12 +8,18 @@ from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import (
+    AIOKafkaConsumer,
+    AIOKafkaProducer,
+    ConsumerRecord,
+    TopicPartition,
+)
 from aiokafka.errors import KafkaError
 
 from cairn.adapters.kafka.codec import decode
 from cairn.adapters.kafka.connection import Brokers, client_options
 from cairn.adapters.kafka.publisher import producer
+from cairn.adapters.kafka.rebalancing import HAND_OVER_SECONDS, HANDING_OVER, Rebalancing, pause_unless
 from cairn.adapters.kafka.topics import dlq
 from cairn.adapters.metrics import CONSUMER_LAG, DEAD_LETTERED
 from cairn.adapters.readiness import WORKER
@@ -34,19 +40,26 @@ def record_written_at() -> datetime | None:
 
 
 def consumer(
-    bootstrap: Brokers, group: str, *topics: str, max_poll_interval_ms: int = 300_000
+    bootstrap: Brokers,
+    group: str,
+    *topics: str,
+    max_poll_interval_ms: int = 300_000,
+    listener: Rebalancing | None = None,
 ) -> AIOKafkaConsumer:
     """Offsets are committed by the caller after the work is done: at-least-once.
     `max_poll_interval_ms`: the longest a handler may hold a record before the group counts the
-    consumer gone (longer for the webhook retry tiers, whose handlers wait until a record is due)."""
-    return AIOKafkaConsumer(
-        *topics,
+    consumer gone (longer for the webhook retry tiers, whose handlers wait until a record is due).
+    `listener`: the group waits for it when partitions move (its hand-over time, plus 10 s)."""
+    kafka = AIOKafkaConsumer(
         **client_options(bootstrap),
         group_id=group,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         max_poll_interval_ms=max_poll_interval_ms,
+        rebalance_timeout_ms=int(((listener.hand_over_seconds if listener else 0) + 10) * 1000),
     )
+    kafka.subscribe(list(topics), listener=listener)
+    return kafka
 
 
 def dead_letter(
@@ -97,27 +110,22 @@ async def report_lag(kafka: AIOKafkaConsumer, group: str) -> None:
         CONSUMER_LAG.labels(group, tp.topic, str(tp.partition)).set(max(0, highwater - position))
 
 
-async def _pause(stopping: asyncio.Event, seconds: float) -> bool:
-    """Waits `seconds` unless asked to stop first; returns whether to go on."""
-    try:
-        await asyncio.wait_for(stopping.wait(), timeout=seconds)
-    except TimeoutError:
-        return True
-    return False
-
-
 async def _handle_with_retries(
     record: ConsumerRecord,
     attempt: Callable[[], Awaitable[None]],
     dead_letters: AIOKafkaProducer,
     policy: RetryPolicy,
     stopping: asyncio.Event,
+    revoked: asyncio.Event | None = None,
 ) -> bool:
     """Runs `attempt` until it succeeds or the policy dead-letters the record; returns False only
-    if asked to stop first (the record is then left uncommitted, to be read again)."""
+    if asked to stop, or the partition was taken away, first (the record is then left
+    uncommitted, to be read again, here or by the partition's next owner)."""
     where = f"record {record.topic}/{record.partition}@{record.offset}"
     try:
-        refused = await until_done(attempt, policy, where, lambda seconds: _pause(stopping, seconds))
+        refused = await until_done(
+            attempt, policy, where, lambda seconds: pause_unless(stopping, seconds, revoked)
+        )
     except Stopped:
         return False
     if refused is None:
@@ -143,7 +151,7 @@ async def _dead_letter_until_sent(
         except KafkaError as kafka_down:
             tries += 1
             log.warning("could not write to %s (%s); retrying", dlq(record.topic), kafka_down)
-            if not await _pause(stopping, backoff(tries, policy.base_delay, policy.max_delay)):
+            if not await pause_unless(stopping, backoff(tries, policy.base_delay, policy.max_delay)):
                 return False
 
 
@@ -158,12 +166,15 @@ async def consume_forever(
     max_poll_interval_ms: int = 300_000,
     concurrency: int = 1,
     batch_records: int | None = None,
+    hand_over_seconds: float = HAND_OVER_SECONDS,
 ) -> None:
     """At-least-once loop: one record at a time, offset committed only after `handle` returns
     or the record is in the topic's DLQ. With `concurrency` over 1, each fetched batch (at most
     `batch_records`) is handled as lanes, one per partition and key, in offset order within a
     lane and up to `concurrency` records at once across lanes, and committed once when every
     lane is through: a crash mid-batch reads the whole batch again (handlers are idempotent).
+    When the group moves partitions, the records being handled are finished (for up to
+    `hand_over_seconds`) and the rest of the batch is left to the partitions' next owners.
 
     Failures are classified by cairn.failures: a record that does not parse or that `handle`
     calls permanent goes to the DLQ with the cause at once; one that keeps failing in an unknown
@@ -172,7 +183,11 @@ async def consume_forever(
     """
     policy = policy or RetryPolicy(max_attempts=get_settings().consumer_max_attempts)
     WORKER.joining(group)
-    started = await _start_clients(bootstrap, group, topic, policy, stopping, max_poll_interval_ms)
+    rebalancing = Rebalancing(group, hand_over_seconds)
+    HANDING_OVER.set(rebalancing.revoked)
+    started = await _start_clients(
+        bootstrap, group, topic, policy, stopping, max_poll_interval_ms, rebalancing
+    )
     if started is None:
         WORKER.stopped(group)
         return
@@ -185,10 +200,16 @@ async def consume_forever(
             _record_written.set(datetime.fromtimestamp(record.timestamp / 1000, UTC))
             await handle(decode(record.value, data_type))
 
-        return await _handle_with_retries(record, attempt, dead_letters, policy, stopping)
+        if rebalancing.revoked.is_set():  # not ours any more: left to the partition's next owner
+            return False
+        with rebalancing.handling():
+            return await _handle_with_retries(
+                record, attempt, dead_letters, policy, stopping, rebalancing.revoked
+            )
 
     async def work_through(batches: dict[TopicPartition, list[ConsumerRecord]]) -> bool:
-        """Handles and commits each record in turn; False when asked to stop."""
+        """Handles and commits each record in turn; False when asked to stop or when the group
+        took the partitions away (what is left of the batch is then not handled here)."""
         if concurrency > 1:
             return await _work_through_in_lanes(kafka, batches, handled, concurrency)
         for tp, records in batches.items():
@@ -207,16 +228,19 @@ async def consume_forever(
 
     try:
         while not stopping.is_set():
+            rebalancing.revoked.clear()  # a rebalance from here on abandons the batch fetched next
             try:
                 batches = await kafka.getmany(timeout_ms=500, max_records=batch_records)
                 fetch_failures = 0
             except KafkaError as error:
                 fetch_failures += 1
                 log.warning("fetching from %s failed (%s); retrying", topic, error)
-                await _pause(stopping, backoff(fetch_failures, policy.base_delay, policy.max_delay))
+                await pause_unless(stopping, backoff(fetch_failures, policy.base_delay, policy.max_delay))
                 continue
             if not await work_through(batches):
-                return
+                if stopping.is_set():
+                    return
+                await _rewind(kafka, batches)  # partitions moved: read on from the last commit
             await report_lag(kafka, group)
     finally:
         WORKER.stopped(group)
@@ -231,8 +255,9 @@ async def _work_through_in_lanes(
     concurrency: int,
 ) -> bool:
     """The batch as lanes (partition and key: a key's records keep their order), handled side by
-    side, then one commit for the batch; False when asked to stop (nothing is committed, the
-    batch is read again). A poison record goes to the DLQ alone, and its lane goes on."""
+    side, then one commit for the batch; False when asked to stop or the partitions were taken
+    away (nothing is committed, the batch is read again). A poison record goes to the DLQ
+    alone, and its lane goes on."""
     lanes: dict[tuple[TopicPartition, bytes | None], list[ConsumerRecord]] = {}
     for tp, records in batches.items():
         for record in records:
@@ -266,12 +291,15 @@ async def _start_clients(
     policy: RetryPolicy,
     stopping: asyncio.Event,
     max_poll_interval_ms: int = 300_000,
+    listener: Rebalancing | None = None,
 ) -> tuple[AIOKafkaConsumer, AIOKafkaProducer] | None:
     """The consumer and the DLQ producer, started once Kafka answers (None if asked to stop
     first): a broker not up yet must not end a projection that runs inside the gateway."""
     tries = 0
     while not stopping.is_set():
-        kafka = consumer(bootstrap, group, topic, max_poll_interval_ms=max_poll_interval_ms)
+        kafka = consumer(
+            bootstrap, group, topic, max_poll_interval_ms=max_poll_interval_ms, listener=listener
+        )
         dead_letters = producer(bootstrap)
         try:
             await kafka.start()
@@ -282,7 +310,7 @@ async def _start_clients(
             await dead_letters.stop()
             tries += 1
             log.warning("cannot reach Kafka to consume %s (%s); trying again", topic, error)
-            await _pause(stopping, backoff(tries, policy.base_delay, policy.max_delay))
+            await pause_unless(stopping, backoff(tries, policy.base_delay, policy.max_delay))
     return None
 
 
