@@ -13,40 +13,26 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 import httpx
 
+from bench.gateway import shift
 from cairn import bootstrap
 from cairn.settings import REPO_ROOT, Settings
+from devtools.dev import free_port
 from schemas.admin import OrgCreateIn
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+PEOPLE = 500  # distinct volunteers the POSTs name
 
 
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
-
-
-def shift(n: int) -> dict[str, Any]:
-    return {
-        "id": f"e{n}",
-        "type": "volunteer_shift",
-        "volunteer": {"email": f"p{n % 500}@example.org", "name": f"Person {n % 500}"},
-        "started_at": f"2026-01-{n % 28 + 1:02d}T09:00:00Z",
-        "hours": 1.5,
-    }
 
 
 async def main(kafka: str, seconds: float, in_flight: int, py_spy: str | None) -> None:
@@ -75,7 +61,7 @@ async def main(kafka: str, seconds: float, in_flight: int, py_spy: str | None) -
                 except httpx.TransportError:
                     await asyncio.sleep(0.1)
             for n in range(1, 21):  # warm-up
-                await client.post("/v1/events", json=shift(-n))
+                await client.post("/v1/events", json=shift(-n, PEOPLE))
             numbers, accepted, refused = iter(range(10**9)), 0, 0
             ends = time.monotonic() + seconds
 
@@ -84,7 +70,7 @@ async def main(kafka: str, seconds: float, in_flight: int, py_spy: str | None) -
                 for n in numbers:
                     if time.monotonic() > ends:
                         return
-                    status = (await client.post("/v1/events", json=shift(n))).status_code
+                    status = (await client.post("/v1/events", json=shift(n, PEOPLE))).status_code
                     accepted, refused = accepted + (status == 202), refused + (status != 202)
 
             spy = None
