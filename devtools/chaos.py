@@ -177,8 +177,9 @@ async def break_things(plan: Plan, parts: Parts, run: Run) -> None:
 async def main(args: argparse.Namespace) -> int:
     home = Path(tempfile.mkdtemp(prefix="cairn-chaos-"))
     seconds = args.minutes * 60
+    ours = 1 if args.bootstrap else args.brokers  # an external broker is not ours to kill
     plan = chaos_plan.plan(
-        args.volunteers, seconds, datetime.now(UTC), args.seed, args.kills, args.brokers, args.smtp_seconds
+        args.volunteers, seconds, datetime.now(UTC), args.seed, args.kills, ours, args.smtp_seconds
     )
     say(f"chaos: {plan.counts} for {args.volunteers} volunteers over {args.minutes:g} min; home {home}")
     brokers: list[kafka_broker.Broker] = []
