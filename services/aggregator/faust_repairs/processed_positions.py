@@ -4,7 +4,8 @@ faust-streaming 0.15.3 sometimes acknowledges, and so commits, records it never 
 agent (seen in the two-worker kill test). Faust's commit therefore cannot say where a partition
 stands; this table can. The agent writes a partition's position with the batch's progress,
 before Faust acknowledges the batch, so the watchdog (watchdog.py) can seek back to it and the
-agent can refuse a batch that starts past it (`contiguous`).
+agent can refuse what lies past a hole: a batch that starts past it, or skips inside
+(`contiguous`).
 
 The table is co-partitioned with the activity topic: the key is the partition number, written
 under an event of that partition, so each position lives in its own partition's store and
@@ -59,7 +60,8 @@ class ProcessedPositions:
         """The batch without what lies past a hole in a partition: the events of a partition that
         starts past where processing stopped, and those after a skip inside the batch (seen in
         the chaos run: one event, then the next hundred missing, after a failover). The records
-        in between were acknowledged without reaching the agent. Left unprocessed and
+        in between never reached the agent, yet a later commit can pass them (Faust commits a
+        revoked partition's in-flight batch from its own first offset). Left unprocessed and
         unrecorded, the commit then stands past the processed position, and the watchdog reads
         again from there. Records the broker no longer has (retention) cannot be read again, so
         a gap at the start of what it holds is accepted."""
