@@ -48,7 +48,9 @@ from devtools.topic_reader import write_raw
 IN_FLIGHT = 8  # requests at once
 SMTP_FAULTS = {"rate": 0.3, "kinds": ["refuse", "drop", "timeout"], "timeout_seconds": 8}
 # How long after each fault its effects may last, for the event-to-email figure outside faults.
-AFTERMATH = {"kill": 20.0, "broker-kill": 30.0, "database-restart": 20.0, "smtp": 30.0}
+# A broker's window runs from its kill to its restart, plus its aftermath.
+AFTERMATH = {"kill": 20.0, "database-restart": 20.0, "smtp": 30.0}
+BROKER_AFTERMATH = 30.0
 
 
 @dataclass
@@ -125,6 +127,7 @@ class Parts:
     database: Any  # devtools.postgres.Cluster, or None on SQLite
     db_down_seconds: float
     victim: kafka_broker.Broker | None = None
+    victim_down_since: float = 0.0
 
 
 async def inject(fault: Fault, parts: Parts, run: Run) -> None:
@@ -139,13 +142,13 @@ async def inject(fault: Fault, parts: Parts, run: Run) -> None:
         except ProcessLookupError:
             done["missed"] = "not running: being restarted"
     elif fault.kind == "broker-kill":
-        parts.victim = parts.brokers[-1]
+        parts.victim, parts.victim_down_since = parts.brokers[-1], at
         kafka_broker.kill(parts.victim)
         done["target"] = parts.victim.bootstrap
     elif fault.kind == "broker-start" and parts.victim is not None:
         kafka_broker.start(parts.victim, REPO_ROOT / "var", short_lived=True)
         done["target"] = parts.victim.bootstrap
-        run.windows.append((_last_at(run, "broker-kill"), at + AFTERMATH["broker-kill"]))
+        run.windows.append((parts.victim_down_since, at + BROKER_AFTERMATH))
     elif fault.kind == "database-restart":
         if parts.database is None:
             done["missed"] = "SQLite: no server to restart"
@@ -157,14 +160,10 @@ async def inject(fault: Fault, parts: Parts, run: Run) -> None:
         (parts.var_dir / "run" / "smtp-faults.json").write_text(json.dumps(faults))
         done["until"] = faults["until"]
     end = done.get("back_at", done.get("until", at))
-    if fault.kind in AFTERMATH and fault.kind != "broker-kill":
+    if fault.kind in AFTERMATH:
         run.windows.append((at, end + AFTERMATH[fault.kind]))
     run.faults.append(done)
     say(f"chaos: {fault.kind} {done['target']}{' (' + done['missed'] + ')' if 'missed' in done else ''}")
-
-
-def _last_at(run: Run, kind: str) -> float:
-    return next(f["at"] for f in reversed(run.faults) if f["kind"] == kind)
 
 
 async def break_things(plan: Plan, parts: Parts, run: Run) -> None:
