@@ -33,7 +33,7 @@ from cairn.domain.webhooks import UrlPolicy
 from cairn.ports import SYSTEM_CLOCK, Clock
 from cairn.settings import Settings, get_settings
 from cairn.usecases.issuing import issue_and_announce
-from cairn.usecases.notifying import notify_earner
+from cairn.usecases.notifying import NotTakenHere, notify_earner
 from cairn.usecases.provisioning import create_organisation
 from cairn.usecases.webhooks import attempt_delivery, fan_out
 from schemas.admin import OrgCreateIn
@@ -56,17 +56,16 @@ def batched(settings: Settings) -> dict[str, int]:
     return {"concurrency": settings.consumer_concurrency, "batch_records": settings.consumer_batch_records}
 
 
-def one_email_at_a_time(settings: Settings) -> dict[str, int]:
-    """The notifier fetches in batches but sends one email at a time. Between the mail server's
-    250 and the "sent" record, a kill means the email is sent again on restart; with records
-    handled side by side, one kill caught every email in flight in that window (the crash test
-    saw two emails to one person), so only one email is ever in it.
+def emails_side_by_side(settings: Settings) -> dict[str, int]:
+    """The notifier handles records of different credentials side by side (its SMTP
+    transactions still go one at a time over one connection). A kill cannot send an email twice:
+    the row is marked handed over before DATA (cairn.usecases.notifying).
 
     It may hold one record while the relay is in trouble (`smtp_give_up_after_rounds` rounds:
     45 to 90 minutes, hours if every attempt times out): past max.poll.interval the group would
     hand the record to the other notifier while this one still tries it, and both would send
     it when the relay is back. A killed notifier is still noticed by its heartbeats stopping."""
-    return {**batched(settings), "concurrency": 1, "max_poll_interval_ms": 24 * 3600 * 1000}
+    return {**batched(settings), "max_poll_interval_ms": 24 * 3600 * 1000}
 
 
 @dataclass
@@ -157,6 +156,7 @@ class Notifier:
     # One claim email at a time per credential: an issue and a resend of one credential must not
     # both pass the notification check before either is sent. Other credentials' go on meanwhile.
     locks: WeakValueDictionary[str, asyncio.Lock] = field(default_factory=WeakValueDictionary)
+    not_taken_here: NotTakenHere = field(default_factory=set)
 
     async def handle(
         self, event: CloudEvent[CredentialIssued] | CloudEvent[ClaimEmailResendRequested]
@@ -164,7 +164,7 @@ class Notifier:
         lock = self.locks.setdefault(event.data.credential_id, asyncio.Lock())
         async with lock:
             before = await self.store.notification(event.data.credential_id)
-            await notify_earner(self.store, event.data, self.settings, self.mailer)
+            await notify_earner(self.store, event.data, self.settings, self.mailer, self.not_taken_here)
             after = await self.store.notification(event.data.credential_id)
         self.report(event, before, after)
 
@@ -202,7 +202,7 @@ class Notifier:
                 CredentialIssued,
                 self.handle,
                 stopping,
-                **one_email_at_a_time(self.settings),
+                **emails_side_by_side(self.settings),
             ),
             consume_forever(
                 self.settings,
@@ -211,7 +211,7 @@ class Notifier:
                 ClaimEmailResendRequested,
                 self.handle,
                 stopping,
-                **one_email_at_a_time(self.settings),
+                **emails_side_by_side(self.settings),
             ),
         )
 

@@ -57,15 +57,40 @@ class Publisher(Protocol):
 # ---- mail and time ----
 
 
+class HandOver(Protocol):
+    """Where a sender records that a message is in the relay's hands, for whoever finds the email
+    after the sender died: SMTP cannot say afterwards whether the server took it (RFC 1047), so a
+    successor must not send it again, and must send one the relay never took."""
+
+    async def handing(self) -> None:
+        """The relay took the envelope and DATA follows: record it first. Raises HandOverFailed
+        (nothing is sent) when it cannot be recorded, or the email is no longer this sender's."""
+        ...
+
+    async def not_taken(self) -> None:
+        """DATA failed, or the relay stayed silent after it longer than an answer takes: the
+        message is not in the relay's hands after all. Never raises."""
+        ...
+
+
 class Mailer(Protocol):
     """Sends one email, retrying what a retry can fix; raises MailRefused or MailNotSent."""
 
     async def send(
-        self, message: EmailMessage, still_wanted: Callable[[], Awaitable[bool]] | None = None
+        self,
+        message: EmailMessage,
+        still_wanted: Callable[[], Awaitable[bool]] | None = None,
+        hand_over: HandOver | None = None,
     ) -> str:
         """Returns the server's answer to the accepted message. `still_wanted` is asked before
-        each retry: False stops the retries (MailNotSent), as when another sender took over."""
+        each retry: False stops the retries (MailNotSent), as when another sender took over.
+        `hand_over` is told around each DATA."""
         ...
+
+
+class HandOverFailed(Transient):
+    """The hand-over could not be recorded (the database is away, or another sender has the
+    email now): the message was not sent, and the record is tried again."""
 
 
 class MailRefused(Permanent):
@@ -264,6 +289,13 @@ class EarnerStore(Protocol):
     async def record_notification(
         self, credential_id: str, message_id: str, status: str, error: str | None = None, generation: int = 0
     ) -> None: ...
+    async def mark_handed_over(
+        self, credential_id: str, generation: int, attempts: int, handed: bool
+    ) -> bool:
+        """Sets a "sending" email "handed_over" (at now, in sent_at), or back; only while the row
+        is still this sender's (same generation and attempts). False if it is not."""
+        ...
+
     async def person_export(self, org_id: str, recipient_key: str) -> dict[str, Any] | None: ...
     async def erase_person(self, org_id: str, recipient_key: str) -> bool: ...
 

@@ -55,11 +55,16 @@ class CredentialSummary(BaseModel):
     status_reason: str | None = None
     email_status: str = Field(
         default="pending",
-        description="pending | sending | sent | bounced (refused by the mail server) | "
+        description="pending | sending | handed_over (the mail server has it, its answer awaited) | "
+        "sent | bounced (refused by the mail server) | "
         "failed (still refused after retries) | suppressed (the earner unsubscribed, or the "
         "credential was revoked or suspended before it went)",
     )
-    email_error: str | None = Field(default=None, description="the mail server's last answer, if it refused")
+    email_error: str | None = Field(
+        default=None,
+        description='the mail server\'s last answer, if it refused; for a sent email, "unconfirmed: ..." '
+        "when its notifier stopped before the server's answer (it may not have arrived: resend it)",
+    )
 
 
 class ResendAccepted(BaseModel):

@@ -6,11 +6,12 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
+from typing import Any
 
 import aiosmtplib
 
 from cairn.domain.failures import backoff
-from cairn.ports import MailNotSent, MailRefused
+from cairn.ports import HandOver, HandOverFailed, MailNotSent, MailRefused
 from cairn.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,45 @@ def relay_trouble(code: int, message: str) -> bool:
     system and 4.4.x network status) rather than this recipient's (4.2.2 mailbox full, 4.7.1
     greylisted, ...)."""
     return code == 421 or message.lstrip().startswith(("4.3.", "4.4."))
+
+
+# A relay answers the end of DATA within moments (RFC 1047 asks it to); one silent for longer is in
+# trouble and is taken not to have the message. A sender killed in the first moments leaves the
+# email "handed over" (not sent again); one killed later in a long silence, "sending" (sent again).
+ANSWER_EXPECTED_SECONDS = 1.0
+
+
+class _HandingClient(aiosmtplib.SMTP):
+    """aiosmtplib's client, telling the message's HandOver around DATA: aiosmtplib's own
+    send_message does the envelope (SMTPUTF8, 8BITMIME, SIZE), so only DATA is wrapped."""
+
+    hand_over: HandOver | None = None
+    answer_expected: float = ANSWER_EXPECTED_SECONDS
+
+    async def data(self, message: str | bytes, /, *, timeout: Any = aiosmtplib.smtp.Default.token) -> Any:
+        hand_over = self.hand_over
+        if hand_over is None:
+            return await super().data(message, timeout=timeout)
+        try:
+            await hand_over.handing()
+        except HandOverFailed:
+            raise
+        except Exception as e:  # the store's own errors: nothing was sent
+            raise HandOverFailed(f"recording the hand-over failed: {type(e).__name__}: {e}") from e
+        answer = asyncio.ensure_future(super().data(message, timeout=timeout))
+        taken_back = False
+        try:
+            done, _ = await asyncio.wait({answer}, timeout=self.answer_expected)
+            if not done:
+                log.warning("no answer to DATA in %.1fs: taken not to have the message", self.answer_expected)
+                taken_back = True
+                await hand_over.not_taken()
+            return await answer
+        except BaseException:
+            answer.cancel()
+            if not taken_back:
+                await hand_over.not_taken()
+            raise
 
 
 class Mailer:
@@ -44,14 +84,16 @@ class Mailer:
         self._settings = settings
         self._sleep = sleep
         self._base_delay, self._max_delay = base_delay, max_delay
-        self._client: aiosmtplib.SMTP | None = None
+        self._client: _HandingClient | None = None
         self.connections_opened = 0
+        # one message at a time on the one connection (its HandOver is the client's for the time)
+        self._one_message = asyncio.Lock()
 
-    async def _connected(self) -> aiosmtplib.SMTP:
+    async def _connected(self) -> _HandingClient:
         if self._client is not None and self._client.is_connected:
             return self._client
         s = self._settings
-        client = aiosmtplib.SMTP(
+        client = _HandingClient(
             hostname=s.smtp_host,
             port=s.smtp_port,
             start_tls=s.smtp_starttls,
@@ -79,40 +121,57 @@ class Mailer:
         self._client = None
 
     async def send(
-        self, message: EmailMessage, still_wanted: Callable[[], Awaitable[bool]] | None = None
+        self,
+        message: EmailMessage,
+        still_wanted: Callable[[], Awaitable[bool]] | None = None,
+        hand_over: HandOver | None = None,
     ) -> str:
         """Returns the server's answer (e.g. "250 OK queued as ..."). `still_wanted`, asked
-        before each retry, stops the retries when it says False."""
+        before each retry, stops the retries when it says False. `hand_over` is told just before
+        each DATA, and when that DATA fails; its HandOverFailed ends the send (nothing sent)."""
         last_error, unreachable = "", False
         for attempt in range(1, self._settings.smtp_max_attempts + 1):
             if attempt > 1 and still_wanted is not None and not await still_wanted():
                 raise TemporaryFailure(f"no longer wanted after: {last_error}", unreachable)
-            try:
-                client = await self._connected()
-            except (aiosmtplib.SMTPException, OSError, TimeoutError) as e:
-                # no server, TLS or login trouble: the relay's problem (or ours), never the address's
-                last_error, unreachable = f"{type(e).__name__}: {e}", True
-                await self._drop()
-            else:
-                try:
-                    _, answer = await client.send_message(message)
-                    return answer
-                except aiosmtplib.SMTPRecipientsRefused as e:
-                    last_error = "; ".join(f"{r.code} {r.message}" for r in e.recipients)
-                    if all(500 <= r.code < 600 for r in e.recipients):
-                        raise PermanentFailure(last_error) from e
-                    unreachable = any(relay_trouble(r.code, r.message) for r in e.recipients)
-                except aiosmtplib.SMTPResponseException as e:
-                    # a 4xx to MAIL FROM or DATA is about the relay, never the recipient
-                    last_error, unreachable = f"{e.code} {e.message}", True
-                    if 500 <= e.code < 600:
-                        raise PermanentFailure(last_error) from e
-                    await self._drop()
-                except (aiosmtplib.SMTPException, OSError, TimeoutError) as e:
-                    last_error, unreachable = f"{type(e).__name__}: {e}", True
-                    await self._drop()
+            async with self._one_message:
+                outcome = await self._attempt(message, hand_over)
+            if isinstance(outcome, str):
+                return outcome
+            last_error, unreachable = outcome
             if attempt < self._settings.smtp_max_attempts:
                 delay = backoff(attempt, self._base_delay, self._max_delay)
                 log.warning("SMTP attempt %d failed (%s); retrying in %.1fs", attempt, last_error, delay)
                 await self._sleep(delay)
         raise TemporaryFailure(last_error, unreachable)
+
+    async def _attempt(self, message: EmailMessage, hand_over: HandOver | None) -> str | tuple[str, bool]:
+        """One try: the server's answer, or (the failure, whether it is the relay's trouble)."""
+        try:
+            client = await self._connected()
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as e:
+            # no server, TLS or login trouble: the relay's problem (or ours), never the address's
+            await self._drop()
+            return f"{type(e).__name__}: {e}", True
+        client.hand_over = hand_over
+        try:
+            _, answer = await client.send_message(message)
+            return answer
+        except aiosmtplib.SMTPRecipientsRefused as e:
+            refusal = "; ".join(f"{r.code} {r.message}" for r in e.recipients)
+            if all(500 <= r.code < 600 for r in e.recipients):
+                raise PermanentFailure(refusal) from e
+            return refusal, any(relay_trouble(r.code, r.message) for r in e.recipients)
+        except aiosmtplib.SMTPResponseException as e:
+            # a 4xx to MAIL FROM or DATA is about the relay, never the recipient
+            if 500 <= e.code < 600:
+                raise PermanentFailure(f"{e.code} {e.message}") from e
+            await self._drop()
+            return f"{e.code} {e.message}", True
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as e:
+            await self._drop()  # a dropped or silent connection
+            return f"{type(e).__name__}: {e}", True
+        except BaseException:
+            await self._drop()  # mid-transaction (HandOverFailed, cancelled): not reusable
+            raise
+        finally:
+            client.hand_over = None

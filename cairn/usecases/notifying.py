@@ -2,23 +2,29 @@
 per resend.
 
 A notification row per credential records what was sent. The claim token and Message-ID are
-derived from the credential id and the resend generation, so if the notifier dies between the
-SMTP server accepting the message and the row being written, the re-sent email is byte-for-byte
+derived from the credential id and the resend generation, so any email sent again is byte-for-byte
 the same message.
+
+Just before DATA the row is marked "handed_over". SMTP cannot tell a sender afterwards whether the
+server took a message (RFC 1047), so a notifier that finds the mark of one that died does not send
+the email again: it records it sent, "unconfirmed", for the organisation to see (and resend). The
+sender takes the mark back when DATA fails, or when the relay stays silent longer than an answer
+takes (a relay in trouble), so an email the relay never took is sent again.
 """
 
 import asyncio
 import logging
 import time
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cairn.crash_points import crash_point
 from cairn.domain import languages
 from cairn.domain.badge_images import badge_png
-from cairn.domain.failures import PoisonRecord, RetryPolicy, Stopped, until_done
+from cairn.domain.failures import PoisonRecord, RetryPolicy, Stopped, Transient, until_done
 from cairn.domain.records import CredentialRecord, NotificationRecord, Org
-from cairn.ports import Mailer, MailNotSent, MailRefused, Store
+from cairn.ports import HandOverFailed, Mailer, MailNotSent, MailRefused, Store
 from cairn.settings import Settings
 from cairn.usecases.credential_texts import figure_text
 from cairn.usecases.email_message import (
@@ -32,6 +38,42 @@ from schemas.awards import ClaimEmailResendRequested, CredentialIssued
 
 log = logging.getLogger(__name__)
 DONE = {"sent", "bounced", "failed", "suppressed"}
+IN_HAND = ("sending", "handed_over")  # a notifier is on it
+UNCONFIRMED = "unconfirmed: the notifier stopped after handing this email to the server, before its answer"
+
+# Emails (credential id, generation) this process marked handed over and knows the relay did not
+# take, where the mark could not be taken back (the database away): its own retry sends them.
+NotTakenHere = set[tuple[str, int]]
+
+
+class HandOverUnsettled(Transient):
+    """An email marked handed over by a sender that may still be waiting for the server's answer."""
+
+
+@dataclass
+class RowHandOver:
+    """The notification row as the Mailer's HandOver: the mark is written only while the row is
+    still this sender's (its generation and attempts)."""
+
+    store: Store
+    credential_id: str
+    generation: int
+    attempts: int
+    not_taken_here: NotTakenHere
+
+    async def handing(self) -> None:
+        key = (self.credential_id, self.generation)
+        self.not_taken_here.add(key)  # until the mark is known written: its commit may land unseen
+        if not await self.store.mark_handed_over(self.credential_id, self.generation, self.attempts, True):
+            raise HandOverFailed(f"claim email for {self.credential_id} is another notifier's now")
+        self.not_taken_here.discard(key)
+
+    async def not_taken(self) -> None:
+        self.not_taken_here.add((self.credential_id, self.generation))
+        try:
+            await self.store.mark_handed_over(self.credential_id, self.generation, self.attempts, False)
+        except Exception as e:  # remembered above: this process's retry sends it
+            log.warning("could not take back the hand-over of %s: %s", self.credential_id, type(e).__name__)
 
 
 async def claim_email_image(store: Store, credential: CredentialRecord, org: Org) -> bytes:
@@ -63,7 +105,7 @@ def occurrence_of(document: dict[str, Any]) -> str | None:
 def rounds_tried(existing: NotificationRecord | None, generation: int) -> int:
     """Rounds of the Mailer's retries this email has had before (each wrote "sending" once),
     counted in the store so that restarts and redeliveries do not start the count again."""
-    if existing is None or existing.generation != generation or existing.status != "sending":
+    if existing is None or existing.generation != generation or existing.status not in IN_HAND:
         return 0
     return existing.attempts
 
@@ -75,9 +117,11 @@ SENT_RECORD_PATIENCE_SECONDS = 120.0
 SENT_RECORD_RETRIES = RetryPolicy(max_attempts=1, base_delay=0.1, max_delay=5.0)
 
 
-async def record_sent(store: Store, credential_id: str, message_id: str, generation: int) -> None:
-    """Records the email as sent, waiting out a database that is away (up to the patience);
-    any other failure, or one that outlasts it, is raised for the consumer as before."""
+async def record_sent(
+    store: Store, credential_id: str, message_id: str, generation: int, note: str | None = None
+) -> None:
+    """Records the email as sent (with `note`, if in doubt), waiting out a database that is away
+    (up to the patience); any other failure, or one that outlasts it, is raised for the consumer as before."""
     deadline = time.monotonic() + SENT_RECORD_PATIENCE_SECONDS
 
     async def pause(seconds: float) -> bool:
@@ -88,7 +132,7 @@ async def record_sent(store: Store, credential_id: str, message_id: str, generat
 
     try:
         refused = await until_done(
-            lambda: store.record_notification(credential_id, message_id, "sent", None, generation),
+            lambda: store.record_notification(credential_id, message_id, "sent", note, generation),
             SENT_RECORD_RETRIES,
             f"recording claim email {message_id} as sent",
             pause,
@@ -99,8 +143,23 @@ async def record_sent(store: Store, credential_id: str, message_id: str, generat
         raise refused[0]
 
 
+async def settle_hand_over(store: Store, found: NotificationRecord, settings: Settings) -> None:
+    """An email marked handed over, found by a notifier that is not its sender (or a restart of
+    it): once its sender would have had the answer or taken the mark back, it is recorded sent,
+    unconfirmed, never sent again. Until then HandOverUnsettled (the record is tried again)."""
+    waited = (datetime.now(UTC) - found.sent_at).total_seconds() if found.sent_at else 0.0
+    if waited < settings.smtp_timeout_seconds:
+        raise HandOverUnsettled(f"claim email {found.message_id} handed over {waited:.0f}s ago")
+    await record_sent(store, found.credential_id, found.message_id, found.generation, UNCONFIRMED)
+    log.warning("claim email %s recorded sent, unconfirmed: its sender died during DATA", found.message_id)
+
+
 async def notify_earner(
-    store: Store, issued: CredentialIssued | ClaimEmailResendRequested, settings: Settings, mailer: Mailer
+    store: Store,
+    issued: CredentialIssued | ClaimEmailResendRequested,
+    settings: Settings,
+    mailer: Mailer,
+    not_taken_here: NotTakenHere | None = None,
 ) -> bool:
     """Sends the claim email unless this generation of it is done; returns whether it sent one.
     A CredentialIssued asks for generation 0, a resend command for the generation it names.
@@ -116,6 +175,14 @@ async def notify_earner(
     if existing is not None and (
         existing.generation > generation or (existing.generation == generation and existing.status in DONE)
     ):
+        return False
+    not_taken_here = set() if not_taken_here is None else not_taken_here
+    if (
+        existing is not None
+        and (existing.generation, existing.status) == (generation, "handed_over")
+        and (issued.credential_id, generation) not in not_taken_here
+    ):
+        await settle_hand_over(store, existing, settings)
         return False
     credential = await store.credential(issued.credential_id)
     org = await store.org(issued.org_id)
@@ -174,15 +241,19 @@ async def notify_earner(
         raise
     await store.record_notification(issued.credential_id, message_id, "sending", None, generation)
     mine = await store.notification(issued.credential_id)
+    assert mine is not None
+    ours = (mine.generation, mine.attempts)
 
     async def still_mine() -> bool:
         """No other notifier has taken this email over (its record handed on in a rebalance
         while this one waited between retries): else one of them would send it twice."""
-        return await store.notification(issued.credential_id) == mine
+        now = await store.notification(issued.credential_id)
+        return now is not None and now.status in IN_HAND and (now.generation, now.attempts) == ours
 
+    hand_over = RowHandOver(store, issued.credential_id, generation, mine.attempts, not_taken_here)
     crash_point("notifier.before_send")
     try:
-        await mailer.send(message, still_wanted=still_mine)
+        await mailer.send(message, still_wanted=still_mine, hand_over=hand_over)
     except MailRefused as e:
         await store.record_notification(issued.credential_id, message_id, "bounced", str(e)[:500], generation)
         log.warning("claim email for %s bounced: %s", issued.credential_id, e)
@@ -196,6 +267,8 @@ async def notify_earner(
         await store.record_notification(issued.credential_id, message_id, "failed", str(e)[:500], generation)
         log.warning("claim email for %s failed after retries: %s", issued.credential_id, e)
         return False
+    not_taken_here.discard((issued.credential_id, generation))
+    crash_point("notifier.email_accepted")
     await record_sent(store, issued.credential_id, message_id, generation)
     crash_point("notifier.sent_recorded")
     log.info("claim email sent for %s (generation %d)", issued.credential_id, generation)

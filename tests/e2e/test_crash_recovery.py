@@ -25,6 +25,7 @@ CRASH_POINTS = [
     "signer.credential_stored",  # credential in the store, CredentialIssued not yet sent
     "signer.credential_emitted",  # CredentialIssued sent, award offset not committed
     "notifier.before_send",  # claim token stored, email not yet sent
+    "notifier.email_accepted",  # the server took the email, "sent" not yet recorded
     "notifier.sent_recorded",  # email sent and recorded, offset not committed
 ]
 VOLUNTEERS = 12
@@ -35,8 +36,13 @@ VOLUNTEERS = 12
 # partition it was given (upstream #471, #629), or commits records it never processed; the
 # worker's watchdog restarts it, or reads them again (test_stalled_partition.py,
 # test_unprocessed_commits.py).
+# A short SMTP timeout: the notifier after the email_accepted crash waits that long for the
+# killed sender's answer before it settles the email.
 crashing_system = system_with(
-    "cairn-crash", CAIRN_CRASH_POINTS=",".join(CRASH_POINTS), CAIRN_AGGREGATOR_WORKERS="2"
+    "cairn-crash",
+    CAIRN_CRASH_POINTS=",".join(CRASH_POINTS),
+    CAIRN_AGGREGATOR_WORKERS="2",
+    CAIRN_SMTP_TIMEOUT_SECONDS="5",
 )
 
 
@@ -99,5 +105,10 @@ def test_kills_lose_nothing_and_duplicate_nothing(crashing_system):
     assert len({m["Message-ID"] for m in mails}) == VOLUNTEERS
     credentials = client.get("/v1/credentials").json()
     assert len(credentials) == VOLUNTEERS == len({c["id"] for c in credentials})
+    assert {c["email_status"] for c in credentials} == {"sent"}
+    # the email its notifier died holding (and any beside it in the same moment): sent once,
+    # recorded as such, and flagged for the organisation
+    unconfirmed = [c for c in credentials if (c["email_error"] or "").startswith("unconfirmed")]
+    assert unconfirmed, "the email_accepted kill left its email handed over, settled unconfirmed"
     restarts = (system.var_dir / "dev.log").read_text().count("; restart ")
     assert restarts >= len(CRASH_POINTS) + 2

@@ -14,7 +14,7 @@ import pytest
 
 from cairn.adapters.kafka import consume, publisher, topics
 from cairn.adapters.kafka.rebalancing import sleep_unless_handed_over
-from cairn.bootstrap import one_email_at_a_time
+from cairn.bootstrap import emails_side_by_side
 from cairn.domain.failures import RetryPolicy
 from cairn.settings import Settings
 from schemas.awards import AwardQuestioned
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.integration
 
 TOPIC = topics.CREDENTIALS
 PARTITIONS = 8
-RECORDS = 24
+RECORDS = 96  # side by side, the notifier works through 24 before the later workers join
 SEND_SECONDS = 0.8  # a slow relay, or a 4xx retried: the window this test is about
 
 
@@ -89,7 +89,7 @@ async def _workers_joining(
             mailbox.worker(name),
             stopping,
             policy,
-            **one_email_at_a_time(Settings()),  # as the notifier: batches, one email at a time
+            **emails_side_by_side(Settings()),  # as the notifier: batches, side by side
         )
         return asyncio.create_task(loop)
 

@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 
-from cairn.ports import MailNotSent, MailRefused
+from cairn.ports import HandOver, MailNotSent, MailRefused
 
 T = TypeVar("T")
 
@@ -43,6 +43,7 @@ class FakeMailer:
         self._answers: list[int] = []  # SMTP codes to answer with before accepting
         self._unreachable = 0
         self.between_attempts: Callable[[], Awaitable[None]] | None = None  # e.g. a takeover
+        self.die_after_data = False
 
     def refuse(self, code: int, times: int = 1) -> None:
         self._answers += [code] * times
@@ -51,7 +52,10 @@ class FakeMailer:
         self._unreachable += times
 
     async def send(
-        self, message: EmailMessage, still_wanted: Callable[[], Awaitable[bool]] | None = None
+        self,
+        message: EmailMessage,
+        still_wanted: Callable[[], Awaitable[bool]] | None = None,
+        hand_over: HandOver | None = None,
     ) -> str:
         if self._unreachable:
             self._unreachable -= 1
@@ -63,14 +67,24 @@ class FakeMailer:
             if attempt and still_wanted is not None and not await still_wanted():
                 raise MailNotSent(f"no longer wanted after: {last}", unreachable=False)
             self.attempts += 1
+            if hand_over is not None:  # every answer below stands for the answer to DATA
+                await hand_over.handing()
             if not self._answers:
                 self.sent.append(message)
+                if self.die_after_data:
+                    raise SenderKilled("killed between the server's 250 and recording it")
                 return f"250 OK queued as fake-{len(self.sent)}"
             code = self._answers.pop(0)
             last = f"{code} refused by the fake"
+            if hand_over is not None:
+                await hand_over.not_taken()
             if 500 <= code < 600:
                 raise MailRefused(last)
         raise MailNotSent(last, unreachable=False)
+
+
+class SenderKilled(BaseException):
+    """Stands for a SIGKILL of the notifier: nothing after it runs."""
 
 
 class FakeClock:

@@ -419,6 +419,19 @@ class FakeStore(FakeWebhookTables, FakeVolunteers):
             sent_at=_now() if status == "sent" else row.sent_at,
         )
 
+    async def mark_handed_over(
+        self, credential_id: str, generation: int, attempts: int, handed: bool
+    ) -> bool:
+        row = self.notifications_.get(credential_id)
+        if row is None or (row.generation, row.attempts) != (generation, attempts):
+            return False
+        if row.status not in ("sending", "handed_over"):
+            return False
+        self.notifications_[credential_id] = dataclasses.replace(
+            row, status="handed_over" if handed else "sending", sent_at=_now() if handed else None
+        )
+        return True
+
     # progress, export and erasure
 
     async def save_progress(self, update: ProgressUpdated) -> None:

@@ -22,10 +22,10 @@ class GatedMailer(FakeMailer):
         self.held = held
         self.release = asyncio.Event()
 
-    async def send(self, message: EmailMessage, still_wanted=None) -> str:
+    async def send(self, message: EmailMessage, still_wanted=None, hand_over=None) -> str:
         if message["To"].addresses[0].addr_spec == self.held:
             await self.release.wait()
-        return await super().send(message, still_wanted)
+        return await super().send(message, still_wanted, hand_over)
 
 
 def record(data: CredentialIssued | ClaimEmailResendRequested) -> CloudEvent:

@@ -4,9 +4,10 @@ bounces for good, a relay in trouble leaves the record to be retried by the cons
 import pytest
 
 from cairn.domain.failures import Failure, Transient, classify
-from cairn.ports import MailNotSent
-from cairn.usecases.notifying import notify_earner
+from cairn.ports import HandOverFailed, MailNotSent
+from cairn.usecases.notifying import UNCONFIRMED, HandOverUnsettled, notify_earner
 from schemas.awards import CredentialIssued
+from tests.service.fakes import SenderKilled
 
 
 async def test_one_email_with_a_working_claim_link(store, settings, mailer, issued):
@@ -115,6 +116,83 @@ async def test_a_notifier_stops_retrying_an_email_another_has_taken_over(store, 
     assert await notify_earner(store, issued, settings, mailer) is False
     assert mailer.sent == [] and mailer.attempts == 1, "no second attempt"
     assert (await store.notification(issued.credential_id)).status == "sent", "the other's outcome stands"
+
+
+async def test_an_email_whose_sender_died_after_data_is_never_sent_again(store, settings, mailer, issued):
+    """The server took the message, then the notifier was killed before recording it: the row
+    says handed over; the next notifier waits out the sender's answer, then records the email
+    sent, unconfirmed, without a second copy."""
+    mailer.die_after_data = True
+    with pytest.raises(SenderKilled):
+        await notify_earner(store, issued, settings, mailer)
+    assert (await store.notification(issued.credential_id)).status == "handed_over"
+    mailer.die_after_data = False
+
+    with pytest.raises(HandOverUnsettled) as unsettled:  # its sender could still be waiting
+        await notify_earner(store, issued, settings, mailer)
+    assert classify(unsettled.value) is Failure.TRANSIENT, "tried again, never dead-lettered"
+    later = settings.model_copy(update={"smtp_timeout_seconds": 0})
+    assert await notify_earner(store, issued, later, mailer) is False
+    notification = await store.notification(issued.credential_id)
+    assert (notification.status, notification.last_error) == ("sent", UNCONFIRMED)
+    assert len(mailer.sent) == 1, "one copy: the one the server took"
+
+
+async def test_a_refused_data_takes_the_hand_over_back_and_the_retry_sends(store, settings, mailer, issued):
+    seen: list[str] = []
+    mailer.refuse(451)
+    record = store.mark_handed_over
+
+    async def watched(credential_id, generation, attempts, handed):
+        done = await record(credential_id, generation, attempts, handed)
+        seen.append((await store.notification(credential_id)).status)
+        return done
+
+    store.mark_handed_over = watched
+    assert await notify_earner(store, issued, settings, mailer) is True
+    assert seen == ["handed_over", "sending", "handed_over"]
+    assert len(mailer.sent) == 1 and (await store.notification(issued.credential_id)).status == "sent"
+
+
+async def test_a_hand_over_whose_commit_was_lost_to_its_sender_still_sends_once(
+    store, settings, mailer, issued
+):
+    """The database restarts as the mark commits: the mark landed, but the notifier was told it
+    failed and sent nothing. Its own retry must send the email (no other notifier has it), not
+    settle it as handed over."""
+    record = store.mark_handed_over
+    failures = iter([ConnectionResetError("database restarting")])
+
+    async def lost_answer(credential_id, generation, attempts, handed):
+        done = await record(credential_id, generation, attempts, handed)
+        if failure := next(failures, None):
+            raise failure
+        return done
+
+    store.mark_handed_over = lost_answer
+    with pytest.raises(Exception) as failure:
+        await notify_earner(store, issued, settings, mailer, not_taken_here := set())
+    assert classify(failure.value) is Failure.TRANSIENT and mailer.sent == []
+    assert (await store.notification(issued.credential_id)).status == "handed_over"
+    assert await notify_earner(store, issued, settings, mailer, not_taken_here) is True
+    assert len(mailer.sent) == 1 and (await store.notification(issued.credential_id)).last_error is None
+    assert not_taken_here == set()
+
+
+async def test_a_sender_taken_over_cannot_hand_the_email_over(store, settings, mailer, issued):
+    async def the_other_notifier_takes_over() -> None:
+        await store.record_notification(issued.credential_id, "<c@claim.cairn>", "sending", None, 0)
+
+    record = store.mark_handed_over
+
+    async def taken_over_first(credential_id, generation, attempts, handed):
+        await the_other_notifier_takes_over()
+        return await record(credential_id, generation, attempts, handed)
+
+    store.mark_handed_over = taken_over_first
+    with pytest.raises(HandOverFailed):
+        await notify_earner(store, issued, settings, mailer)
+    assert mailer.sent == []
 
 
 async def test_an_unsubscribed_earner_gets_none(store, settings, mailer, issued, riverside):

@@ -202,7 +202,15 @@ async def _scenario(store: Any) -> list[Any]:
     claim = await store.claim(token)
     say((claim.credential.id, claim.expired, (await store.claim("nope")).credential))
     await store.record_notification("urn:uuid:c1", "<m0>", "sending")
+    say(await store.mark_handed_over("urn:uuid:c1", 0, 2, True))  # not this sender's attempt
+    say(await store.mark_handed_over("urn:uuid:c1", 0, 1, True))
+    handed = await store.notification("urn:uuid:c1")
+    say((handed.status, handed.attempts, handed.sent_at is not None))
+    say(await store.mark_handed_over("urn:uuid:c1", 0, 1, False))
+    back = await store.notification("urn:uuid:c1")
+    say((back.status, back.attempts, back.sent_at))
     await store.record_notification("urn:uuid:c1", "<m0>", "sent")
+    say(await store.mark_handed_over("urn:uuid:c1", 0, 2, False))  # a sent email stays sent
     sent = await store.notification("urn:uuid:c1")
     say((sent.status, sent.attempts, sent.generation, sent.sent_at is not None, sent.last_error))
     resent = store.claim_token_for("urn:uuid:c1", 1)

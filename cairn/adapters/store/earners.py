@@ -263,6 +263,22 @@ class EarnerTables(StoreBase):
             if status == "sent":
                 row.sent_at = now()
 
+    async def mark_handed_over(
+        self, credential_id: str, generation: int, attempts: int, handed: bool
+    ) -> bool:
+        async with self._session.begin() as s:
+            done = await s.execute(
+                update(t.Notification)
+                .where(
+                    t.Notification.credential_id == credential_id,
+                    t.Notification.generation == generation,
+                    t.Notification.attempts == attempts,
+                    t.Notification.status.in_(("sending", "handed_over")),
+                )
+                .values(status="handed_over" if handed else "sending", sent_at=now() if handed else None)
+            )
+        return done.rowcount == 1
+
     # a person's data: export and erasure
 
     async def person_export(self, org_id: str, recipient_key: str) -> dict[str, Any] | None:

@@ -194,7 +194,8 @@ class Notification(Base):
     generation: Mapped[int] = mapped_column(default=0, doc="0 for the first email, +1 per resend")
     status: Mapped[str] = mapped_column(
         String(20),
-        doc="sending | sent | bounced (5xx) | failed (gave up retrying) | suppressed (unsubscribed)",
+        doc="sending | handed_over (to the relay, its answer awaited) | sent | bounced (5xx) | "
+        "failed (gave up retrying) | suppressed (unsubscribed)",
     )
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(String(500))
