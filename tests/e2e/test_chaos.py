@@ -22,7 +22,7 @@ def test_a_short_chaos_run_loses_nothing_and_doubles_nothing(kafka, tmp_path):
         [
             sys.executable,
             "devtools/chaos.py",
-            *("--volunteers", "60", "--minutes", "1.5", "--kills", "1", "--smtp-seconds", "20"),
+            *("--volunteers", "60", "--minutes", "1.5", "--kills", "1", "--smtp-seconds", "45"),
             *("--bootstrap", kafka, "--settle-minutes", "4", "--out", str(out)),
         ],
         cwd=REPO_ROOT,
