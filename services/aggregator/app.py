@@ -59,6 +59,14 @@ def broker_options(settings: Settings) -> dict[str, Any]:
     return {"broker": brokers, "broker_credentials": credentials}
 
 
+MiB = 1024 * 1024
+# Each partition of a table is a RocksDB of its own. Faust's defaults (three 64 MiB write buffers
+# and a 2 GiB block cache per partition) let a worker's memory grow for hours as they fill: the
+# one-hour soak saw the aggregator go from 91 to 436 MB. These bound it.
+PROGRESS_STORE = {"write_buffer_size": 4 * MiB, "max_write_buffer_number": 2, "block_cache_size": 4 * MiB}
+PROCESSED_STORE = {"write_buffer_size": MiB // 4, "max_write_buffer_number": 2, "block_cache_size": MiB // 4}
+
+
 def faust_app(settings: Settings) -> faust.App:
     return App(
         "cairn-aggregator",
@@ -102,9 +110,16 @@ def build(settings: Settings) -> Worker:
     activity_topic = topic(topics.ACTIVITY)
     reevaluate_topic = topic(topics.REEVALUATE, partitions=partitions)
     progress_table = app.Table(
-        "progress", default=None, key_type=bytes, value_type=bytes, partitions=partitions
+        "progress",
+        default=None,
+        key_type=bytes,
+        value_type=bytes,
+        partitions=partitions,
+        options=dict(PROGRESS_STORE),  # a copy: Faust's store pops keys from it
     )
-    positions = ProcessedPositions(app, processed_table(app, partitions), progress_table)
+    positions = ProcessedPositions(
+        app, processed_table(app, partitions, dict(PROCESSED_STORE)), progress_table
+    )
     catalog = Catalog()
 
     def pause_activity() -> None:

@@ -37,7 +37,7 @@ Activity = CloudEvent[ActivityRecordValue]
 Folded = list[tuple[faust.EventT, Activity]]  # a recipient's events in a batch
 
 
-CACHE_MAX = 100_000  # decoded standings kept between batches
+CACHE_MAX = 4_000  # decoded standings kept between batches (each holds a whole history; a batch <= 500)
 
 
 def load(raw: bytes | None) -> Standing:

@@ -20,7 +20,7 @@ from schemas.badge_class import BadgeClass
 
 log = logging.getLogger("cairn.aggregator")
 
-PUBLISHED_MAX = 100_000  # recipients whose last published figures are remembered
+PUBLISHED_MAX = 4_000  # recipients whose last published figures are remembered
 
 
 class Outbox:

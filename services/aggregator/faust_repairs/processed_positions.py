@@ -24,9 +24,12 @@ log = logging.getLogger("cairn.aggregator")
 TABLE = "processed"  # its changelog: topics.PROCESSED_CHANGELOG, made by `cairn setup`
 
 
-def processed_table(app: faust.App, partitions: int) -> faust.Table:
-    """activity partition -> the offset after the last record the agent processed there."""
-    return app.Table(TABLE, default=None, key_type=bytes, value_type=bytes, partitions=partitions)
+def processed_table(app: faust.App, partitions: int, options: dict[str, int] | None = None) -> faust.Table:
+    """activity partition -> the offset after the last record the agent processed there.
+    `options`: its RocksDB sizes."""
+    return app.Table(
+        TABLE, default=None, key_type=bytes, value_type=bytes, partitions=partitions, options=options
+    )
 
 
 def _key(partition: int) -> bytes:
