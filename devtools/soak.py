@@ -26,9 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
-
-from bench.pipeline import BADGE, PARTITIONS, create_org, offer, running_cairn, say
+from bench.pipeline import BADGE, PARTITIONS, create_org, offer, posting_clients, running_cairn, say
 from cairn.settings import REPO_ROOT
 from devtools import kafka_broker
 from devtools.dev import free_port
@@ -101,19 +99,6 @@ def service_rss_mb(var_dir: Path) -> dict[str, float]:
     return {name: round(mb, 1) for name, mb in totals.items()}
 
 
-class PacedClient(httpx.AsyncClient):
-    """At most `in_flight` requests wait in httpx's pool: thousands of waiters there (a starved
-    driver on a shared machine) make each hand-over slow, and the driver, not Cairn, stalls."""
-
-    def __init__(self, in_flight: int, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
-        self._slots = asyncio.Semaphore(in_flight)
-
-    async def send(self, request: httpx.Request, **kwargs: object) -> httpx.Response:  # type: ignore[override]
-        async with self._slots:
-            return await super().send(request, **kwargs)  # type: ignore[arg-type]
-
-
 async def sample(var_dir: Path, out: Path, every: float, run_seconds: float) -> list[dict]:
     """Samples every `every` seconds until `run_seconds` have passed, appending to `out`."""
     lines: list[dict] = []
@@ -141,19 +126,13 @@ async def main(minutes: float, every: float, out: Path) -> int:
         await kafka_broker.wait_ready(broker.bootstrap)
         say(f"broker {broker.bootstrap} ready; starting cairn dev in {home}")
         with running_cairn(broker.bootstrap, home / "var") as env:
-            async with PacedClient(
-                in_flight=100,
-                base_url=env["CAIRN_PUBLIC_URL"],
-                headers={"Authorization": f"Bearer {create_org(env)}"},
-                timeout=120,
-                limits=httpx.Limits(max_connections=200, max_keepalive_connections=200),
-            ) as client:
-                created = await client.post("/v1/badge-classes", json=BADGE)
+            async with posting_clients(env, create_org(env)) as clients:
+                created = await clients[0].post("/v1/badge-classes", json=BADGE)
                 if created.status_code not in (200, 201):
                     sys.exit(f"badge class refused: {created.status_code} {created.text}")
                 out.parent.mkdir(parents=True, exist_ok=True)
                 sampler = asyncio.create_task(sample(Path(env["CAIRN_VAR_DIR"]), out, every, run_seconds))
-                await offer(client, "soak", RATE, run_seconds)
+                await offer(clients, "soak", RATE, run_seconds)
                 lines = await sampler
     finally:
         kafka_broker.stop(broker)
