@@ -96,6 +96,38 @@ async def test_claim_tokens_and_notifications_made_at_once_leave_one_row(stores)
     assert (notification.status, notification.attempts) == ("sending", PROCESSES * AT_ONCE)
 
 
+async def test_only_the_current_sender_can_mark_an_email_handed_over(stores):
+    """Notifiers racing for one email: each wrote "sending" in turn (its attempt number); only
+    the one whose attempt is the row's can mark it handed over, and then take the mark back."""
+    org, _ = await stores[0].create_org("A", "a")
+    credential_id = "urn:uuid:00000000-0000-0000-0000-000000000002"
+    await stores[0].insert_credential(
+        credential_id=credential_id,
+        award_id="award-2",
+        org_id=org.id,
+        badge_class_id="ten",
+        recipient_key="a" * 64,
+        document={"id": credential_id},
+        issued_at=datetime.now(UTC),
+    )
+    for _ in range(3):
+        await stores[0].record_notification(credential_id, "<m2>", "sending")
+
+    marks = await _all_at_once(
+        stores, lambda store, n: store.mark_handed_over(credential_id, 0, n % 3 + 1, True)
+    )
+
+    assert [o for o in marks if isinstance(o, BaseException)] == []
+    attempts = [n % 3 + 1 for _ in stores for n in range(AT_ONCE)]  # as _all_at_once calls
+    assert marks == [attempt == 3 for attempt in attempts], "only attempt 3, the row's, marks it"
+    handed = await stores[1].notification(credential_id)
+    assert (handed.status, handed.attempts) == ("handed_over", 3) and handed.sent_at is not None
+    assert await stores[2].mark_handed_over(credential_id, 0, 2, False) is False
+    assert await stores[3].mark_handed_over(credential_id, 0, 3, False) is True
+    back = await stores[0].notification(credential_id)
+    assert (back.status, back.sent_at) == ("sending", None)
+
+
 async def test_first_status_changes_of_an_organisation_at_once_all_land(stores):
     """The organisation's status list row is made by whichever change comes first."""
     from cairn.credentials.status_list import get_bit
