@@ -18,6 +18,7 @@ from cairn.settings import Settings
 from cairn.usecases.notifying import notify_earner
 from devtools.dev import free_port
 from schemas.awards import CredentialIssued
+from tests.integration.test_notifier_smtp import stored_credential
 
 pytestmark = pytest.mark.integration
 
@@ -50,6 +51,7 @@ async def world(tmp_path):
     org, _ = await store.create_org("Riverside Food Bank", "riverside")
     await store.upsert_recipients(org.id, {"r" * 64: ("sam@example.org", "Sam")})
     document = {"credentialSubject": {"achievement": {"name": "Pantry: 10 hours", "description": "Ten."}}}
+    await stored_credential(store, org.id, "1", document)
     issued = CredentialIssued(
         credential_id="urn:uuid:c1",
         award_id="a1",
@@ -57,15 +59,6 @@ async def world(tmp_path):
         badge_class_id="ten",
         recipient_key="r" * 64,
         issued_at=datetime.now(UTC),
-    )
-    await store.insert_credential(
-        credential_id=issued.credential_id,
-        award_id="a1",
-        org_id=org.id,
-        badge_class_id="ten",
-        recipient_key="r" * 64,
-        document=document,
-        issued_at=issued.issued_at,
     )
     database = Path(settings.resolved_database_url.split("///", 1)[1])
     controllers: list[Controller] = []

@@ -35,6 +35,21 @@ async def _count(store, table: str) -> int:
         return (await conn.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one()
 
 
+async def _credential(store, org_id: str, n: int) -> str:
+    """Credential n of the organisation, in the store; its id."""
+    credential_id = f"urn:uuid:00000000-0000-0000-0000-{n:012d}"
+    await store.insert_credential(
+        credential_id=credential_id,
+        award_id=f"award-{n}",
+        org_id=org_id,
+        badge_class_id="ten",
+        recipient_key="a" * 64,
+        document={"id": credential_id},
+        issued_at=datetime.now(UTC),
+    )
+    return credential_id
+
+
 async def test_the_same_new_people_upserted_at_once_all_succeed_one_row_each(stores):
     org, _ = await stores[0].create_org("A", "a")
     people = {f"{i:064d}": (f"p{i}@example.org", None) for i in range(10)}
@@ -70,16 +85,7 @@ async def test_one_organisation_per_slug_when_made_at_once(stores):
 
 async def test_claim_tokens_and_notifications_made_at_once_leave_one_row(stores):
     org, _ = await stores[0].create_org("A", "a")
-    credential_id = "urn:uuid:00000000-0000-0000-0000-000000000001"
-    await stores[0].insert_credential(
-        credential_id=credential_id,
-        award_id="award-1",
-        org_id=org.id,
-        badge_class_id="ten",
-        recipient_key="a" * 64,
-        document={"id": credential_id},
-        issued_at=datetime.now(UTC),
-    )
+    credential_id = await _credential(stores[0], org.id, 1)
     token = stores[0].claim_token_for(credential_id)
 
     claims = await _all_at_once(
@@ -100,16 +106,7 @@ async def test_only_the_current_sender_can_mark_an_email_handed_over(stores):
     """Notifiers racing for one email: each wrote "sending" in turn (its attempt number); only
     the one whose attempt is the row's can mark it handed over, and then take the mark back."""
     org, _ = await stores[0].create_org("A", "a")
-    credential_id = "urn:uuid:00000000-0000-0000-0000-000000000002"
-    await stores[0].insert_credential(
-        credential_id=credential_id,
-        award_id="award-2",
-        org_id=org.id,
-        badge_class_id="ten",
-        recipient_key="a" * 64,
-        document={"id": credential_id},
-        issued_at=datetime.now(UTC),
-    )
+    credential_id = await _credential(stores[0], org.id, 2)
     for _ in range(3):
         await stores[0].record_notification(credential_id, "<m2>", "sending")
 
