@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     smtp_ca_file: Path | None = None  # trust this CA for STARTTLS (e.g. a private relay)
     smtp_max_attempts: int = 6
     smtp_timeout_seconds: float = 30
+    smtp_connections: int = 4  # the notifier's connections to the relay, a message at a time on each
     # rounds of smtp_max_attempts the notifier gives one email while the relay is in trouble, each
     # round retried by the consumer (capped backoff): at least ~45 minutes before it is "failed"
     smtp_give_up_after_rounds: int = 120

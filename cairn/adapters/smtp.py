@@ -69,10 +69,15 @@ class _HandingClient(aiosmtplib.SMTP):
 
 
 class Mailer:
-    """Sends over one reused connection (STARTTLS and AUTH if configured), retrying temporary
-    failures `smtp_max_attempts` times; raises PermanentFailure or TemporaryFailure, `unreachable`
-    when the relay, not the address, is in trouble: no server, a dropped or silent connection, a
-    421, a 4xx to MAIL FROM or DATA. Never logs the password."""
+    """Sends over up to `smtp_connections` reused connections, one message at a time on each
+    (STARTTLS and AUTH if configured), retrying temporary failures `smtp_max_attempts` times;
+    raises PermanentFailure or TemporaryFailure, `unreachable` when the relay, not the address,
+    is in trouble: no server, a dropped or silent connection, a 421, a 4xx to MAIL FROM or DATA.
+    Never logs the password.
+
+    More than one connection, because each message's hand-over is a database write made just
+    before its DATA: on one connection those writes and the relay's round trips add up, one
+    message after another."""
 
     def __init__(
         self,
@@ -84,14 +89,16 @@ class Mailer:
         self._settings = settings
         self._sleep = sleep
         self._base_delay, self._max_delay = base_delay, max_delay
-        self._client: _HandingClient | None = None
+        self._idle: list[_HandingClient] = []  # connected, no message on them
+        self._free = asyncio.Semaphore(settings.smtp_connections)
         self.connections_opened = 0
-        # one message at a time on the one connection (its HandOver is the client's for the time)
-        self._one_message = asyncio.Lock()
 
-    async def _connected(self) -> _HandingClient:
-        if self._client is not None and self._client.is_connected:
-            return self._client
+    async def _connection(self) -> _HandingClient:
+        """An idle connection, or a new one."""
+        while self._idle:
+            client = self._idle.pop()
+            if client.is_connected:
+                return client
         s = self._settings
         client = _HandingClient(
             hostname=s.smtp_host,
@@ -102,23 +109,22 @@ class Mailer:
             password=s.smtp_password.get_secret_value() if s.smtp_password else None,
             timeout=self._settings.smtp_timeout_seconds,
         )
-        await client.connect()
+        try:
+            await client.connect()
+        except BaseException:
+            client.close()
+            raise
         self.connections_opened += 1
-        self._client = client
         return client
 
     async def close(self) -> None:
-        if self._client is not None and self._client.is_connected:
-            try:
-                await self._client.quit()
-            except aiosmtplib.SMTPException:
-                self._client.close()
-        self._client = None
-
-    async def _drop(self) -> None:
-        if self._client is not None:
-            self._client.close()
-        self._client = None
+        idle, self._idle = self._idle, []
+        for client in idle:
+            if client.is_connected:
+                try:
+                    await client.quit()
+                except aiosmtplib.SMTPException:
+                    client.close()
 
     async def send(
         self,
@@ -133,7 +139,7 @@ class Mailer:
         for attempt in range(1, self._settings.smtp_max_attempts + 1):
             if attempt > 1 and still_wanted is not None and not await still_wanted():
                 raise TemporaryFailure(f"no longer wanted after: {last_error}", unreachable)
-            async with self._one_message:
+            async with self._free:
                 outcome = await self._attempt(message, hand_over)
             if isinstance(outcome, str):
                 return outcome
@@ -145,18 +151,20 @@ class Mailer:
         raise TemporaryFailure(last_error, unreachable)
 
     async def _attempt(self, message: EmailMessage, hand_over: HandOver | None) -> str | tuple[str, bool]:
-        """One try: the server's answer, or (the failure, whether it is the relay's trouble)."""
+        """One try: the server's answer, or (the failure, whether it is the relay's trouble).
+        The connection goes back to the idle ones unless the failure may have left it unusable."""
         try:
-            client = await self._connected()
+            client = await self._connection()
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as e:
             # no server, TLS or login trouble: the relay's problem (or ours), never the address's
-            await self._drop()
             return f"{type(e).__name__}: {e}", True
-        client.hand_over = hand_over
+        client.hand_over, reusable = hand_over, False
         try:
             _, answer = await client.send_message(message)
+            reusable = True
             return answer
         except aiosmtplib.SMTPRecipientsRefused as e:
+            reusable = True  # aiosmtplib reset the transaction
             refusal = "; ".join(f"{r.code} {r.message}" for r in e.recipients)
             if all(500 <= r.code < 600 for r in e.recipients):
                 raise PermanentFailure(refusal) from e
@@ -164,14 +172,15 @@ class Mailer:
         except aiosmtplib.SMTPResponseException as e:
             # a 4xx to MAIL FROM or DATA is about the relay, never the recipient
             if 500 <= e.code < 600:
+                reusable = True
                 raise PermanentFailure(f"{e.code} {e.message}") from e
-            await self._drop()
             return f"{e.code} {e.message}", True
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as e:
-            await self._drop()  # a dropped or silent connection
-            return f"{type(e).__name__}: {e}", True
-        except BaseException:
-            await self._drop()  # mid-transaction (HandOverFailed, cancelled): not reusable
-            raise
+            return f"{type(e).__name__}: {e}", True  # a dropped or silent connection
         finally:
+            # anything else (HandOverFailed, cancelled) stopped mid-transaction: not reusable
             client.hand_over = None
+            if reusable:
+                self._idle.append(client)
+            else:
+                client.close()

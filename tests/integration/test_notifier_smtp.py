@@ -1,6 +1,7 @@
 """The notifier and Mailer against real SMTP servers on loopback (aiosmtpd) and a real store:
 the development sink, and servers that answer 4xx, 5xx, or demand STARTTLS and AUTH."""
 
+import asyncio
 import datetime as dt
 import secrets
 import ssl
@@ -163,6 +164,7 @@ class Scripted:
         self.rcpt_answers = list(rcpt_answers)
         self.delivered: list[bytes] = []
         self.connections = 0
+        self.pause, self.at_once, self.most_at_once = 0.0, 0, 0
 
     async def handle_EHLO(self, server, session: Session, envelope: Envelope, hostname: str, responses):
         self.connections += 1
@@ -176,6 +178,10 @@ class Scripted:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope: Envelope) -> str:
+        self.at_once += 1
+        self.most_at_once = max(self.most_at_once, self.at_once)
+        await asyncio.sleep(self.pause)
+        self.at_once -= 1
         self.delivered.append(envelope.content)
         return "250 Message accepted"
 
@@ -272,6 +278,23 @@ async def test_connection_is_reused_across_messages(setup, scripted_server):
         message.set_content("hello")
         await mailer.send(message)
     assert len(handler.delivered) == 5 and mailer.connections_opened == 1 and handler.connections == 1
+    await mailer.close()
+
+
+async def test_messages_at_once_go_over_at_most_smtp_connections(setup, scripted_server):
+    _, settings, _, _, _ = setup
+    handler, port = scripted_server([])
+    handler.pause = 0.3  # a relay's DATA round trip: the messages overlap
+    mailer = Mailer(settings.model_copy(update={"smtp_port": port, "smtp_connections": 3}), sleep=no_sleep)
+    messages = []
+    for n in range(9):
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = "a@example.org", "b@example.org", f"m{n}"
+        message.set_content("hello")
+        messages.append(message)
+    await asyncio.gather(*(mailer.send(m) for m in messages))
+    assert len(handler.delivered) == 9 and handler.most_at_once == 3
+    assert mailer.connections_opened == 3 == handler.connections, "kept and reused, not one per message"
     await mailer.close()
 
 
