@@ -9,6 +9,9 @@ from email.message import EmailMessage
 from typing import Any
 
 import aiosmtplib
+from aiosmtplib import SMTPDataError, SMTPResponse, SMTPServerDisconnected, SMTPStatus, SMTPTimeoutError
+from aiosmtplib.protocol import PERIOD_REGEX, normalize_message_line_endings
+from aiosmtplib.smtp import Default
 
 from cairn.domain.failures import backoff
 from cairn.ports import HandOver, HandOverFailed, MailNotSent, MailRefused
@@ -36,23 +39,49 @@ ANSWER_EXPECTED_SECONDS = 1.0
 
 
 class _HandingClient(aiosmtplib.SMTP):
-    """aiosmtplib's client, telling the message's HandOver around DATA: aiosmtplib's own
-    send_message does the envelope (SMTPUTF8, 8BITMIME, SIZE), so only DATA is wrapped."""
+    """aiosmtplib's client, with DATA done here so that the hand-over is recorded at the last
+    moment the server cannot yet have the message: after the content, before its final ".".
+    A sender killed earlier is followed by a resend (the server dropped the half message); one
+    killed later, by an email recorded sent, unconfirmed. aiosmtplib's send_message still does
+    the envelope (SMTPUTF8, 8BITMIME, SIZE); DATA follows its execute_data_command (5.1)."""
 
     hand_over: HandOver | None = None
     answer_expected: float = ANSWER_EXPECTED_SECONDS
 
-    async def data(self, message: str | bytes, /, *, timeout: Any = aiosmtplib.smtp.Default.token) -> Any:
+    async def data(self, message: str | bytes, /, *, timeout: Any = Default.token) -> SMTPResponse:
         hand_over = self.hand_over
         if hand_over is None:
             return await super().data(message, timeout=timeout)
+        protocol = self.protocol
+        if protocol is None or protocol._command_lock is None:
+            raise SMTPServerDisconnected("Connection lost")
+        await self._ehlo_or_helo_if_needed()
+        timeout = self.timeout if timeout is Default.token else timeout
+        content = message.encode("ascii") if isinstance(message, str) else message
+        content = PERIOD_REGEX.sub(b"..", normalize_message_line_endings(content))
         try:
-            await hand_over.handing()
-        except HandOverFailed:
+            async with protocol._command_lock:
+                protocol._response_pending = True
+                protocol.write(b"DATA\r\n")
+                start = await protocol.read_response(timeout=timeout)
+                if start.code != SMTPStatus.start_input:
+                    raise SMTPDataError(start.code, start.message)
+                protocol.write(content)  # all but the end: the server cannot take it yet
+                await _handing(hand_over)
+                protocol._response_pending = True
+                protocol.write(b".\r\n")
+                response = await self._answer(protocol.read_response(timeout=timeout), hand_over)
+        except (SMTPServerDisconnected, SMTPTimeoutError):
+            self.close()
             raise
-        except Exception as e:  # the store's own errors: nothing was sent
-            raise HandOverFailed(f"recording the hand-over failed: {type(e).__name__}: {e}") from e
-        answer = asyncio.ensure_future(super().data(message, timeout=timeout))
+        if response.code != SMTPStatus.completed:
+            raise SMTPDataError(response.code, response.message)
+        return response
+
+    async def _answer(self, reading: Awaitable[SMTPResponse], hand_over: HandOver) -> SMTPResponse:
+        """The server's answer to the end of DATA. The hand-over is taken back if the answer is
+        not a 250, and if the server stays silent past answer_expected (it may still come)."""
+        answer = asyncio.ensure_future(reading)
         taken_back = False
         try:
             done, _ = await asyncio.wait({answer}, timeout=self.answer_expected)
@@ -60,12 +89,24 @@ class _HandingClient(aiosmtplib.SMTP):
                 log.warning("no answer to DATA in %.1fs: taken not to have the message", self.answer_expected)
                 taken_back = True
                 await hand_over.not_taken()
-            return await answer
+            response = await answer
         except BaseException:
             answer.cancel()
             if not taken_back:
                 await hand_over.not_taken()
             raise
+        if response.code != SMTPStatus.completed and not taken_back:
+            await hand_over.not_taken()
+        return response
+
+
+async def _handing(hand_over: HandOver) -> None:
+    try:
+        await hand_over.handing()
+    except HandOverFailed:
+        raise
+    except Exception as e:  # the store's own errors: the message's end was never sent
+        raise HandOverFailed(f"recording the hand-over failed: {type(e).__name__}: {e}") from e
 
 
 class Mailer:

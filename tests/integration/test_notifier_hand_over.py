@@ -14,6 +14,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from cairn.adapters.smtp import Mailer
 from cairn.adapters.store import open_store
+from cairn.ports import HandOverFailed
 from cairn.settings import Settings
 from cairn.usecases.notifying import notify_earner
 from devtools.dev import free_port
@@ -31,6 +32,7 @@ class Relay:
         self.database, self.answers, self.pause = database, answers, pause
         self.rows_at_data: list[str] = []
         self.taken: list[bytes] = []
+        self.data_commands = 0
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         with sqlite3.connect(self.database) as db:
@@ -41,6 +43,19 @@ class Relay:
         if answer.startswith("250"):
             self.taken.append(envelope.content)
         return answer
+
+
+class WatchedSMTP(SMTP):
+    """aiosmtpd's server, noting when the DATA command itself arrives (before the content)."""
+
+    async def smtp_DATA(self, arg: str) -> None:
+        self.event_handler.data_commands += 1
+        await super().smtp_DATA(arg)
+
+
+class WatchedController(Controller):
+    def factory(self) -> SMTP:
+        return WatchedSMTP(self.handler, **self.SMTP_kwargs)
 
 
 @pytest.fixture
@@ -64,7 +79,7 @@ async def world(tmp_path):
     controllers: list[Controller] = []
 
     def serve(relay: Relay) -> None:
-        controller = Controller(relay, hostname="127.0.0.1", port=settings.smtp_port)
+        controller = WatchedController(relay, hostname="127.0.0.1", port=settings.smtp_port)
         controller.start()
         controllers.append(controller)
 
@@ -116,4 +131,34 @@ async def test_a_relay_silent_after_data_is_taken_not_to_have_the_message(world)
     assert await sending is True
     await mailer.close()
     assert (await store.notification(issued.credential_id)).status == "sent"
+    assert len(relay.taken) == 1
+
+
+async def test_a_mark_that_fails_leaves_the_server_without_the_message(world):
+    """The mark is written after the content and before its final line: if it cannot be
+    written (the database away), the server has only half a message, drops it, and the retry
+    sends the email whole, once."""
+    store, settings, issued, database, serve = world
+    serve(relay := Relay(database, ["250 OK"]))
+    record = store.mark_handed_over
+    failures = iter([ConnectionResetError("database restarting")])
+    seen: list[int] = []  # DATA commands the server had when the mark was being written
+
+    async def away_once(credential_id, generation, attempts, handed):
+        if handed and (failure := next(failures, None)):
+            await asyncio.sleep(0.2)  # the content is on its way meanwhile
+            seen.append(relay.data_commands)
+            raise failure
+        return await record(credential_id, generation, attempts, handed)
+
+    store.mark_handed_over = away_once
+    mailer = Mailer(settings)
+    with pytest.raises(HandOverFailed):
+        await notify_earner(store, issued, settings, mailer)
+    await asyncio.sleep(0.5)
+    assert seen == [1], "marked after DATA and its content, not before"
+    assert relay.taken == [] and relay.rows_at_data == [], "the server never had the whole message"
+    assert (await store.notification(issued.credential_id)).status == "sending"
+    assert await notify_earner(store, issued, settings, mailer) is True
+    await mailer.close()
     assert len(relay.taken) == 1
