@@ -63,7 +63,7 @@ class HandOver(Protocol):
     successor must not send it again, and must send one the relay never took."""
 
     async def handing(self) -> None:
-        """The relay took the envelope and DATA follows: record it first. Raises HandOverFailed
+        """The relay has the message but for its final line: record that first. Raises HandOverFailed
         (nothing is sent) when it cannot be recorded, or the email is no longer this sender's."""
         ...
 

@@ -117,7 +117,7 @@ class Mailer:
     Never logs the password.
 
     More than one connection, because each message's hand-over is a database write made just
-    before its DATA: on one connection those writes and the relay's round trips add up, one
+    before the end of its DATA: on one connection those writes and the relay's round trips add up, one
     message after another."""
 
     def __init__(
@@ -175,7 +175,8 @@ class Mailer:
     ) -> str:
         """Returns the server's answer (e.g. "250 OK queued as ..."). `still_wanted`, asked
         before each retry, stops the retries when it says False. `hand_over` is told just before
-        each DATA, and when that DATA fails; its HandOverFailed ends the send (nothing sent)."""
+        the end of each DATA, and when that DATA fails; its HandOverFailed ends the send (the
+        server never had the whole message)."""
         last_error, unreachable = "", False
         for attempt in range(1, self._settings.smtp_max_attempts + 1):
             if attempt > 1 and still_wanted is not None and not await still_wanted():

@@ -5,7 +5,7 @@ A notification row per credential records what was sent. The claim token and Mes
 derived from the credential id and the resend generation, so any email sent again is byte-for-byte
 the same message.
 
-Just before DATA the row is marked "handed_over". SMTP cannot tell a sender afterwards whether the
+Just before the end of DATA the row is marked "handed_over". SMTP cannot tell a sender afterwards whether the
 server took a message (RFC 1047), so a notifier that finds the mark of one that died does not send
 the email again: it records it sent, "unconfirmed", for the organisation to see (and resend). The
 sender takes the mark back when DATA fails, or when the relay stays silent longer than an answer
