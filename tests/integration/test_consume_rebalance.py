@@ -25,7 +25,7 @@ pytestmark = pytest.mark.integration
 
 TOPIC = topics.CREDENTIALS
 PARTITIONS = 8
-RECORDS = 96  # side by side, the notifier works through 24 before the later workers join
+RECORDS = 240  # 16 side by side at 0.8 s each: work still waiting when the last worker joins
 SEND_SECONDS = 0.8  # a slow relay, or a 4xx retried: the window this test is about
 
 

@@ -30,7 +30,8 @@ async def test_all_fetches_share_one_deadline():
 
     started = time.monotonic()
     report = await verify(credential, fetch_json, NOW, deadline_seconds=0.5)
-    assert time.monotonic() - started < 1
+    # fifty fetches one after another would take 10 s; slack for a loaded machine (CI saw 1.5 s)
+    assert time.monotonic() - started < 5
     assert asked[0] == (document_url(DID), DID_DOCUMENT_MAX_BYTES)
     assert {size for url, size in asked[1:]} == {STATUS_LIST_MAX_BYTES}
     [status] = [c for c in report.checks if c.name == "status"]
