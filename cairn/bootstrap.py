@@ -57,9 +57,9 @@ def batched(settings: Settings) -> dict[str, int]:
 
 
 def emails_side_by_side(settings: Settings) -> dict[str, int]:
-    """The notifier handles records of different credentials side by side (its SMTP
-    transactions still go one at a time over one connection). A kill cannot send an email twice:
-    the row is marked handed over before the end of DATA (cairn.usecases.notifying).
+    """The notifier handles records of different credentials side by side (over up to
+    `smtp_connections` SMTP connections). A kill cannot send an email twice: the row is marked
+    handed over before the end of DATA (cairn.usecases.notifying).
 
     It may hold one record while the relay is in trouble (`smtp_give_up_after_rounds` rounds:
     45 to 90 minutes, hours if every attempt times out): past max.poll.interval the group would

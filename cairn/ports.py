@@ -63,8 +63,9 @@ class HandOver(Protocol):
     successor must not send it again, and must send one the relay never took."""
 
     async def handing(self) -> None:
-        """The relay has the message but for its final line: record that first. Raises HandOverFailed
-        (nothing is sent) when it cannot be recorded, or the email is no longer this sender's."""
+        """The relay has the message but for its final line: record that first. Raises
+        HandOverFailed (the final line is not sent) when it cannot be recorded, or the email is
+        no longer this sender's."""
         ...
 
     async def not_taken(self) -> None:

@@ -117,8 +117,8 @@ class Mailer:
     Never logs the password.
 
     More than one connection, because each message's hand-over is a database write made just
-    before the end of its DATA: on one connection those writes and the relay's round trips add up, one
-    message after another."""
+    before the end of its DATA: on one connection those writes and the relay's round trips
+    queue, one message after another."""
 
     def __init__(
         self,

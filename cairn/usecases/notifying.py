@@ -5,11 +5,12 @@ A notification row per credential records what was sent. The claim token and Mes
 derived from the credential id and the resend generation, so any email sent again is byte-for-byte
 the same message.
 
-Just before the end of DATA the row is marked "handed_over". SMTP cannot tell a sender afterwards whether the
-server took a message (RFC 1047), so a notifier that finds the mark of one that died does not send
-the email again: it records it sent, "unconfirmed", for the organisation to see (and resend). The
-sender takes the mark back when DATA fails, or when the relay stays silent longer than an answer
-takes (a relay in trouble), so an email the relay never took is sent again.
+Just before the end of DATA the row is marked "handed_over". SMTP cannot tell a sender
+afterwards whether the server took a message (RFC 1047), so a notifier that finds the mark of one
+that died does not send the email again: it records it sent, "unconfirmed", for the organisation
+to see (and resend). The sender takes the mark back when DATA fails, or when the relay stays
+silent longer than an answer takes (a relay in trouble), so an email the relay never took is
+sent again.
 """
 
 import asyncio
@@ -121,7 +122,8 @@ async def record_sent(
     store: Store, credential_id: str, message_id: str, generation: int, note: str | None = None
 ) -> None:
     """Records the email as sent (with `note`, if in doubt), waiting out a database that is away
-    (up to the patience); any other failure, or one that outlasts it, is raised for the consumer as before."""
+    (up to the patience); any other failure, or one that outlasts it, is raised for the consumer
+    as before."""
     deadline = time.monotonic() + SENT_RECORD_PATIENCE_SECONDS
 
     async def pause(seconds: float) -> bool:
