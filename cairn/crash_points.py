@@ -31,7 +31,8 @@ def _first_time(name: str, marker_prefix: str) -> bool:
     marker = get_settings().var_dir / "run" / f"{marker_prefix}-{name}"
     marker.parent.mkdir(parents=True, exist_ok=True)
     try:  # created atomically: of several workers of a service (signer, signer-2) one fails, once
-        marker.open("x").close()
+        with marker.open("x") as f:
+            f.write(str(os.getpid()))  # which process it was: a test's own kill can tell
     except FileExistsError:
         return False
     return True
